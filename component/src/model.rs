@@ -1,0 +1,191 @@
+//! The span model: what a span is made of, independent of how it arrived
+//! (direct API or recorded ops) and of how it is encoded.
+
+/// A 16-byte trace ID, big-endian halves (`hi` = bytes 0-7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TraceId {
+    /// Bytes 0-7.
+    pub hi: u64,
+    /// Bytes 8-15.
+    pub lo: u64,
+}
+
+impl TraceId {
+    /// All-zero trace IDs are invalid in W3C trace context and OTLP.
+    pub fn is_valid(self) -> bool {
+        self.hi != 0 || self.lo != 0
+    }
+}
+
+/// W3C trace flag bit: the trace is sampled.
+pub const SAMPLED: u8 = 0x01;
+
+/// A span's identity across processes (W3C trace context).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpanContext {
+    /// The trace this span belongs to.
+    pub trace_id: TraceId,
+    /// The span's own ID (non-zero).
+    pub span_id: u64,
+    /// W3C trace flags (bit 0: sampled).
+    pub trace_flags: u8,
+    /// Validated `tracestate`, empty when absent.
+    pub trace_state: String,
+    /// Came from another process.
+    pub is_remote: bool,
+}
+
+impl SpanContext {
+    /// Valid when both IDs are non-zero.
+    pub fn is_valid(&self) -> bool {
+        self.trace_id.is_valid() && self.span_id != 0
+    }
+
+    /// Whether the `sampled` flag is set.
+    pub fn is_sampled(&self) -> bool {
+        self.trace_flags & SAMPLED != 0
+    }
+}
+
+/// OTLP span kinds; the discriminant is the OTLP enum integer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SpanKind {
+    /// `SPAN_KIND_INTERNAL`
+    #[default]
+    Internal = 1,
+    /// `SPAN_KIND_SERVER`
+    Server = 2,
+    /// `SPAN_KIND_CLIENT`
+    Client = 3,
+    /// `SPAN_KIND_PRODUCER`
+    Producer = 4,
+    /// `SPAN_KIND_CONSUMER`
+    Consumer = 5,
+}
+
+/// An attribute value (OTLP `AnyValue` without maps and bytes).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `stringValue`
+    String(String),
+    /// `boolValue`
+    Bool(bool),
+    /// `intValue`
+    Int(i64),
+    /// `doubleValue` (finite only: see [`Value::is_encodable`])
+    Double(f64),
+    /// `arrayValue` of strings
+    StringArray(Vec<String>),
+    /// `arrayValue` of booleans
+    BoolArray(Vec<bool>),
+    /// `arrayValue` of integers
+    IntArray(Vec<i64>),
+    /// `arrayValue` of doubles
+    DoubleArray(Vec<f64>),
+}
+
+impl Value {
+    /// NaN and infinities have no OTLP/JSON form that common receivers accept
+    /// (`JSON.stringify` turns them into `null`); values holding them are dropped.
+    pub fn is_encodable(&self) -> bool {
+        match self {
+            Value::Double(d) => d.is_finite(),
+            Value::DoubleArray(ds) => ds.iter().all(|d| d.is_finite()),
+            _ => true,
+        }
+    }
+}
+
+/// One attribute.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyValue {
+    /// Attribute key (non-empty).
+    pub key: String,
+    /// Attribute value.
+    pub value: Value,
+}
+
+/// Span status; the discriminant is OTLP's `StatusCode`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Status {
+    /// `STATUS_CODE_UNSET`
+    #[default]
+    Unset,
+    /// `STATUS_CODE_OK`
+    Ok,
+    /// `STATUS_CODE_ERROR` with its description.
+    Error(String),
+}
+
+/// A list of attributes with the count of those dropped by limits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Attributes {
+    /// The kept attributes, unique by key, in insertion order.
+    pub items: Vec<KeyValue>,
+    /// How many were dropped (limit reached, invalid key or value).
+    pub dropped: u32,
+}
+
+/// A timestamped event on a span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Event name.
+    pub name: String,
+    /// Unix nanoseconds.
+    pub time: u64,
+    /// Event attributes.
+    pub attributes: Attributes,
+}
+
+/// A link from a span to another span's context.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    /// The linked span.
+    pub context: SpanContext,
+    /// Link attributes.
+    pub attributes: Attributes,
+}
+
+/// An instrumentation scope (OTLP `InstrumentationScope`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scope {
+    /// Library name.
+    pub name: String,
+    /// Library version.
+    pub version: String,
+    /// Scope attributes.
+    pub attributes: Attributes,
+}
+
+/// A span being recorded or finished: everything OTLP carries for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Span {
+    /// The span's own context.
+    pub context: SpanContext,
+    /// Parent span ID, 0 for a root span.
+    pub parent_span_id: u64,
+    /// The parent came from another process (OTLP flags bit 9).
+    pub parent_is_remote: bool,
+    /// Span name.
+    pub name: String,
+    /// Span kind.
+    pub kind: SpanKind,
+    /// Index of the span's instrumentation scope.
+    pub scope: u32,
+    /// Unix nanoseconds.
+    pub start_time: u64,
+    /// Unix nanoseconds; 0 while open.
+    pub end_time: u64,
+    /// Span attributes.
+    pub attributes: Attributes,
+    /// Events, oldest first.
+    pub events: Vec<Event>,
+    /// Events dropped by the limit.
+    pub dropped_events: u32,
+    /// Links.
+    pub links: Vec<Link>,
+    /// Links dropped by the limit.
+    pub dropped_links: u32,
+    /// Status.
+    pub status: Status,
+}

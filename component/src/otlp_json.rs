@@ -1,0 +1,446 @@
+//! OTLP/HTTP JSON encoding of spans (an `ExportTraceServiceRequest`), exactly as the OTLP
+//! specification maps protobuf to JSON: hex trace and span IDs, lowerCamelCase field
+//! names, enums as integers, 64-bit integers as decimal strings, Unix-nanosecond times.
+//! Fields holding their default value are omitted, as proto3 JSON allows.
+//!
+//! Written by hand rather than with serde_json: this is the component's hot path and it
+//! ships to browsers, where a generic serializer would add size for no gain.
+
+use crate::model::{Attributes, Event, KeyValue, Link, Scope, Span, Status, Value};
+
+/// OTLP `SpanFlags`: the parent's (or linked context's) remoteness is known...
+const FLAG_HAS_IS_REMOTE: u32 = 0x100;
+/// ...and it is remote.
+const FLAG_IS_REMOTE: u32 = 0x200;
+
+/// Encodes `spans` (all of one resource) as one request body. `scopes[i]` is the scope of
+/// spans whose `scope` is `i`; spans naming an unknown scope go under scope 0.
+pub fn encode_request(resource: &Attributes, scopes: &[Scope], spans: &[&Span]) -> Vec<u8> {
+    let scope_of = |span: &Span| {
+        if (span.scope as usize) < scopes.len() {
+            span.scope
+        } else {
+            0
+        }
+    };
+    let mut scope_ids: Vec<u32> = Vec::new();
+    for span in spans {
+        let id = scope_of(span);
+        if !scope_ids.contains(&id) {
+            scope_ids.push(id);
+        }
+    }
+    let mut out = Vec::with_capacity(256 + spans.len() * 400);
+    out.extend_from_slice(b"{\"resourceSpans\":[{\"resource\":{");
+    write_attributes(&mut out, resource, false);
+    out.extend_from_slice(b"},\"scopeSpans\":[");
+    for (n, &id) in scope_ids.iter().enumerate() {
+        comma(&mut out, n);
+        out.extend_from_slice(b"{\"scope\":{");
+        if let Some(scope) = scopes.get(id as usize) {
+            write_scope(&mut out, scope);
+        }
+        out.extend_from_slice(b"},\"spans\":[");
+        for (i, span) in spans.iter().filter(|s| scope_of(s) == id).enumerate() {
+            comma(&mut out, i);
+            write_span(&mut out, span);
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(b"]}]}");
+    out
+}
+
+fn write_scope(out: &mut Vec<u8>, scope: &Scope) {
+    out.extend_from_slice(b"\"name\":");
+    write_str(out, &scope.name);
+    if !scope.version.is_empty() {
+        out.extend_from_slice(b",\"version\":");
+        write_str(out, &scope.version);
+    }
+    write_attributes(out, &scope.attributes, true);
+}
+
+fn write_span(out: &mut Vec<u8>, span: &Span) {
+    let ctx = &span.context;
+    out.extend_from_slice(b"{\"traceId\":\"");
+    write_hex(out, ctx.trace_id.hi);
+    write_hex(out, ctx.trace_id.lo);
+    out.extend_from_slice(b"\",\"spanId\":\"");
+    write_hex(out, ctx.span_id);
+    out.push(b'"');
+    if !ctx.trace_state.is_empty() {
+        out.extend_from_slice(b",\"traceState\":");
+        write_str(out, &ctx.trace_state);
+    }
+    if span.parent_span_id != 0 {
+        out.extend_from_slice(b",\"parentSpanId\":\"");
+        write_hex(out, span.parent_span_id);
+        out.push(b'"');
+    }
+    let remote = if span.parent_is_remote {
+        FLAG_IS_REMOTE
+    } else {
+        0
+    };
+    out.extend_from_slice(b",\"flags\":");
+    write_u32(
+        out,
+        u32::from(ctx.trace_flags) | FLAG_HAS_IS_REMOTE | remote,
+    );
+    out.extend_from_slice(b",\"name\":");
+    write_str(out, &span.name);
+    out.extend_from_slice(b",\"kind\":");
+    write_u32(out, span.kind as u32);
+    out.extend_from_slice(b",\"startTimeUnixNano\":");
+    write_u64_string(out, span.start_time);
+    out.extend_from_slice(b",\"endTimeUnixNano\":");
+    write_u64_string(out, span.end_time);
+    write_attributes(out, &span.attributes, true);
+    if !span.events.is_empty() {
+        out.extend_from_slice(b",\"events\":[");
+        for (i, event) in span.events.iter().enumerate() {
+            comma(out, i);
+            write_event(out, event);
+        }
+        out.push(b']');
+    }
+    write_count(out, b"droppedEventsCount", span.dropped_events);
+    if !span.links.is_empty() {
+        out.extend_from_slice(b",\"links\":[");
+        for (i, link) in span.links.iter().enumerate() {
+            comma(out, i);
+            write_link(out, link);
+        }
+        out.push(b']');
+    }
+    write_count(out, b"droppedLinksCount", span.dropped_links);
+    match &span.status {
+        Status::Unset => {}
+        Status::Ok => out.extend_from_slice(b",\"status\":{\"code\":1}"),
+        Status::Error(message) => {
+            out.extend_from_slice(b",\"status\":{");
+            if !message.is_empty() {
+                out.extend_from_slice(b"\"message\":");
+                write_str(out, message);
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"code\":2}");
+        }
+    }
+    out.push(b'}');
+}
+
+fn write_event(out: &mut Vec<u8>, event: &Event) {
+    out.extend_from_slice(b"{\"timeUnixNano\":");
+    write_u64_string(out, event.time);
+    out.extend_from_slice(b",\"name\":");
+    write_str(out, &event.name);
+    write_attributes(out, &event.attributes, true);
+    out.push(b'}');
+}
+
+fn write_link(out: &mut Vec<u8>, link: &Link) {
+    let ctx = &link.context;
+    out.extend_from_slice(b"{\"traceId\":\"");
+    write_hex(out, ctx.trace_id.hi);
+    write_hex(out, ctx.trace_id.lo);
+    out.extend_from_slice(b"\",\"spanId\":\"");
+    write_hex(out, ctx.span_id);
+    out.push(b'"');
+    if !ctx.trace_state.is_empty() {
+        out.extend_from_slice(b",\"traceState\":");
+        write_str(out, &ctx.trace_state);
+    }
+    let remote = if ctx.is_remote { FLAG_IS_REMOTE } else { 0 };
+    out.extend_from_slice(b",\"flags\":");
+    write_u32(
+        out,
+        u32::from(ctx.trace_flags) | FLAG_HAS_IS_REMOTE | remote,
+    );
+    write_attributes(out, &link.attributes, true);
+    out.push(b'}');
+}
+
+/// Writes `"attributes":[...]` and `"droppedAttributesCount"` when not empty / zero;
+/// `leading_comma` when fields precede them.
+fn write_attributes(out: &mut Vec<u8>, attributes: &Attributes, leading_comma: bool) {
+    let mut wrote = false;
+    if !attributes.items.is_empty() {
+        if leading_comma {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"attributes\":[");
+        for (i, kv) in attributes.items.iter().enumerate() {
+            comma(out, i);
+            write_key_value(out, kv);
+        }
+        out.push(b']');
+        wrote = true;
+    }
+    if attributes.dropped != 0 {
+        if leading_comma || wrote {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"droppedAttributesCount\":");
+        write_u32(out, attributes.dropped);
+    }
+}
+
+fn write_key_value(out: &mut Vec<u8>, kv: &KeyValue) {
+    out.extend_from_slice(b"{\"key\":");
+    write_str(out, &kv.key);
+    out.extend_from_slice(b",\"value\":");
+    write_value(out, &kv.value);
+    out.push(b'}');
+}
+
+/// An `AnyValue` object.
+fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::String(s) => string_value(out, s),
+        Value::Bool(b) => bool_value(out, *b),
+        Value::Int(i) => int_value(out, *i),
+        Value::Double(d) => double_value(out, *d),
+        Value::StringArray(items) => write_array(out, items, |out, s| string_value(out, s)),
+        Value::BoolArray(items) => write_array(out, items, |out, b| bool_value(out, *b)),
+        Value::IntArray(items) => write_array(out, items, |out, i| int_value(out, *i)),
+        Value::DoubleArray(items) => write_array(out, items, |out, d| double_value(out, *d)),
+    }
+}
+
+fn string_value(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(b"{\"stringValue\":");
+    write_str(out, s);
+    out.push(b'}');
+}
+
+fn bool_value(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b {
+        b"{\"boolValue\":true}"
+    } else {
+        b"{\"boolValue\":false}"
+    });
+}
+
+/// 64-bit integers are JSON strings in OTLP (JavaScript numbers lose precision past 2^53).
+fn int_value(out: &mut Vec<u8>, i: i64) {
+    out.extend_from_slice(b"{\"intValue\":\"");
+    out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+    out.extend_from_slice(b"\"}");
+}
+
+/// Finite doubles only (non-finite values never get past the limits).
+fn double_value(out: &mut Vec<u8>, d: f64) {
+    out.extend_from_slice(b"{\"doubleValue\":");
+    out.extend_from_slice(ryu::Buffer::new().format_finite(d).as_bytes());
+    out.push(b'}');
+}
+
+/// `{"arrayValue":{"values":[...]}}`.
+fn write_array<T>(out: &mut Vec<u8>, items: &[T], write_item: impl Fn(&mut Vec<u8>, &T)) {
+    out.extend_from_slice(b"{\"arrayValue\":{\"values\":[");
+    for (i, item) in items.iter().enumerate() {
+        comma(out, i);
+        write_item(out, item);
+    }
+    out.extend_from_slice(b"]}}");
+}
+
+fn write_count(out: &mut Vec<u8>, field: &[u8], count: u32) {
+    if count != 0 {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(field);
+        out.extend_from_slice(b"\":");
+        write_u32(out, count);
+    }
+}
+
+fn comma(out: &mut Vec<u8>, index: usize) {
+    if index > 0 {
+        out.push(b',');
+    }
+}
+
+fn write_u32(out: &mut Vec<u8>, n: u32) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Times are 64-bit integers, JSON strings in OTLP.
+fn write_u64_string(out: &mut Vec<u8>, n: u64) {
+    out.push(b'"');
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.push(b'"');
+}
+
+fn write_hex(out: &mut Vec<u8>, n: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(DIGITS[((n >> (shift * 4)) & 0xf) as usize]);
+    }
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(DIGITS[usize::from(b >> 4)]);
+            out.push(DIGITS[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SAMPLED, SpanContext, SpanKind, TraceId};
+    use serde_json::{Value as Json, json};
+
+    fn span() -> Span {
+        Span {
+            context: SpanContext {
+                trace_id: TraceId {
+                    hi: 0x0102030405060708,
+                    lo: 0x090a0b0c0d0e0f10,
+                },
+                span_id: 0xab,
+                trace_flags: SAMPLED,
+                trace_state: String::new(),
+                is_remote: false,
+            },
+            parent_span_id: 0x1234,
+            parent_is_remote: true,
+            name: "GET /\"x\"\n".into(),
+            kind: SpanKind::Client,
+            scope: 0,
+            start_time: 1_700_000_000_000_000_001,
+            end_time: 1_700_000_000_000_000_002,
+            attributes: Attributes {
+                items: vec![
+                    KeyValue {
+                        key: "i".into(),
+                        value: Value::Int(i64::MIN),
+                    },
+                    KeyValue {
+                        key: "d".into(),
+                        value: Value::Double(0.5),
+                    },
+                    KeyValue {
+                        key: "a".into(),
+                        value: Value::BoolArray(vec![true, false]),
+                    },
+                    KeyValue {
+                        key: "c".into(),
+                        value: Value::String("\u{1}é".into()),
+                    },
+                ],
+                dropped: 2,
+            },
+            events: vec![Event {
+                name: "e".into(),
+                time: 5,
+                attributes: Attributes::default(),
+            }],
+            dropped_events: 0,
+            links: vec![],
+            dropped_links: 3,
+            status: Status::Error("boom".into()),
+        }
+    }
+
+    #[test]
+    fn encodes_the_otlp_json_mapping() {
+        let scopes = [Scope {
+            name: "s".into(),
+            version: "1".into(),
+            attributes: Attributes::default(),
+        }];
+        let resource = Attributes {
+            items: vec![KeyValue {
+                key: "service.name".into(),
+                value: Value::String("web".into()),
+            }],
+            dropped: 0,
+        };
+        let body = encode_request(&resource, &scopes, &[&span()]);
+        let json: Json = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            json,
+            json!({"resourceSpans": [{
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "web"}}]},
+                "scopeSpans": [{
+                    "scope": {"name": "s", "version": "1"},
+                    "spans": [{
+                        "traceId": "0102030405060708090a0b0c0d0e0f10",
+                        "spanId": "00000000000000ab",
+                        "parentSpanId": "0000000000001234",
+                        "flags": 0x301,
+                        "name": "GET /\"x\"\n",
+                        "kind": 3,
+                        "startTimeUnixNano": "1700000000000000001",
+                        "endTimeUnixNano": "1700000000000000002",
+                        "attributes": [
+                            {"key": "i", "value": {"intValue": "-9223372036854775808"}},
+                            {"key": "d", "value": {"doubleValue": 0.5}},
+                            {"key": "a", "value": {"arrayValue": {"values": [{"boolValue": true}, {"boolValue": false}]}}},
+                            {"key": "c", "value": {"stringValue": "\u{1}é"}}
+                        ],
+                        "droppedAttributesCount": 2,
+                        "events": [{"timeUnixNano": "5", "name": "e"}],
+                        "droppedLinksCount": 3,
+                        "status": {"message": "boom", "code": 2}
+                    }]
+                }]
+            }]})
+        );
+    }
+
+    #[test]
+    fn groups_spans_by_scope() {
+        let scopes = [
+            Scope {
+                name: "a".into(),
+                ..Default::default()
+            },
+            Scope {
+                name: "b".into(),
+                ..Default::default()
+            },
+        ];
+        let mut other = span();
+        other.scope = 1;
+        let mut unknown = span();
+        unknown.scope = 9;
+        let body = encode_request(
+            &Attributes::default(),
+            &scopes,
+            &[&span(), &other, &unknown],
+        );
+        let json: Json = serde_json::from_slice(&body).unwrap();
+        let scope_spans = json["resourceSpans"][0]["scopeSpans"].as_array().unwrap();
+        assert_eq!(scope_spans.len(), 2);
+        assert_eq!(scope_spans[0]["scope"]["name"], "a");
+        assert_eq!(scope_spans[0]["spans"].as_array().unwrap().len(), 2);
+        assert_eq!(scope_spans[1]["scope"]["name"], "b");
+    }
+}

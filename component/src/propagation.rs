@@ -1,0 +1,229 @@
+//! W3C Trace Context: `traceparent` and `tracestate` parsing and formatting, with the
+//! rejections the W3C recommendation requires.
+
+use crate::model::{SpanContext, TraceId};
+
+/// Longest `tracestate` the W3C spec asks implementations to propagate, in members.
+const MAX_TRACESTATE_MEMBERS: usize = 32;
+
+/// Formats a `traceparent` header (version 00).
+pub fn format_traceparent(ctx: &SpanContext) -> String {
+    format!(
+        "00-{:016x}{:016x}-{:016x}-{:02x}",
+        ctx.trace_id.hi, ctx.trace_id.lo, ctx.span_id, ctx.trace_flags
+    )
+}
+
+/// Parses `traceparent` (and `tracestate`) into a remote span context. An invalid
+/// `traceparent` is an error; an invalid `tracestate` is discarded.
+pub fn extract(traceparent: &str, tracestate: Option<&str>) -> Result<SpanContext, String> {
+    let (trace_id, span_id, trace_flags) = parse_traceparent(traceparent)?;
+    let trace_state = tracestate
+        .and_then(|ts| validate_tracestate(ts).ok())
+        .unwrap_or_default();
+    Ok(SpanContext {
+        trace_id,
+        span_id,
+        trace_flags,
+        trace_state,
+        is_remote: true,
+    })
+}
+
+/// Parses `version-traceid-parentid-flags`.
+fn parse_traceparent(header: &str) -> Result<(TraceId, u64, u8), String> {
+    let header = header.trim_matches([' ', '\t']);
+    let bytes = header.as_bytes();
+    if bytes.len() < 55 {
+        return Err(format!(
+            "traceparent must be 55 characters, got {}",
+            bytes.len()
+        ));
+    }
+    let version = hex_field(&bytes[0..2], "version")? as u8;
+    if version == 0xff {
+        return Err("traceparent version ff is invalid".into());
+    }
+    if version == 0 && bytes.len() != 55 {
+        return Err(format!(
+            "traceparent version 00 must be 55 characters, got {}",
+            bytes.len()
+        ));
+    }
+    // A higher version may append fields, separated by '-'.
+    if bytes.len() > 55 && bytes[55] != b'-' {
+        return Err("traceparent has data after the flags without a '-' separator".into());
+    }
+    if bytes[2] != b'-' || bytes[35] != b'-' || bytes[52] != b'-' {
+        return Err("traceparent fields must be separated by '-'".into());
+    }
+    let trace_id = TraceId {
+        hi: hex_field(&bytes[3..19], "trace-id")?,
+        lo: hex_field(&bytes[19..35], "trace-id")?,
+    };
+    if !trace_id.is_valid() {
+        return Err("traceparent trace-id is all zeros".into());
+    }
+    let span_id = hex_field(&bytes[36..52], "parent-id")?;
+    if span_id == 0 {
+        return Err("traceparent parent-id is all zeros".into());
+    }
+    let flags = hex_field(&bytes[53..55], "trace-flags")? as u8;
+    Ok((trace_id, span_id, flags))
+}
+
+/// Reads lowercase hex digits (the spec forbids upper case).
+fn hex_field(digits: &[u8], what: &str) -> Result<u64, String> {
+    digits.iter().try_fold(0u64, |acc, &c| {
+        let nibble = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return Err(format!("traceparent {what} must be lowercase hex")),
+        };
+        Ok(acc << 4 | u64::from(nibble))
+    })
+}
+
+/// Checks a `tracestate` header and returns it normalised (empty members removed).
+pub fn validate_tracestate(header: &str) -> Result<String, String> {
+    let mut members: Vec<&str> = Vec::new();
+    let mut keys: Vec<&str> = Vec::new();
+    for member in header
+        .split(',')
+        .map(|m| m.trim_matches([' ', '\t']))
+        .filter(|m| !m.is_empty())
+    {
+        let (key, value) = member
+            .split_once('=')
+            .ok_or_else(|| format!("tracestate member {member:?} has no '='"))?;
+        if !valid_key(key) {
+            return Err(format!("tracestate key {key:?} is invalid"));
+        }
+        if !valid_value(value) {
+            return Err(format!("tracestate value for {key:?} is invalid"));
+        }
+        if keys.contains(&key) {
+            return Err(format!("tracestate key {key:?} appears twice"));
+        }
+        keys.push(key);
+        members.push(member);
+    }
+    if members.len() > MAX_TRACESTATE_MEMBERS {
+        return Err(format!(
+            "tracestate has {} members, at most {MAX_TRACESTATE_MEMBERS} allowed",
+            members.len()
+        ));
+    }
+    Ok(members.join(","))
+}
+
+/// `simple-key` or `tenant-id@system-id` per W3C Trace Context.
+fn valid_key(key: &str) -> bool {
+    let key_char = |c: u8| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/');
+    let starts_ok = |s: &str, first_digit_ok: bool| {
+        s.as_bytes()
+            .first()
+            .is_some_and(|&c| c.is_ascii_lowercase() || (first_digit_ok && c.is_ascii_digit()))
+    };
+    match key.split_once('@') {
+        None => key.len() <= 256 && starts_ok(key, true) && key.bytes().all(key_char),
+        Some((tenant, system)) => {
+            tenant.len() <= 241
+                && system.len() <= 14
+                && starts_ok(tenant, true)
+                && starts_ok(system, false)
+                && tenant.bytes().all(key_char)
+                && system.bytes().all(key_char)
+        }
+    }
+}
+
+/// Up to 256 printable ASCII characters except ',' and '=', not ending in a space.
+fn valid_value(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 256
+        && !value.ends_with(' ')
+        && value
+            .bytes()
+            .all(|c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn round_trips() {
+        let ctx = extract(GOOD, Some("congo=t61rcWkgMzE, rojo=00f067aa0ba902b7")).unwrap();
+        assert_eq!(
+            ctx.trace_id,
+            TraceId {
+                hi: 0x4bf92f3577b34da6,
+                lo: 0xa3ce929d0e0e4736
+            }
+        );
+        assert_eq!(ctx.span_id, 0x00f067aa0ba902b7);
+        assert!(ctx.is_sampled() && ctx.is_remote);
+        assert_eq!(ctx.trace_state, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+        assert_eq!(format_traceparent(&ctx), GOOD);
+    }
+
+    #[test]
+    fn rejects_what_w3c_rejects() {
+        for bad in [
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "",
+        ] {
+            assert!(extract(bad, None).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn accepts_future_versions_with_more_fields() {
+        let ctx = extract(
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future",
+            None,
+        )
+        .unwrap();
+        assert_eq!(ctx.span_id, 0x00f067aa0ba902b7);
+        assert!(
+            extract(
+                "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+                None
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn invalid_tracestate_is_dropped_not_fatal() {
+        for bad in [
+            "Upper=1",
+            "a=1,a=2",
+            "novalue",
+            "k=va,lue=",
+            "1tenant@Sys=1",
+        ] {
+            let ctx = extract(GOOD, Some(bad)).unwrap();
+            assert_eq!(ctx.trace_state, "", "{bad} was kept");
+        }
+        assert_eq!(
+            extract(GOOD, Some("t@sys=1,,x=2")).unwrap().trace_state,
+            "t@sys=1,x=2"
+        );
+        let many: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(
+            extract(GOOD, Some(&many.join(","))).unwrap().trace_state,
+            ""
+        );
+    }
+}

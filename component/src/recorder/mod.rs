@@ -1,0 +1,475 @@
+//! The browser's hot path: applies a batch of span operations that the host recorded
+//! without crossing into the component (format in [`ops`]). Malformed input stops the
+//! batch at that point with a message; refused operations (unknown span, limits) are
+//! counted and the rest still apply. Nothing here can trap.
+
+pub mod ops;
+mod text;
+
+use crate::model::{KeyValue, SpanContext, SpanKind, Status, TraceId, Value};
+use crate::propagation::validate_tracestate;
+use crate::tracer::{Host, Tracer};
+use text::TextCursor;
+
+/// One recorded batch.
+pub struct OpBatch<'a> {
+    /// Opcodes and integer operands.
+    pub words: &'a [u32],
+    /// Times and float values.
+    pub numbers: &'a [f64],
+    /// Every string of the batch, concatenated.
+    pub text: &'a str,
+    /// Unix nanoseconds that times in `numbers` count from (in milliseconds).
+    pub time_origin_unix_nanos: u64,
+}
+
+/// What [`apply`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Operations applied.
+    pub applied: u32,
+    /// Operations refused one by one.
+    pub refused: u32,
+    /// Why decoding stopped early, if it did.
+    pub malformed: Option<String>,
+}
+
+/// Applies `batch` to `tracer`.
+pub fn apply(tracer: &mut Tracer, host: &mut impl Host, batch: &OpBatch<'_>) -> Outcome {
+    let mut reader = Reader {
+        words: batch.words,
+        numbers: batch.numbers,
+        text: TextCursor::new(batch.text),
+        origin: batch.time_origin_unix_nanos,
+    };
+    let mut outcome = Outcome::default();
+    while !reader.words.is_empty() {
+        let op = match reader.op() {
+            Ok(op) => op,
+            Err(why) => {
+                let offset = batch.words.len() - reader.words.len();
+                outcome.malformed = Some(format!("{why} (near word {offset})"));
+                break;
+            }
+        };
+        match run(tracer, host, op) {
+            Ok(()) => outcome.applied += 1,
+            Err(_) => outcome.refused += 1,
+        }
+    }
+    outcome
+}
+
+/// One decoded operation.
+enum Op<'a> {
+    Start {
+        context: SpanContext,
+        parent: u64,
+        parent_is_remote: bool,
+        kind: SpanKind,
+        scope: u32,
+        name: &'a str,
+        time: u64,
+    },
+    Attr {
+        span: u64,
+        attribute: KeyValue,
+    },
+    Event {
+        span: u64,
+        name: &'a str,
+        time: u64,
+        attributes: Vec<KeyValue>,
+    },
+    Link {
+        span: u64,
+        context: SpanContext,
+        attributes: Vec<KeyValue>,
+    },
+    Status {
+        span: u64,
+        status: Status,
+    },
+    End {
+        span: u64,
+        time: u64,
+    },
+    Name {
+        span: u64,
+        name: &'a str,
+    },
+}
+
+fn run(
+    tracer: &mut Tracer,
+    host: &mut impl Host,
+    op: Op<'_>,
+) -> Result<(), crate::tracer::TracingError> {
+    match op {
+        Op::Start {
+            context,
+            parent,
+            parent_is_remote,
+            kind,
+            scope,
+            name,
+            time,
+        } => {
+            if !context.is_sampled() {
+                return Ok(());
+            }
+            tracer.open_recorded(
+                context,
+                parent,
+                parent_is_remote,
+                name.into(),
+                kind,
+                scope,
+                time,
+            )
+        }
+        Op::Attr { span, attribute } => tracer.set_attributes(span, [attribute]),
+        Op::Event {
+            span,
+            name,
+            time,
+            attributes,
+        } => tracer.add_event(host, span, name.into(), attributes, Some(time)),
+        Op::Link {
+            span,
+            context,
+            attributes,
+        } => tracer.add_link(span, context, attributes),
+        Op::Status { span, status } => tracer.set_status(span, status),
+        Op::End { span, time } => tracer.end_span(host, span, Some(time)),
+        Op::Name { span, name } => tracer.update_name(span, name.into()),
+    }
+}
+
+/// Sequential reader over the three streams.
+struct Reader<'a> {
+    words: &'a [u32],
+    numbers: &'a [f64],
+    text: TextCursor<'a>,
+    origin: u64,
+}
+
+type Decoded<T> = Result<T, String>;
+
+impl<'a> Reader<'a> {
+    fn op(&mut self) -> Decoded<Op<'a>> {
+        let opcode = self.word()?;
+        let span = self.u64()?;
+        Ok(match opcode {
+            ops::START => {
+                let trace_id = self.trace_id()?;
+                let parent = self.u64()?;
+                let flags = self.word()?;
+                let kind = self.kind()?;
+                let scope = self.word()?;
+                let name = self.string()?;
+                let trace_state = self.trace_state()?;
+                let time = self.time()?;
+                let context = SpanContext {
+                    trace_id,
+                    span_id: span,
+                    trace_flags: flags as u8,
+                    trace_state,
+                    is_remote: false,
+                };
+                Op::Start {
+                    context,
+                    parent,
+                    parent_is_remote: flags & 0x100 != 0,
+                    kind,
+                    scope,
+                    name,
+                    time,
+                }
+            }
+            ops::ATTR => Op::Attr {
+                span,
+                attribute: self.attribute()?,
+            },
+            ops::EVENT => {
+                let name = self.string()?;
+                let time = self.time()?;
+                Op::Event {
+                    span,
+                    name,
+                    time,
+                    attributes: self.attributes()?,
+                }
+            }
+            ops::LINK => {
+                let trace_id = self.trace_id()?;
+                let span_id = self.u64()?;
+                let trace_flags = self.word()? as u8;
+                let trace_state = self.trace_state()?;
+                let context = SpanContext {
+                    trace_id,
+                    span_id,
+                    trace_flags,
+                    trace_state,
+                    is_remote: false,
+                };
+                Op::Link {
+                    span,
+                    context,
+                    attributes: self.attributes()?,
+                }
+            }
+            ops::STATUS => {
+                let code = self.word()?;
+                let message = self.string()?;
+                let status = match code {
+                    0 => Status::Unset,
+                    1 => Status::Ok,
+                    2 => Status::Error(message.into()),
+                    _ => return Err(format!("status code {code} is not 0, 1 or 2")),
+                };
+                Op::Status { span, status }
+            }
+            ops::END => Op::End {
+                span,
+                time: self.time()?,
+            },
+            ops::NAME => Op::Name {
+                span,
+                name: self.string()?,
+            },
+            _ => return Err(format!("unknown opcode {opcode}")),
+        })
+    }
+
+    fn word(&mut self) -> Decoded<u32> {
+        let (&first, rest) = self
+            .words
+            .split_first()
+            .ok_or("the words end inside an operation")?;
+        self.words = rest;
+        Ok(first)
+    }
+
+    fn u64(&mut self) -> Decoded<u64> {
+        Ok(u64::from(self.word()?) << 32 | u64::from(self.word()?))
+    }
+
+    fn trace_id(&mut self) -> Decoded<TraceId> {
+        Ok(TraceId {
+            hi: self.u64()?,
+            lo: self.u64()?,
+        })
+    }
+
+    fn number(&mut self) -> Decoded<f64> {
+        let (&first, rest) = self
+            .numbers
+            .split_first()
+            .ok_or("the numbers end inside an operation")?;
+        self.numbers = rest;
+        Ok(first)
+    }
+
+    /// Milliseconds after the origin, as Unix nanoseconds.
+    fn time(&mut self) -> Decoded<u64> {
+        let ms = self.number()?;
+        if !ms.is_finite() {
+            return Err(format!("time {ms} is not a finite number"));
+        }
+        let ns = i128::from(self.origin).saturating_add((ms * 1e6).round() as i128);
+        Ok(ns.clamp(0, i128::from(u64::MAX)) as u64)
+    }
+
+    fn string(&mut self) -> Decoded<&'a str> {
+        let units = self.word()?;
+        self.text
+            .take(units)
+            .ok_or_else(|| format!("the text ends before a string of {units} UTF-16 units"))
+    }
+
+    /// A `tracestate`; an invalid one is dropped, as in header extraction.
+    fn trace_state(&mut self) -> Decoded<String> {
+        Ok(validate_tracestate(self.string()?).unwrap_or_default())
+    }
+
+    fn kind(&mut self) -> Decoded<SpanKind> {
+        Ok(match self.word()? {
+            0 => SpanKind::Internal,
+            1 => SpanKind::Server,
+            2 => SpanKind::Client,
+            3 => SpanKind::Producer,
+            4 => SpanKind::Consumer,
+            other => return Err(format!("span kind {other} is not 0-4")),
+        })
+    }
+
+    fn attributes(&mut self) -> Decoded<Vec<KeyValue>> {
+        let count = self.word()?;
+        // Never trust a count for allocation: each attribute takes at least two words.
+        let mut attributes = Vec::with_capacity((count as usize).min(self.words.len() / 2));
+        for _ in 0..count {
+            attributes.push(self.attribute()?);
+        }
+        Ok(attributes)
+    }
+
+    fn attribute(&mut self) -> Decoded<KeyValue> {
+        let key = self.string()?.to_owned();
+        let value = match self.word()? {
+            ops::value_type::STRING => Value::String(self.string()?.into()),
+            ops::value_type::BOOL => Value::Bool(self.word()? != 0),
+            ops::value_type::S64 => Value::Int(self.u64()? as i64),
+            ops::value_type::F64 => Value::Double(self.number()?),
+            ops::value_type::STRING_ARRAY => {
+                Value::StringArray(self.array(|r| Ok(r.string()?.to_owned()))?)
+            }
+            ops::value_type::BOOL_ARRAY => Value::BoolArray(self.array(|r| Ok(r.word()? != 0))?),
+            ops::value_type::S64_ARRAY => Value::IntArray(self.array(|r| Ok(r.u64()? as i64))?),
+            ops::value_type::F64_ARRAY => Value::DoubleArray(self.array(Reader::number)?),
+            other => return Err(format!("attribute type {other} is not 0-7")),
+        };
+        Ok(KeyValue { key, value })
+    }
+
+    fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Decoded<T>) -> Decoded<Vec<T>> {
+        let count = self.word()?;
+        let mut items =
+            Vec::with_capacity((count as usize).min(self.words.len() + self.numbers.len()));
+        for _ in 0..count {
+            items.push(item(self)?);
+        }
+        Ok(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ops::{self, value_type};
+    use super::*;
+    use crate::test_host::{TestHost, tracer};
+    use proptest::prelude::*;
+
+    /// Builds op batches the way the browser glue does.
+    #[derive(Default)]
+    struct Builder {
+        words: Vec<u32>,
+        numbers: Vec<f64>,
+        text: String,
+    }
+
+    impl Builder {
+        fn string(&mut self, s: &str) {
+            self.words.push(s.encode_utf16().count() as u32);
+            self.text.push_str(s);
+        }
+        fn op(&mut self, opcode: u32, span: u64) {
+            self.words
+                .extend([opcode, (span >> 32) as u32, span as u32]);
+        }
+        fn apply(&self, t: &mut Tracer, host: &mut TestHost) -> Outcome {
+            let batch = OpBatch {
+                words: &self.words,
+                numbers: &self.numbers,
+                text: &self.text,
+                time_origin_unix_nanos: 1_700_000_000_000_000_000,
+            };
+            apply(t, host, &batch)
+        }
+    }
+
+    #[test]
+    fn recorded_spans_reach_the_payload() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        let root = t.reserve_root();
+        let child = t.reserve_span_id();
+        let mut b = Builder::default();
+        let id = root.trace_id;
+        for (span, parent, name) in [
+            (root.span_id, 0, "page"),
+            (child, root.span_id, "fetch é😀"),
+        ] {
+            b.op(ops::START, span);
+            b.words.extend([
+                (id.hi >> 32) as u32,
+                id.hi as u32,
+                (id.lo >> 32) as u32,
+                id.lo as u32,
+            ]);
+            b.words
+                .extend([(parent >> 32) as u32, parent as u32, 1, 2, 0]);
+            b.string(name);
+            b.string("");
+            b.numbers.push(1.5);
+        }
+        b.op(ops::ATTR, child);
+        b.string("http.response.status_code");
+        b.words.extend([value_type::S64, u32::MAX, u32::MAX]);
+        b.op(ops::EVENT, child);
+        b.string("ttfb");
+        b.numbers.push(2.0);
+        b.words.push(1);
+        b.string("ratio");
+        b.words.push(value_type::F64_ARRAY);
+        b.words.push(2);
+        b.numbers.extend([0.25, 0.5]);
+        b.op(ops::STATUS, child);
+        b.words.push(2);
+        b.string("HTTP 500");
+        for span in [child, root.span_id] {
+            b.op(ops::END, span);
+            b.numbers.push(3.000001);
+        }
+        let outcome = b.apply(&mut t, &mut host);
+        assert_eq!(
+            outcome,
+            Outcome {
+                applied: 7,
+                refused: 0,
+                malformed: None
+            }
+        );
+        t.force_flush(&mut host);
+        let spans = host.spans();
+        assert_eq!(spans.len(), 2);
+        let fetch = &spans[0];
+        assert_eq!(fetch["name"], "fetch é😀");
+        assert_eq!(fetch["kind"], 3);
+        assert_eq!(fetch["parentSpanId"], format!("{:016x}", root.span_id));
+        assert_eq!(fetch["startTimeUnixNano"], "1700000000001500000");
+        assert_eq!(fetch["endTimeUnixNano"], "1700000000003000001");
+        assert_eq!(fetch["attributes"][0]["value"]["intValue"], "-1");
+        assert_eq!(
+            fetch["events"][0]["attributes"][0]["value"]["arrayValue"]["values"][1]["doubleValue"],
+            0.5
+        );
+        assert_eq!(fetch["status"]["message"], "HTTP 500");
+    }
+
+    #[test]
+    fn malformed_input_stops_with_a_reason_and_keeps_what_came_before() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        let mut b = Builder::default();
+        b.op(ops::END, 99); // unknown span: refused, not malformed
+        b.numbers.push(0.0);
+        b.op(42, 1);
+        let outcome = b.apply(&mut t, &mut host);
+        assert_eq!(outcome.applied, 0);
+        assert_eq!(outcome.refused, 1);
+        assert!(outcome.malformed.unwrap().contains("unknown opcode 42"));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_input_never_panics(
+            words in proptest::collection::vec(prop_oneof![0u32..10, any::<u32>()], 0..200),
+            numbers in proptest::collection::vec(any::<f64>(), 0..20),
+            text in ".{0,40}",
+        ) {
+            let (mut t, mut host) = (tracer(), TestHost::default());
+            let batch = OpBatch { words: &words, numbers: &numbers, text: &text, time_origin_unix_nanos: u64::MAX };
+            apply(&mut t, &mut host, &batch);
+            t.force_flush(&mut host);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The recorder's wire format: how a host writes span operations into an `op-batch`
+//! (`words: list<u32>`, `numbers: list<f64>`, `text: string`).
+//!
+//! A span is named by its span ID as two words (high, low). Strings are consumed from
+//! `text` in order; each string operand is its length in UTF-16 code units. Times are
+//! milliseconds after the batch's time origin, taken from `numbers` in order.
+//!
+//! | op | words after the opcode | numbers |
+//! |---|---|---|
+//! | `START` = 1 | span ID (2), trace ID (4, big-endian), parent span ID (2; 0 0 = root), flags (bits 0-7 W3C trace flags, bit 8 parent is remote), kind (0 internal .. 4 consumer), scope, name length, tracestate length | start |
+//! | `ATTR` = 2 | span ID (2), attribute | (attribute's) |
+//! | `EVENT` = 3 | span ID (2), name length, attribute count n, n attributes | time, then the attributes' |
+//! | `LINK` = 4 | span ID (2), trace ID (4), linked span ID (2), flags, tracestate length, n, n attributes | (attributes') |
+//! | `STATUS` = 5 | span ID (2), code (0 unset, 1 ok, 2 error), message length | |
+//! | `END` = 6 | span ID (2) | end |
+//! | `NAME` = 7 | span ID (2), name length | |
+//!
+//! An attribute is: key length, type, payload. Types: 0 string (length), 1 bool (0/1),
+//! 2 s64 (high, low words, two's complement), 3 f64 (one number), 4 string array (n, n
+//! lengths), 5 bool array (n, n words), 6 s64 array (n, n word pairs), 7 f64 array (n;
+//! n numbers).
+//!
+//! A `START` whose sampled flag is clear is ignored: unsampled spans need no recording.
+
+/// Opcode: start a span.
+pub const START: u32 = 1;
+/// Opcode: set one attribute.
+pub const ATTR: u32 = 2;
+/// Opcode: add an event.
+pub const EVENT: u32 = 3;
+/// Opcode: add a link.
+pub const LINK: u32 = 4;
+/// Opcode: set the status.
+pub const STATUS: u32 = 5;
+/// Opcode: end a span.
+pub const END: u32 = 6;
+/// Opcode: rename a span.
+pub const NAME: u32 = 7;
+
+/// Attribute type tags.
+pub mod value_type {
+    /// UTF-16 length of a string.
+    pub const STRING: u32 = 0;
+    /// One word, 0 or 1.
+    pub const BOOL: u32 = 1;
+    /// Two words.
+    pub const S64: u32 = 2;
+    /// One number.
+    pub const F64: u32 = 3;
+    /// Count, then lengths.
+    pub const STRING_ARRAY: u32 = 4;
+    /// Count, then words.
+    pub const BOOL_ARRAY: u32 = 5;
+    /// Count, then word pairs.
+    pub const S64_ARRAY: u32 = 6;
+    /// Count; numbers.
+    pub const F64_ARRAY: u32 = 7;
+}

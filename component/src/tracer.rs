@@ -1,0 +1,843 @@
+//! The tracer: open spans, sampling at start, limits as data arrives, the bounded export
+//! queue and batching by size and by time. Free of I/O: the clock and the transport are
+//! reached through [`Host`], so all of it is unit-tested natively.
+
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
+
+use crate::config::Config;
+use crate::ids::IdGenerator;
+use crate::limits::truncate;
+use crate::model::{
+    Attributes, Event, KeyValue, Link, SAMPLED, Scope, Span, SpanContext, SpanKind, Status, Value,
+};
+use crate::otlp_json::encode_request;
+
+/// At most this many scopes can be registered (each costs memory for the component's life).
+const MAX_SCOPES: usize = 256;
+
+/// What the tracer needs from its environment.
+pub trait Host {
+    /// Now, in Unix nanoseconds.
+    fn now(&mut self) -> u64;
+    /// Hands one encoded OTLP/JSON request body carrying `span_count` spans to the
+    /// transport; false when the transport is busy and did not take it.
+    fn send(&mut self, body: Vec<u8>, span_count: u32) -> bool;
+}
+
+/// Why an operation was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TracingError {
+    /// No open span has this handle.
+    UnknownSpan,
+    /// `max_open_spans` reached.
+    TooManyOpenSpans,
+    /// The scope index was never registered.
+    UnknownScope,
+    /// The tracer was shut down.
+    ShutDown,
+    /// An argument is out of range.
+    InvalidArgument(String),
+}
+
+/// Counters since start (mirrors the WIT `stats` record).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(missing_docs)] // Each field is documented on the WIT record.
+pub struct Stats {
+    pub spans_started: u64,
+    pub spans_unsampled: u64,
+    pub spans_ended: u64,
+    pub spans_exported: u64,
+    pub spans_dropped_queue_full: u64,
+    pub spans_refused_open_limit: u64,
+    pub truncated_values: u64,
+    pub payloads_sent: u64,
+    pub rejected_operations: u64,
+}
+
+/// Where a new span hangs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Parent {
+    /// A new trace.
+    #[default]
+    None,
+    /// An open span of this tracer.
+    Span(u64),
+    /// A context from elsewhere; an invalid one starts a new trace.
+    Context(SpanContext),
+}
+
+/// Everything a span can be started with.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StartOptions {
+    /// Span kind.
+    pub kind: SpanKind,
+    /// Parent.
+    pub parent: Parent,
+    /// Initial attributes.
+    pub attributes: Vec<KeyValue>,
+    /// Links, each with its attributes.
+    pub links: Vec<(SpanContext, Vec<KeyValue>)>,
+    /// Unix nanoseconds; `None` = now.
+    pub start_time: Option<u64>,
+    /// Scope index.
+    pub scope: u32,
+}
+
+/// A span the tracer tracks until it ends. Unsampled spans only carry their context.
+struct OpenSpan {
+    span: Span,
+    recording: bool,
+}
+
+/// The tracing pipeline's state.
+pub struct Tracer {
+    ids: IdGenerator,
+    config: Config,
+    resource: Attributes,
+    scopes: Vec<Scope>,
+    open: FxHashMap<u64, OpenSpan>,
+    queue: VecDeque<Span>,
+    stats: Stats,
+    shut_down: bool,
+    /// The transport refused the last payload: only `tick` and flushes try again.
+    transport_busy: bool,
+}
+
+type Result<T> = std::result::Result<T, TracingError>;
+
+impl Tracer {
+    /// A tracer with the default configuration and IDs from `ids`.
+    pub fn new(ids: IdGenerator) -> Self {
+        let mut tracer = Tracer {
+            ids,
+            config: Config::default(),
+            resource: Attributes::default(),
+            scopes: Vec::new(),
+            open: FxHashMap::default(),
+            queue: VecDeque::new(),
+            stats: Stats::default(),
+            shut_down: false,
+            transport_busy: false,
+        };
+        tracer.apply_config(Config::default());
+        tracer
+    }
+
+    /// Replaces the configuration after exporting what is queued under the old one.
+    pub fn configure(&mut self, host: &mut impl Host, config: Config) -> Result<()> {
+        let checked = config.validate().map_err(TracingError::InvalidArgument);
+        self.tally(checked)?;
+        self.force_flush(host);
+        self.apply_config(config);
+        Ok(())
+    }
+
+    fn apply_config(&mut self, config: Config) {
+        let limits = config.limits;
+        let (resource, truncated) = Attributes::bounded(
+            config.resource.iter().cloned(),
+            limits.max_attributes,
+            limits.max_value_length,
+        );
+        self.resource = resource;
+        self.stats.truncated_values += truncated;
+        let default_scope = self.bounded_scope(
+            config.default_scope.name.clone(),
+            config.default_scope.version.clone(),
+            config.default_scope.attributes.clone(),
+        );
+        if self.scopes.is_empty() {
+            self.scopes.push(default_scope);
+        } else {
+            self.scopes[0] = default_scope;
+        }
+        self.config = config;
+    }
+
+    fn bounded_scope(
+        &mut self,
+        mut name: String,
+        mut version: String,
+        attributes: Vec<KeyValue>,
+    ) -> Scope {
+        let limits = self.config.limits;
+        let (attributes, truncated) =
+            Attributes::bounded(attributes, limits.max_attributes, limits.max_value_length);
+        self.stats.truncated_values += truncated
+            + u64::from(truncate(&mut name, limits.max_value_length))
+            + u64::from(truncate(&mut version, limits.max_value_length));
+        Scope {
+            name,
+            version,
+            attributes,
+        }
+    }
+
+    /// Registers another instrumentation scope and returns its index.
+    pub fn register_scope(
+        &mut self,
+        name: String,
+        version: String,
+        attributes: Vec<KeyValue>,
+    ) -> Result<u32> {
+        if self.scopes.len() >= MAX_SCOPES {
+            let refused = Err(TracingError::InvalidArgument(format!(
+                "at most {MAX_SCOPES} scopes can be registered"
+            )));
+            return self.tally(refused);
+        }
+        let scope = self.bounded_scope(name, version, attributes);
+        self.scopes.push(scope);
+        Ok(self.scopes.len() as u32 - 1)
+    }
+
+    /// Starts a span: new IDs, the parent's trace, the sampler's decision.
+    pub fn start_span(
+        &mut self,
+        host: &mut impl Host,
+        name: String,
+        options: StartOptions,
+    ) -> Result<u64> {
+        let parent = match options.parent {
+            Parent::None => None,
+            Parent::Span(handle) => match self.open.get(&handle) {
+                Some(open) => Some(open.span.context.clone()),
+                None => return self.tally(Err(TracingError::UnknownSpan)),
+            },
+            Parent::Context(ctx) => Some(ctx).filter(SpanContext::is_valid),
+        };
+        let trace_id = parent
+            .as_ref()
+            .map_or_else(|| self.ids.trace_id(), |p| p.trace_id);
+        let sampled = self.config.sampler.should_sample(trace_id, parent.as_ref());
+        let (parent_span_id, parent_is_remote, inherited_flags, trace_state) = match parent {
+            Some(p) => (p.span_id, p.is_remote, p.trace_flags, p.trace_state),
+            None => (0, false, 0, String::new()),
+        };
+        let mut span_id = self.ids.span_id();
+        while self.open.contains_key(&span_id) {
+            span_id = self.ids.span_id();
+        }
+        let trace_flags = if sampled {
+            inherited_flags | SAMPLED
+        } else {
+            inherited_flags & !SAMPLED
+        };
+        let context = SpanContext {
+            trace_id,
+            span_id,
+            trace_flags,
+            trace_state,
+            is_remote: false,
+        };
+        let start_time = match options.start_time {
+            Some(t) => t,
+            None => host.now(),
+        };
+        let span = self.new_span(
+            context,
+            parent_span_id,
+            parent_is_remote,
+            name,
+            options.kind,
+            options.scope,
+            start_time,
+        );
+        self.open_span(span)?;
+        if sampled {
+            let limits = self.config.limits;
+            let open = self.open.get_mut(&span_id).expect("just opened");
+            let mut truncated = 0;
+            for kv in options.attributes {
+                truncated +=
+                    open.span
+                        .attributes
+                        .set(kv, limits.max_attributes, limits.max_value_length);
+            }
+            for (ctx, attributes) in options.links {
+                truncated += push_link(&mut open.span, ctx, attributes, &limits);
+            }
+            self.stats.truncated_values += truncated;
+        }
+        Ok(span_id)
+    }
+
+    /// A fresh span record (limits applied to the name).
+    #[allow(clippy::too_many_arguments)] // Every field of a span's identity is needed here.
+    fn new_span(
+        &mut self,
+        context: SpanContext,
+        parent_span_id: u64,
+        parent_is_remote: bool,
+        mut name: String,
+        kind: SpanKind,
+        scope: u32,
+        start_time: u64,
+    ) -> Span {
+        self.stats.truncated_values +=
+            u64::from(truncate(&mut name, self.config.limits.max_value_length));
+        Span {
+            context,
+            parent_span_id,
+            parent_is_remote,
+            name,
+            kind,
+            scope,
+            start_time,
+            end_time: 0,
+            attributes: Attributes::default(),
+            events: Vec::new(),
+            dropped_events: 0,
+            links: Vec::new(),
+            dropped_links: 0,
+            status: Status::Unset,
+        }
+    }
+
+    /// Opens a span whose IDs and sampling were decided by the caller (the recorder path:
+    /// the host got them from [`Tracer::reserve_root`] / [`Tracer::reserve_span_id`]).
+    #[allow(clippy::too_many_arguments)] // Mirrors the recorder's START operation.
+    pub fn open_recorded(
+        &mut self,
+        context: SpanContext,
+        parent_span_id: u64,
+        parent_is_remote: bool,
+        name: String,
+        kind: SpanKind,
+        scope: u32,
+        start_time: u64,
+    ) -> Result<()> {
+        if !context.is_valid() || self.open.contains_key(&context.span_id) {
+            let refused = Err(TracingError::InvalidArgument(
+                "span IDs must be non-zero and not in use".into(),
+            ));
+            return self.tally(refused);
+        }
+        let span = self.new_span(
+            context,
+            parent_span_id,
+            parent_is_remote,
+            name,
+            kind,
+            scope,
+            start_time,
+        );
+        self.open_span(span)
+    }
+
+    fn open_span(&mut self, span: Span) -> Result<()> {
+        if self.shut_down {
+            return self.tally(Err(TracingError::ShutDown));
+        }
+        if span.scope as usize >= self.scopes.len() {
+            return self.tally(Err(TracingError::UnknownScope));
+        }
+        if self.open.len() >= self.config.batch.max_open_spans as usize {
+            self.stats.spans_refused_open_limit += 1;
+            return self.tally(Err(TracingError::TooManyOpenSpans));
+        }
+        let recording = span.context.is_sampled();
+        self.stats.spans_started += 1;
+        if !recording {
+            self.stats.spans_unsampled += 1;
+        }
+        self.open
+            .insert(span.context.span_id, OpenSpan { span, recording });
+        Ok(())
+    }
+
+    /// A new root context with the sampler's decision in its flags.
+    pub fn reserve_root(&mut self) -> SpanContext {
+        let trace_id = self.ids.trace_id();
+        let sampled = self.config.sampler.should_sample(trace_id, None);
+        SpanContext {
+            trace_id,
+            span_id: self.ids.span_id(),
+            trace_flags: if sampled { SAMPLED } else { 0 },
+            ..Default::default()
+        }
+    }
+
+    /// A new span ID for a child span.
+    pub fn reserve_span_id(&mut self) -> u64 {
+        self.ids.span_id()
+    }
+
+    /// The context of an open span.
+    pub fn span_context(&mut self, handle: u64) -> Result<SpanContext> {
+        let found = self
+            .open
+            .get(&handle)
+            .map(|open| open.span.context.clone())
+            .ok_or(TracingError::UnknownSpan);
+        self.tally(found)
+    }
+
+    /// Whether an open span records.
+    pub fn is_recording(&mut self, handle: u64) -> Result<bool> {
+        let found = self
+            .open
+            .get(&handle)
+            .map(|open| open.recording)
+            .ok_or(TracingError::UnknownSpan);
+        self.tally(found)
+    }
+
+    /// Sets attributes on an open span.
+    pub fn set_attributes(
+        &mut self,
+        handle: u64,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) -> Result<()> {
+        let limits = self.config.limits;
+        self.with_recording(handle, |span| {
+            attributes
+                .into_iter()
+                .map(|kv| {
+                    span.attributes
+                        .set(kv, limits.max_attributes, limits.max_value_length)
+                })
+                .sum()
+        })
+    }
+
+    /// Adds an event at `time` (`None` = now).
+    pub fn add_event(
+        &mut self,
+        host: &mut impl Host,
+        handle: u64,
+        mut name: String,
+        attributes: Vec<KeyValue>,
+        time: Option<u64>,
+    ) -> Result<()> {
+        let limits = self.config.limits;
+        let time = match time {
+            Some(t) => t,
+            None if self.open.get(&handle).is_some_and(|o| o.recording) => host.now(),
+            None => 0,
+        };
+        self.with_recording(handle, |span| {
+            if span.events.len() >= limits.max_events as usize {
+                span.dropped_events = span.dropped_events.saturating_add(1);
+                return 0;
+            }
+            let (attributes, truncated) = Attributes::bounded(
+                attributes,
+                limits.max_attributes_per_item,
+                limits.max_value_length,
+            );
+            let name_cut = u64::from(truncate(&mut name, limits.max_value_length));
+            span.events.push(Event {
+                name,
+                time,
+                attributes,
+            });
+            truncated + name_cut
+        })
+    }
+
+    /// Records an exception as an `exception` event (semantic conventions).
+    pub fn record_exception(
+        &mut self,
+        host: &mut impl Host,
+        handle: u64,
+        exception_type: String,
+        message: String,
+        stacktrace: String,
+        time: Option<u64>,
+    ) -> Result<()> {
+        let attributes = [
+            ("exception.type", exception_type),
+            ("exception.message", message),
+            ("exception.stacktrace", stacktrace),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| KeyValue {
+            key: key.into(),
+            value: Value::String(value),
+        })
+        .collect();
+        self.add_event(host, handle, "exception".into(), attributes, time)
+    }
+
+    /// Adds a link after the start.
+    pub fn add_link(
+        &mut self,
+        handle: u64,
+        context: SpanContext,
+        attributes: Vec<KeyValue>,
+    ) -> Result<()> {
+        let limits = self.config.limits;
+        self.with_recording(handle, |span| push_link(span, context, attributes, &limits))
+    }
+
+    /// Sets the status: `Ok` is final, `Unset` is ignored.
+    pub fn set_status(&mut self, handle: u64, status: Status) -> Result<()> {
+        let max_len = self.config.limits.max_value_length;
+        self.with_recording(handle, |span| match (&span.status, status) {
+            (Status::Ok, _) | (_, Status::Unset) => 0,
+            (_, Status::Error(mut message)) => {
+                let cut = truncate(&mut message, max_len);
+                span.status = Status::Error(message);
+                u64::from(cut)
+            }
+            (_, Status::Ok) => {
+                span.status = Status::Ok;
+                0
+            }
+        })
+    }
+
+    /// Renames an open span.
+    pub fn update_name(&mut self, handle: u64, mut name: String) -> Result<()> {
+        let max_len = self.config.limits.max_value_length;
+        self.with_recording(handle, |span| {
+            let cut = truncate(&mut name, max_len);
+            span.name = name;
+            u64::from(cut)
+        })
+    }
+
+    /// Ends a span at `time` (`None` = now; never before its start), queues it for export
+    /// and exports a full batch, or a partial one whose delay has passed.
+    pub fn end_span(&mut self, host: &mut impl Host, handle: u64, time: Option<u64>) -> Result<()> {
+        let Some(open) = self.open.remove(&handle) else {
+            return self.tally(Err(TracingError::UnknownSpan));
+        };
+        self.stats.spans_ended += 1;
+        if !open.recording {
+            return Ok(());
+        }
+        let mut span = open.span;
+        let now = match time {
+            Some(t) => t,
+            None => host.now(),
+        };
+        span.end_time = now.max(span.start_time);
+        if self.queue.len() >= self.config.batch.max_queue_size as usize {
+            self.stats.spans_dropped_queue_full += 1;
+        } else {
+            self.queue.push_back(span);
+        }
+        if self.transport_busy {
+            return Ok(());
+        }
+        let batch = self.config.batch.max_export_batch_size as usize;
+        while self.queue.len() >= batch && self.export_batch(host) {}
+        if self.next_deadline().is_some_and(|deadline| deadline <= now) {
+            self.export_all(host);
+        }
+        Ok(())
+    }
+
+    /// Exports everything queued if the oldest queued span has waited the scheduled delay,
+    /// and full batches at once. After the transport refused a payload, this is what
+    /// retries (hosts call it when the transport has room again).
+    pub fn tick(&mut self, host: &mut impl Host) {
+        self.transport_busy = false;
+        let batch = self.config.batch.max_export_batch_size as usize;
+        while self.queue.len() >= batch && self.export_batch(host) {}
+        if let Some(deadline) = self.next_deadline()
+            && deadline <= host.now()
+        {
+            self.export_all(host);
+        }
+    }
+
+    /// When the oldest queued span's delay runs out (a queued span waits from its end time).
+    pub fn next_deadline(&self) -> Option<u64> {
+        let delay_ns = u64::from(self.config.batch.scheduled_delay_ms) * 1_000_000;
+        self.queue
+            .front()
+            .map(|span| span.end_time.saturating_add(delay_ns))
+    }
+
+    /// Exports everything queued, in batches, until the transport refuses one.
+    pub fn force_flush(&mut self, host: &mut impl Host) {
+        self.transport_busy = false;
+        self.export_all(host);
+    }
+
+    /// Flushes, discards open spans and refuses new ones.
+    pub fn shutdown(&mut self, host: &mut impl Host) {
+        self.force_flush(host);
+        self.open.clear();
+        self.shut_down = true;
+    }
+
+    /// Counters since start.
+    pub fn stats(&self) -> Stats {
+        self.stats.clone()
+    }
+
+    fn export_all(&mut self, host: &mut impl Host) {
+        while !self.queue.is_empty() && self.export_batch(host) {}
+    }
+
+    /// Encodes up to one batch from the front of the queue and offers it to the transport;
+    /// the spans leave the queue only if it was taken. False when nothing was sent.
+    fn export_batch(&mut self, host: &mut impl Host) -> bool {
+        let n = self
+            .queue
+            .len()
+            .min(self.config.batch.max_export_batch_size as usize);
+        if n == 0 || self.transport_busy {
+            return false;
+        }
+        let batch: Vec<&Span> = self.queue.range(..n).collect();
+        let body = encode_request(&self.resource, &self.scopes, &batch);
+        if !host.send(body, n as u32) {
+            self.transport_busy = true;
+            return false;
+        }
+        self.queue.drain(..n);
+        self.stats.spans_exported += n as u64;
+        self.stats.payloads_sent += 1;
+        true
+    }
+
+    /// Runs `apply` on a recording span (returns how many strings it truncated); a
+    /// non-recording span accepts and ignores the operation.
+    fn with_recording(&mut self, handle: u64, apply: impl FnOnce(&mut Span) -> u64) -> Result<()> {
+        match self.open.get_mut(&handle) {
+            Some(open) if open.recording => {
+                self.stats.truncated_values += apply(&mut open.span);
+                Ok(())
+            }
+            Some(_) => Ok(()),
+            None => self.tally(Err(TracingError::UnknownSpan)),
+        }
+    }
+
+    /// Counts refusals.
+    fn tally<T>(&mut self, result: Result<T>) -> Result<T> {
+        if result.is_err() {
+            self.stats.rejected_operations += 1;
+        }
+        result
+    }
+}
+
+/// Adds a link under the limits; returns how many strings were truncated.
+fn push_link(
+    span: &mut Span,
+    context: SpanContext,
+    attributes: Vec<KeyValue>,
+    limits: &crate::limits::SpanLimits,
+) -> u64 {
+    if span.links.len() >= limits.max_links as usize || !context.is_valid() {
+        span.dropped_links = span.dropped_links.saturating_add(1);
+        return 0;
+    }
+    let (attributes, truncated) = Attributes::bounded(
+        attributes,
+        limits.max_attributes_per_item,
+        limits.max_value_length,
+    );
+    span.links.push(Link {
+        context,
+        attributes,
+    });
+    truncated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::BatchSettings;
+    use crate::test_host::{TestHost, tracer};
+
+    fn configured(batch: BatchSettings) -> (Tracer, TestHost) {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        t.configure(
+            &mut host,
+            Config {
+                batch,
+                ..Config::default()
+            },
+        )
+        .unwrap();
+        (t, host)
+    }
+
+    fn start(t: &mut Tracer, host: &mut TestHost, parent: Parent) -> u64 {
+        t.start_span(
+            host,
+            "s".into(),
+            StartOptions {
+                parent,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn children_share_the_trace_and_name_their_parent() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        let root = start(&mut t, &mut host, Parent::None);
+        let child = start(&mut t, &mut host, Parent::Span(root));
+        let (root_ctx, child_ctx) = (
+            t.span_context(root).unwrap(),
+            t.span_context(child).unwrap(),
+        );
+        assert_eq!(child_ctx.trace_id, root_ctx.trace_id);
+        t.end_span(&mut host, child, Some(5)).unwrap();
+        t.end_span(&mut host, root, Some(6)).unwrap();
+        t.force_flush(&mut host);
+        let spans = host.spans();
+        assert_eq!(
+            spans[0]["parentSpanId"],
+            format!("{:016x}", root_ctx.span_id)
+        );
+        assert!(spans[1].get("parentSpanId").is_none());
+    }
+
+    #[test]
+    fn unknown_handles_are_refused_and_counted() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        assert_eq!(
+            t.end_span(&mut host, 7, None),
+            Err(TracingError::UnknownSpan)
+        );
+        assert_eq!(t.set_status(7, Status::Ok), Err(TracingError::UnknownSpan));
+        assert_eq!(t.stats().rejected_operations, 2);
+    }
+
+    #[test]
+    fn a_full_batch_is_exported_at_once_and_a_partial_one_after_the_delay() {
+        let batch = BatchSettings {
+            max_export_batch_size: 2,
+            scheduled_delay_ms: 10,
+            ..Default::default()
+        };
+        let (mut t, mut host) = configured(batch);
+        for end in [100, 101, 102] {
+            let s = start(&mut t, &mut host, Parent::None);
+            t.end_span(&mut host, s, Some(end)).unwrap();
+        }
+        assert_eq!(host.sent.len(), 1);
+        assert_eq!(host.sent[0].1, 2);
+        assert_eq!(t.next_deadline(), Some(102 + 10_000_000));
+        host.now = 102 + 9_999_999;
+        t.tick(&mut host);
+        assert_eq!(host.sent.len(), 1);
+        host.now += 1;
+        t.tick(&mut host);
+        assert_eq!(host.sent.len(), 2);
+        assert_eq!(t.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_busy_transport_keeps_spans_until_the_queue_is_full_then_drops_and_counts() {
+        let batch = BatchSettings {
+            max_export_batch_size: 2,
+            max_queue_size: 3,
+            ..Default::default()
+        };
+        let (mut t, mut host) = configured(batch);
+        host.busy = true;
+        for _ in 0..5 {
+            let s = start(&mut t, &mut host, Parent::None);
+            t.end_span(&mut host, s, Some(1)).unwrap();
+        }
+        assert!(host.sent.is_empty());
+        assert_eq!(t.stats().spans_dropped_queue_full, 2);
+        host.busy = false;
+        t.tick(&mut host);
+        assert_eq!(
+            host.sent.iter().map(|(_, n)| n).collect::<Vec<_>>(),
+            [&2],
+            "full batches at once"
+        );
+        host.now = 1 + 5_000_000_000;
+        t.tick(&mut host);
+        assert_eq!(
+            host.sent.iter().map(|(_, n)| n).collect::<Vec<_>>(),
+            [&2, &1],
+            "the rest after the delay"
+        );
+        assert_eq!(t.stats().spans_exported, 3);
+    }
+
+    #[test]
+    fn unsampled_spans_propagate_but_record_nothing() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        t.configure(
+            &mut host,
+            Config {
+                sampler: crate::sampler::Sampler::AlwaysOff,
+                ..Config::default()
+            },
+        )
+        .unwrap();
+        let s = start(&mut t, &mut host, Parent::None);
+        let ctx = t.span_context(s).unwrap();
+        assert!(ctx.is_valid() && !ctx.is_sampled());
+        assert_eq!(t.is_recording(s), Ok(false));
+        t.set_attributes(
+            s,
+            [KeyValue {
+                key: "k".into(),
+                value: Value::Bool(true),
+            }],
+        )
+        .unwrap();
+        t.end_span(&mut host, s, None).unwrap();
+        t.force_flush(&mut host);
+        assert!(host.sent.is_empty());
+        assert_eq!(t.stats().spans_unsampled, 1);
+    }
+
+    #[test]
+    fn ok_status_is_final_and_end_never_precedes_start() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        let s = t
+            .start_span(
+                &mut host,
+                "s".into(),
+                StartOptions {
+                    start_time: Some(50),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        t.set_status(s, Status::Ok).unwrap();
+        t.set_status(s, Status::Error("late".into())).unwrap();
+        t.end_span(&mut host, s, Some(10)).unwrap();
+        t.force_flush(&mut host);
+        let span = &host.spans()[0];
+        assert_eq!(span["status"]["code"], 1);
+        assert_eq!(span["endTimeUnixNano"], "50");
+    }
+
+    #[test]
+    fn the_open_span_limit_refuses_starts() {
+        let batch = BatchSettings {
+            max_open_spans: 2,
+            ..Default::default()
+        };
+        let (mut t, mut host) = configured(batch);
+        start(&mut t, &mut host, Parent::None);
+        start(&mut t, &mut host, Parent::None);
+        let third = t.start_span(&mut host, "s".into(), StartOptions::default());
+        assert_eq!(third, Err(TracingError::TooManyOpenSpans));
+        assert_eq!(t.stats().spans_refused_open_limit, 1);
+    }
+
+    #[test]
+    fn shutdown_flushes_and_refuses() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        let s = start(&mut t, &mut host, Parent::None);
+        t.end_span(&mut host, s, Some(1)).unwrap();
+        t.shutdown(&mut host);
+        assert_eq!(host.sent.len(), 1);
+        assert_eq!(
+            t.start_span(&mut host, "s".into(), StartOptions::default()),
+            Err(TracingError::ShutDown)
+        );
+    }
+}
