@@ -612,6 +612,11 @@ impl Tracer {
         }
     }
 
+    /// Counts an operation refused outside the tracer (a malformed recorder batch).
+    pub fn count_rejected(&mut self) {
+        self.stats.rejected_operations += 1;
+    }
+
     /// Counts refusals.
     fn tally<T>(&mut self, result: Result<T>) -> Result<T> {
         if result.is_err() {

@@ -49,6 +49,7 @@ pub fn apply(tracer: &mut Tracer, host: &mut impl Host, batch: &OpBatch<'_>) -> 
             Err(why) => {
                 let offset = batch.words.len() - reader.words.len();
                 outcome.malformed = Some(format!("{why} (near word {offset})"));
+                tracer.count_rejected();
                 break;
             }
         };

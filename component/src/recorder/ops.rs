@@ -20,7 +20,8 @@
 //! lengths), 5 bool array (n, n words), 6 s64 array (n, n word pairs), 7 f64 array (n;
 //! n numbers).
 //!
-//! A `START` whose sampled flag is clear is ignored: unsampled spans need no recording.
+//! A `START` whose sampled flag is clear is ignored: unsampled spans need no recording,
+//! and the host sends no further operations for them (they would be refused as unknown).
 
 /// Opcode: start a span.
 pub const START: u32 = 1;

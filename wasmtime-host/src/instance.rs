@@ -1,0 +1,220 @@
+//! One instance of the component: its store and a method per exported function.
+//!
+//! Every method returns `wasmtime::Result<_>`: `Err` means the guest trapped (a bug in
+//! the component; the WIT promises it never traps on bad input). The WIT-level outcome,
+//! such as `result<_, tracing-error>`, is the `Ok` value.
+
+use wasmtime::Store;
+
+use crate::bindings::Tracing;
+use crate::host::HostState;
+use crate::{
+    ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Link, OpBatch,
+    SpanContext, SpanHandle, SpanOptions, Stats, Status, TraceHeaders, TracingError,
+};
+
+/// What a call that may be refused returns: a trap (`Err`) or the WIT result (`Ok`).
+pub type CallResult<T> = wasmtime::Result<Result<T, TracingError>>;
+
+/// A running component: its [`Store`] (holding the [`HostState`]) and its exports.
+pub struct TracingInstance {
+    store: Store<HostState>,
+    bindings: Tracing,
+}
+
+impl TracingInstance {
+    /// Wraps an instantiated component.
+    pub fn new(store: Store<HostState>, bindings: Tracing) -> Self {
+        Self { store, bindings }
+    }
+
+    /// The host state answering the component's imports.
+    pub fn host(&self) -> &HostState {
+        self.store.data()
+    }
+
+    /// The host state, mutably.
+    pub fn host_mut(&mut self) -> &mut HostState {
+        self.store.data_mut()
+    }
+
+    /// The store and the generated bindings, for calls this type does not wrap.
+    pub fn parts(&mut self) -> (&mut Store<HostState>, &Tracing) {
+        (&mut self.store, &self.bindings)
+    }
+
+    // --- pipeline ---
+
+    /// `pipeline.configure`: replaces the configuration.
+    pub fn configure(&mut self, config: &Config) -> CallResult<()> {
+        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        pipeline.call_configure(&mut self.store, config)
+    }
+
+    /// `pipeline.register-scope`: registers a scope, returns its index.
+    pub fn register_scope(&mut self, scope: &InstrumentationScope) -> CallResult<u32> {
+        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        pipeline.call_register_scope(&mut self.store, scope)
+    }
+
+    /// `pipeline.tick`: exports a partial batch whose delay has passed.
+    pub fn tick(&mut self) -> wasmtime::Result<()> {
+        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        pipeline.call_tick(&mut self.store)
+    }
+
+    /// `pipeline.next-deadline`: when `tick` would next export, in Unix nanoseconds.
+    pub fn next_deadline(&mut self) -> wasmtime::Result<Option<u64>> {
+        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        pipeline.call_next_deadline(&mut self.store)
+    }
+
+    /// `pipeline.force-flush`: exports everything queued.
+    pub fn force_flush(&mut self) -> wasmtime::Result<()> {
+        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        pipeline.call_force_flush(&mut self.store)
+    }
+
+    /// `pipeline.shutdown`: flushes, then refuses new spans.
+    pub fn shutdown(&mut self) -> wasmtime::Result<()> {
+        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        pipeline.call_shutdown(&mut self.store)
+    }
+
+    /// `pipeline.read-stats`: counters since the component started.
+    pub fn read_stats(&mut self) -> wasmtime::Result<Stats> {
+        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        pipeline.call_read_stats(&mut self.store)
+    }
+
+    // --- tracer ---
+
+    /// `tracer.start-span`: starts a span and returns its handle (its span ID).
+    pub fn start_span(&mut self, name: &str, options: &SpanOptions) -> CallResult<SpanHandle> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_start_span(&mut self.store, name, options)
+    }
+
+    /// `tracer.context-of`: the span's context, for propagation or parenting.
+    pub fn context_of(&mut self, span: SpanHandle) -> CallResult<SpanContext> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_context_of(&mut self.store, span)
+    }
+
+    /// `tracer.is-recording`: whether the span is sampled.
+    pub fn is_recording(&mut self, span: SpanHandle) -> CallResult<bool> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_is_recording(&mut self.store, span)
+    }
+
+    /// `tracer.set-attribute`: sets or replaces one attribute.
+    pub fn set_attribute(
+        &mut self,
+        span: SpanHandle,
+        key: &str,
+        value: &AttributeValue,
+    ) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_set_attribute(&mut self.store, span, key, value)
+    }
+
+    /// `tracer.set-attributes`: sets several attributes.
+    pub fn set_attributes(&mut self, span: SpanHandle, attributes: &[KeyValue]) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_set_attributes(&mut self.store, span, attributes)
+    }
+
+    /// `tracer.add-event`: adds an event (`time` none = now).
+    pub fn add_event(
+        &mut self,
+        span: SpanHandle,
+        name: &str,
+        attributes: &[KeyValue],
+        time: Option<u64>,
+    ) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_add_event(&mut self.store, span, name, attributes, time)
+    }
+
+    /// `tracer.add-link`: links the span to another span after its start.
+    pub fn add_link(&mut self, span: SpanHandle, link: &Link) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_add_link(&mut self.store, span, link)
+    }
+
+    /// `tracer.record-exception`: adds an `exception` event.
+    pub fn record_exception(
+        &mut self,
+        span: SpanHandle,
+        exception_type: &str,
+        message: &str,
+        stacktrace: &str,
+        time: Option<u64>,
+    ) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_record_exception(
+            &mut self.store,
+            span,
+            exception_type,
+            message,
+            stacktrace,
+            time,
+        )
+    }
+
+    /// `tracer.set-status`: sets the status (`ok` is final).
+    pub fn set_status(&mut self, span: SpanHandle, status: &Status) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_set_status(&mut self.store, span, status)
+    }
+
+    /// `tracer.update-name`: renames the span.
+    pub fn update_name(&mut self, span: SpanHandle, name: &str) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_update_name(&mut self.store, span, name)
+    }
+
+    /// `tracer.end-span`: ends the span (`time` none = now).
+    pub fn end_span(&mut self, span: SpanHandle, time: Option<u64>) -> CallResult<()> {
+        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        tracer.call_end_span(&mut self.store, span, time)
+    }
+
+    // --- recorder ---
+
+    /// `recorder.apply`: applies a batch of recorded span operations.
+    pub fn apply(&mut self, batch: &OpBatch) -> wasmtime::Result<ApplyOutcome> {
+        let recorder = self.bindings.wasm_otlp_tracing_recorder();
+        recorder.call_apply(&mut self.store, batch)
+    }
+
+    /// `recorder.reserve-roots`: `count` root contexts, 7 words each.
+    pub fn reserve_roots(&mut self, count: u32) -> wasmtime::Result<Vec<u32>> {
+        let recorder = self.bindings.wasm_otlp_tracing_recorder();
+        recorder.call_reserve_roots(&mut self.store, count)
+    }
+
+    /// `recorder.reserve-span-ids`: `count` child span IDs, 2 words each.
+    pub fn reserve_span_ids(&mut self, count: u32) -> wasmtime::Result<Vec<u32>> {
+        let recorder = self.bindings.wasm_otlp_tracing_recorder();
+        recorder.call_reserve_span_ids(&mut self.store, count)
+    }
+
+    // --- propagation ---
+
+    /// `propagation.inject`: W3C headers for a context (none for an all-zero context).
+    pub fn inject(&mut self, context: &SpanContext) -> wasmtime::Result<Option<TraceHeaders>> {
+        let propagation = self.bindings.wasm_otlp_tracing_propagation();
+        propagation.call_inject(&mut self.store, context)
+    }
+
+    /// `propagation.extract`: parses W3C headers into a context, or says why not.
+    pub fn extract(
+        &mut self,
+        traceparent: &str,
+        tracestate: Option<&str>,
+    ) -> wasmtime::Result<Result<SpanContext, String>> {
+        let propagation = self.bindings.wasm_otlp_tracing_propagation();
+        propagation.call_extract(&mut self.store, traceparent, tracestate)
+    }
+}
