@@ -13,9 +13,25 @@ build-component: setup
     cargo build -p wasm-otlp-component --target wasm32-unknown-unknown --release
     cargo run -q -p component-pack -- {{core}} {{component}}
 
-# Run every test: native unit tests, then the component under wasmtime.
-test: build-component
+# Install the browser package's pinned npm dependencies (jco, esbuild, ...).
+npm-setup:
+    cd browser-glue && npm ci --no-audit --no-fund
+
+# Transpile the component with jco into browser-glue/gen/ (ES module, core wasm, types).
+transpile: build-component npm-setup
+    cd browser-glue && npx jco transpile ../{{component}} -o gen --name tracing --instantiation async --no-nodejs-compat --valid-lifting-optimization --base64-cutoff 10000 --quiet
+
+# Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
+build-browser: transpile
+    cd browser-glue && rm -rf dist && npx tsc -p . \
+      && npx esbuild src/index.ts src/lazy.ts --bundle --splitting --format=esm --target=es2022 --outdir=dist --log-level=warning \
+      && npx esbuild src/index.ts src/lazy.ts --bundle --splitting --format=esm --target=es2022 --outdir=dist/min --minify --log-level=warning \
+      && cp gen/*.wasm dist/ && cp gen/*.wasm dist/min/
+
+# Run every test: native unit tests, the component under wasmtime, the browser package in Node.
+test: build-component build-browser
     cargo test --workspace --all-targets
+    cd browser-glue && node --test test/node/
 
 # Formatting and lints, native and for the wasm target.
 lint: setup

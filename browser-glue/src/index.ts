@@ -1,0 +1,68 @@
+/**
+ * @wasm-otlp/browser: tracing for web apps through the wasm-otlp component.
+ *
+ * ```js
+ * import { init, startSpan, traceAsync } from '@wasm-otlp/browser';
+ * await init({ endpoint: 'http://localhost:4318', serviceName: 'shop-web' });
+ * await traceAsync('checkout', async (span) => { span.setAttribute('cart.items', 3); ... });
+ * ```
+ */
+
+import { activeSpan, withSpan } from './core/context.js';
+import { Span } from './core/span.js';
+import type { StartSpanOptions } from './core/tracer.js';
+import { measure as measureIn, traceAsync as traceAsyncIn } from './helpers.js';
+import { type InitOptions, type Sdk, createSdk } from './sdk.js';
+
+export type { Attributes, AttributeValue } from './core/ops.js';
+export { type SpanStatus, StatusCode, Span } from './core/span.js';
+export { type SpanContext, traceparent } from './core/span-context.js';
+export { SpanKind, type StartSpanOptions, Tracer } from './core/tracer.js';
+export type { TimeInput } from './core/time.js';
+export { createSdk, type InitOptions, type SamplerOption, type Sdk } from './sdk.js';
+export { activeSpan, withSpan };
+
+let sdk: Sdk | undefined;
+
+/** A span for calls made before `init` finished: carries nothing, records nothing. */
+const NOT_STARTED = new Span({ writer: undefined as never, spanEnded() {} }, 0, 0, 0, 0, 0, 0, 0, '', 0);
+
+/** Starts the SDK (once; later calls return the running one). */
+export async function init(options: InitOptions): Promise<Sdk> {
+  sdk ??= await createSdk(options);
+  return sdk;
+}
+
+/** The running SDK, if `init` finished. */
+export function getSdk(): Sdk | undefined {
+  return sdk;
+}
+
+/** Starts a span (a non-recording one before `init` finished). */
+export function startSpan(name: string, options?: StartSpanOptions): Span {
+  return sdk ? sdk.tracer.startSpan(name, options) : NOT_STARTED;
+}
+
+/** Runs `fn` inside a new span and ends it (error status if it throws). */
+export function measure<T>(name: string, fn: (span: Span) => T, options?: StartSpanOptions): T {
+  return sdk ? measureIn(sdk.tracer, name, fn, options) : fn(NOT_STARTED);
+}
+
+/** Runs async `fn` inside a new span, ended when its promise settles. */
+export function traceAsync<T>(name: string, fn: (span: Span) => Promise<T>, options?: StartSpanOptions): Promise<T> {
+  return sdk ? traceAsyncIn(sdk.tracer, name, fn, options) : fn(NOT_STARTED);
+}
+
+/** Applies recorded spans and exports everything queued. */
+export function flush(): void {
+  sdk?.flush();
+}
+
+/** Flushes and stops the SDK. */
+export function shutdown(): void {
+  sdk?.shutdown();
+  sdk = undefined;
+}
+
+/** The active span, if any (alias of `activeSpan`, OpenTelemetry's name). */
+export const getActiveSpan = activeSpan;
