@@ -16,7 +16,8 @@ import { type InitOptions, type Sdk, createSdk } from './sdk.js';
 
 export type { Attributes, AttributeValue } from './core/ops.js';
 export { type SpanStatus, StatusCode, Span } from './core/span.js';
-export { type SpanContext, traceparent } from './core/span-context.js';
+import { type SpanContext, traceparent } from './core/span-context.js';
+export { type SpanContext, traceparent };
 export { SpanKind, type StartSpanOptions, Tracer } from './core/tracer.js';
 export type { TimeInput } from './core/time.js';
 export { createSdk, type InitOptions, type SamplerOption, type Sdk } from './sdk.js';
@@ -62,6 +63,20 @@ export function flush(): void {
 export function shutdown(): void {
   sdk?.shutdown();
   sdk = undefined;
+}
+
+/**
+ * W3C headers for `span`, to carry its context to another process or a worker
+ * (`worker.postMessage({ trace: injectContext(span), ... })`).
+ */
+export function injectContext(span: Span): { traceparent: string; tracestate?: string } {
+  const ctx = span.spanContext();
+  return ctx.traceState ? { traceparent: traceparent(ctx), tracestate: ctx.traceState } : { traceparent: traceparent(ctx) };
+}
+
+/** The remote context in a carrier made by `injectContext` (undefined if invalid or before `init`). */
+export function extractContext(carrier: { traceparent?: string; tracestate?: string } | undefined): SpanContext | undefined {
+  return carrier?.traceparent ? sdk?.extract(carrier.traceparent, carrier.tracestate) : undefined;
 }
 
 /** The active span, if any (alias of `activeSpan`, OpenTelemetry's name). */

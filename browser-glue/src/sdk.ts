@@ -9,6 +9,15 @@ import { Tracer } from './core/tracer.js';
 import { type CoreModuleLoader, loadComponent } from './host/load.js';
 import { type DeliveryReport, FetchTransport } from './transport/fetch-transport.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
+import type { SpanContext } from './core/span-context.js';
+import { type UrlMatcher } from './instrument/http.js';
+import { instrumentFetch } from './instrument/fetch.js';
+import { instrumentXhr } from './instrument/xhr.js';
+import { instrumentPageLoad } from './instrument/page-load.js';
+import { INTERACTIVE, instrumentInteractions } from './instrument/interaction.js';
+import { instrumentErrors } from './instrument/errors.js';
+import { instrumentNavigation } from './instrument/navigation.js';
+import { hex16, hex32 } from './core/span-context.js';
 
 /** Which new traces are kept. */
 export type SamplerOption =
@@ -39,6 +48,20 @@ export interface InitOptions {
   flushOnHide?: boolean;
   /** How the component's core wasm modules are compiled (default: fetched from beside the SDK). */
   loadCoreModule?: CoreModuleLoader;
+  /** Cross-origin URLs (prefixes or patterns) whose requests get `traceparent`; same-origin ones always do. */
+  propagateTraceHeaderCorsUrls?: UrlMatcher[];
+  /** URLs (prefixes or patterns) whose requests are not traced. */
+  ignoreUrls?: UrlMatcher[];
+  /** Automatic instrumentation, each on by default; `false` turns one off. */
+  instrumentations?: {
+    pageLoad?: boolean;
+    fetch?: boolean;
+    xhr?: boolean;
+    /** Events and the selector of traced elements (default `click`, `keydown` on interactive elements). */
+    interactions?: boolean | { events?: string[]; selector?: string };
+    errors?: boolean;
+    navigation?: boolean;
+  };
 }
 
 /** The running SDK. */
@@ -54,6 +77,8 @@ export interface Sdk {
   stats(): Record<string, bigint>;
   /** What happened to the last payloads sent. */
   deliveries(): readonly DeliveryReport[];
+  /** Parses W3C headers (as the spec says) into a remote context; undefined when invalid. */
+  extract(traceparent: string, tracestate?: string): SpanContext | undefined;
 }
 
 /** Loads and starts an SDK instance (`init` keeps one per page; this makes independent ones). */
@@ -65,20 +90,70 @@ export async function createSdk(options: InitOptions): Promise<Sdk> {
   component.pipeline.configure(witConfig(options));
   const batch = { batchSize: options.batch?.size ?? 512, delayMs: options.batch?.delayMs ?? 5000 };
   const tracer = new Tracer(component, batch);
-  const stopLifecycle = options.flushOnHide === false ? () => {} : flushOnPageHide(() => tracer.flush());
   const loaded = component;
+  const extract = (traceparent: string, tracestate?: string): SpanContext | undefined => {
+    try {
+      const c = loaded.propagation.extract(traceparent, tracestate);
+      return { traceId: hex32(c.traceId.hi, c.traceId.lo), spanId: hex16(c.spanId), traceFlags: c.traceFlags, traceState: c.traceState || undefined, isRemote: true };
+    } catch {
+      return undefined;
+    }
+  };
+  const registerScope = (name: string, version = '') => loaded.pipeline.registerScope({ name, version, attributes: [] });
+  const stops = [options.flushOnHide === false ? () => {} : flushOnPageHide(() => tracer.flush())];
+  stops.push(...instrument(tracer, options, url, registerScope, extract));
   return {
     tracer,
-    registerScope: (name, version = '') => loaded.pipeline.registerScope({ name, version, attributes: [] }),
+    registerScope,
     flush: () => tracer.flush(),
     shutdown: () => {
+      for (const stop of stops) stop();
       tracer.flush();
-      stopLifecycle();
       loaded.pipeline.shutdown();
     },
     stats: () => loaded.pipeline.readStats(),
     deliveries: () => transport.reports,
+    extract,
   };
+}
+
+/** Installs the instrumentations `options` asks for; returns their uninstallers. */
+function instrument(
+  tracer: Tracer,
+  options: InitOptions,
+  exporterUrl: string,
+  registerScope: (name: string, version?: string) => number,
+  extract: (traceparent: string, tracestate?: string) => SpanContext | undefined,
+): (() => void)[] {
+  const on = options.instrumentations ?? {};
+  const version = '0.1.0';
+  const stops: (() => void)[] = [];
+  if (on.fetch !== false || on.xhr !== false) {
+    const http = {
+      propagateTraceHeaderCorsUrls: options.propagateTraceHeaderCorsUrls ?? [],
+      ignoreUrls: options.ignoreUrls ?? [],
+      exporterUrl,
+      scope: registerScope('@wasm-otlp/instrumentation-http', version),
+    };
+    if (on.fetch !== false) stops.push(instrumentFetch(tracer, http));
+    if (on.xhr !== false) stops.push(instrumentXhr(tracer, http));
+  }
+  if (on.pageLoad !== false) {
+    const fromMeta = () => {
+      const meta = (name: string) => document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content;
+      const traceparent = meta('traceparent');
+      return traceparent ? extract(traceparent, meta('tracestate')) : undefined;
+    };
+    stops.push(instrumentPageLoad(tracer, registerScope('@wasm-otlp/instrumentation-page-load', version), fromMeta));
+  }
+  if (on.interactions !== false) {
+    const chosen = typeof on.interactions === 'object' ? on.interactions : {};
+    const scope = registerScope('@wasm-otlp/instrumentation-user-interaction', version);
+    stops.push(instrumentInteractions(tracer, { events: chosen.events ?? ['click', 'keydown'], selector: chosen.selector ?? INTERACTIVE, scope }));
+  }
+  if (on.errors !== false) stops.push(instrumentErrors(tracer, registerScope('@wasm-otlp/instrumentation-errors', version)));
+  if (on.navigation !== false) stops.push(instrumentNavigation(tracer, registerScope('@wasm-otlp/instrumentation-navigation', version)));
+  return stops;
 }
 
 function witConfig(options: InitOptions): WitConfig {

@@ -23,3 +23,15 @@ export function withSpan<T>(span: Span | undefined, fn: () => T): T {
     active = previous;
   }
 }
+
+/**
+ * Makes `span` active until the returned function is called, for scopes that outlast the
+ * current call (an event dispatch that ends in a later task).
+ */
+export function enterSpan(span: Span): () => void {
+  const previous = active;
+  active = span;
+  return () => {
+    if (active === span) active = previous;
+  };
+}

@@ -48,3 +48,13 @@ export function isValidContext(ctx: SpanContext | undefined): ctx is SpanContext
 export function traceparent(ctx: SpanContext): string {
   return `00-${ctx.traceId}-${ctx.spanId}-${(ctx.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }
+
+/** 16 hex digits of a 64-bit value. */
+export function hex16(value: bigint): string {
+  return BigInt.asUintN(64, value).toString(16).padStart(16, '0');
+}
+
+/** 32 hex digits of a trace ID given as two 64-bit halves. */
+export function hex32(hi: bigint, lo: bigint): string {
+  return hex16(hi) + hex16(lo);
+}

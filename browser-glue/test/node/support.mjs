@@ -18,7 +18,8 @@ export async function startSink(script = []) {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     const body = Buffer.concat(chunks).toString('utf8');
-    requests.push({ method: req.method, url: req.url, headers: req.headers, body: body ? JSON.parse(body) : undefined });
+    const json = req.headers['content-type']?.includes('json');
+    requests.push({ method: req.method, url: req.url, headers: req.headers, body: json && body ? JSON.parse(body) : body });
     const [status, headers] = script.shift() ?? [200, {}];
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end('{}');
