@@ -1,0 +1,447 @@
+//! `POST /v1/traces`: read the body within the limits, decode, validate each span, store
+//! the valid ones durably, answer in the request's encoding.
+
+pub mod decode;
+pub mod respond;
+pub mod validate;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tokio::sync::Semaphore;
+
+use crate::store::{Batch, Store, StoreError, hex, now_unix_nanos};
+use decode::{DecodeError, Format};
+use validate::Problem;
+
+/// A client has this long to send its whole body once its turn comes; then 408.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Rejected spans named one by one in `partialSuccess.errorMessage`; the rest are
+/// counted.
+const NAMED_REJECTIONS: usize = 10;
+
+/// The limits an export request must respect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Body bytes as sent.
+    pub max_body: usize,
+    /// Body bytes after gzip decompression.
+    pub max_decompressed: usize,
+    /// Spans in one request.
+    pub max_spans: usize,
+    /// Bytes of one attribute value.
+    pub max_attribute_value: usize,
+}
+
+/// What the export handler needs.
+pub struct Ingest {
+    limits: Limits,
+    permits: Semaphore,
+    store: Arc<Store>,
+}
+
+impl Ingest {
+    /// Requests are read and decoded `concurrency` at a time (at least one).
+    pub fn new(limits: Limits, concurrency: usize, store: Arc<Store>) -> Self {
+        Ingest {
+            limits,
+            permits: Semaphore::new(concurrency.max(1)),
+            store,
+        }
+    }
+}
+
+/// The `POST /v1/traces` handler.
+pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body: Body) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let Some(format) = content_type.as_deref().and_then(Format::from_content_type) else {
+        let got = content_type.map_or_else(
+            || "no Content-Type".to_owned(),
+            |t| format!("Content-Type {t:?}"),
+        );
+        return respond::failure(
+            Format::Json,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "{got} is not supported: send application/json (OTLP JSON) or application/x-protobuf (OTLP protobuf)"
+            ),
+        );
+    };
+    let gzip = match headers.get(header::CONTENT_ENCODING).map(|v| v.to_str()) {
+        None => false,
+        Some(Ok(v)) if v.trim().eq_ignore_ascii_case("identity") => false,
+        Some(Ok(v)) if v.trim().eq_ignore_ascii_case("gzip") => true,
+        Some(v) => {
+            return respond::failure(
+                format,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "Content-Encoding {:?} is not supported: send gzip, identity or none",
+                    v.unwrap_or("(not text)")
+                ),
+            );
+        }
+    };
+    let limits = ingest.limits;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(length) = declared
+        && length > limits.max_body as u64
+    {
+        return too_large_body(format, limits.max_body);
+    }
+
+    // From here until the batch is handed over, memory is held: wait for a turn.
+    let Ok(permit) = ingest.permits.acquire().await else {
+        return respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    };
+    let read = tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        Limited::new(body, limits.max_body).collect(),
+    );
+    let bytes = match read.await {
+        Err(_) => {
+            return respond::failure(
+                format,
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            );
+        }
+        Ok(Err(error)) if error.is::<LengthLimitError>() => {
+            return too_large_body(format, limits.max_body);
+        }
+        Ok(Err(error)) => {
+            return respond::failure(
+                format,
+                StatusCode::BAD_REQUEST,
+                format!("could not read the body: {error}"),
+            );
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let now = u64::try_from(now_unix_nanos()).unwrap_or(0);
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&bytes, format, gzip, &limits, now)).await;
+    drop(permit);
+
+    let prepared = match prepared {
+        Ok(Ok(prepared)) => prepared,
+        Ok(Err(error)) => {
+            let status = match error {
+                DecodeError::Malformed(_) => StatusCode::BAD_REQUEST,
+                DecodeError::TooLargeDecompressed(_)
+                | DecodeError::TooManySpans(_)
+                | DecodeError::TooManyObjects(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            };
+            tracing::debug!(%error, "export refused");
+            return respond::failure(format, status, error.to_string());
+        }
+        Err(panic) => {
+            tracing::error!(%panic, "decoding an export request panicked");
+            return respond::failure(
+                format,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error while decoding",
+            );
+        }
+    };
+    let accepted = prepared.batch.len();
+    if accepted > 0 {
+        match ingest.store.write(prepared.batch).await {
+            Ok(()) => {}
+            Err(StoreError::Closed) => {
+                return respond::failure(
+                    format,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    StoreError::Closed.to_string(),
+                );
+            }
+            Err(error) => {
+                return respond::failure(
+                    format,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    error.to_string(),
+                );
+            }
+        }
+    }
+    tracing::debug!(accepted, rejected = prepared.rejected, "export stored");
+    respond::accepted(format, prepared.rejected, prepared.message)
+}
+
+fn too_large_body(format: Format, limit: usize) -> Response {
+    respond::failure(
+        format,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the body is larger than {limit} bytes (--max-body); send smaller batches"),
+    )
+}
+
+/// A decoded and validated request.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The valid spans, ready for the store.
+    pub batch: Batch,
+    /// How many spans were rejected.
+    pub rejected: u64,
+    /// Which spans were rejected and why (empty when none was).
+    pub message: String,
+}
+
+/// Inflates (if `gzip`), decodes and validates a body against `limits` and the clock
+/// `now_unix_nanos`: pure, no I/O. Spans are numbered from 0 in request order in the
+/// message.
+pub fn prepare(
+    body: &[u8],
+    format: Format,
+    gzip: bool,
+    limits: &Limits,
+    now_unix_nanos: u64,
+) -> Result<Prepared, DecodeError> {
+    let inflated;
+    let bytes = if gzip {
+        inflated = decode::gunzip(body, limits.max_decompressed)?;
+        &inflated[..]
+    } else {
+        body
+    };
+    let max_objects = limits.max_decompressed / decode::MIN_BYTES_PER_OBJECT;
+    let request = decode::decode(bytes, format, limits.max_spans, max_objects)?;
+    let mut batch = Batch::with_capacity(bytes.len(), limits.max_spans.min(1024));
+    let mut rejections = Rejections::default();
+    let mut index = 0;
+    for resource_spans in request.resource_spans {
+        let mut resource = resource_spans.resource;
+        let mut resource_schema = resource_spans.schema_url;
+        let resource_problem = resource.as_ref().and_then(|r| {
+            validate::check_attributes(&r.attributes, "resource", limits.max_attribute_value).err()
+        });
+        let mut resource_index = None;
+        for scope_spans in resource_spans.scope_spans {
+            let mut scope = scope_spans.scope;
+            let mut scope_schema = scope_spans.schema_url;
+            let scope_problem = scope.as_ref().and_then(|s| {
+                validate::check_attributes(&s.attributes, "scope", limits.max_attribute_value).err()
+            });
+            let mut scope_index = None;
+            for span in &scope_spans.spans {
+                let verdict = match (&resource_problem, &scope_problem) {
+                    (Some(problem), _) | (None, Some(problem)) => Err(problem.clone()),
+                    (None, None) => {
+                        validate::check_span(span, limits.max_attribute_value, now_unix_nanos)
+                    }
+                };
+                match verdict {
+                    Err(problem) => rejections.add(index, &span.span_id, &problem),
+                    Ok(()) => {
+                        let r = *resource_index.get_or_insert_with(|| {
+                            batch
+                                .add_resource(resource.take(), std::mem::take(&mut resource_schema))
+                        });
+                        let s = *scope_index.get_or_insert_with(|| {
+                            batch.add_scope(scope.take(), std::mem::take(&mut scope_schema))
+                        });
+                        batch.add_span(r, s, span);
+                    }
+                }
+                index += 1;
+            }
+        }
+    }
+    let message = rejections.message(index);
+    Ok(Prepared {
+        batch,
+        rejected: rejections.count,
+        message,
+    })
+}
+
+/// The rejected spans of a request: all counted, the first few described.
+#[derive(Debug, Default)]
+struct Rejections {
+    count: u64,
+    described: String,
+}
+
+impl Rejections {
+    fn add(&mut self, index: usize, span_id: &[u8], problem: &Problem) {
+        self.count += 1;
+        if self.count as usize > NAMED_REJECTIONS {
+            return;
+        }
+        if !self.described.is_empty() {
+            self.described.push_str("; ");
+        }
+        let id = if span_id.is_empty() {
+            "no spanId".to_owned()
+        } else {
+            format!("spanId {}", hex(span_id))
+        };
+        let _ = write!(self.described, "span {index} ({id}): {problem}");
+    }
+
+    fn message(&self, total: usize) -> String {
+        if self.count == 0 {
+            return String::new();
+        }
+        let mut message = format!(
+            "{} of {total} spans rejected (spans numbered from 0 in request order): {}",
+            self.count, self.described
+        );
+        let unnamed = self.count.saturating_sub(NAMED_REJECTIONS as u64);
+        if unnamed > 0 {
+            let _ = write!(message, "; and {unnamed} more");
+        }
+        message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use prost::Message;
+
+    const NOW: u64 = 1_750_000_000_000_000_000;
+    const LIMITS: Limits = Limits {
+        max_body: 1 << 20,
+        max_decompressed: 1 << 20,
+        max_spans: 100,
+        max_attribute_value: 16,
+    };
+
+    fn span(n: u8) -> Span {
+        Span {
+            trace_id: vec![1; 16],
+            span_id: vec![n; 8],
+            name: format!("span {n}"),
+            start_time_unix_nano: NOW - 10,
+            end_time_unix_nano: NOW,
+            ..Span::default()
+        }
+    }
+
+    fn request(resources: Vec<(Option<Resource>, Vec<Span>)>) -> Vec<u8> {
+        ExportTraceServiceRequest {
+            resource_spans: resources
+                .into_iter()
+                .map(|(resource, spans)| ResourceSpans {
+                    resource,
+                    scope_spans: vec![ScopeSpans {
+                        spans,
+                        ..ScopeSpans::default()
+                    }],
+                    schema_url: String::new(),
+                })
+                .collect(),
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn invalid_spans_are_named_and_valid_ones_kept() {
+        let bad = Span {
+            name: String::new(),
+            ..span(2)
+        };
+        let body = request(vec![(None, vec![span(1), bad, span(3)])]);
+        let prepared = prepare(&body, Format::Protobuf, false, &LIMITS, NOW).unwrap();
+        assert_eq!(prepared.batch.len(), 2);
+        assert_eq!(prepared.rejected, 1);
+        assert_eq!(
+            prepared.message,
+            "1 of 3 spans rejected (spans numbered from 0 in request order): \
+             span 1 (spanId 0202020202020202): name is empty"
+        );
+    }
+
+    #[test]
+    fn a_resource_attribute_too_large_rejects_its_spans_only() {
+        let big = Resource {
+            attributes: vec![KeyValue {
+                key: "k".into(),
+                value: Some(AnyValue {
+                    value: Some(Value::StringValue("x".repeat(17))),
+                }),
+                ..KeyValue::default()
+            }],
+            ..Resource::default()
+        };
+        let body = request(vec![
+            (Some(big), vec![span(1), span(2)]),
+            (None, vec![span(3)]),
+        ]);
+        let prepared = prepare(&body, Format::Protobuf, false, &LIMITS, NOW).unwrap();
+        assert_eq!((prepared.batch.len(), prepared.rejected), (1, 2));
+        assert!(
+            prepared
+                .message
+                .contains("span 1 (spanId 0202020202020202): resource attribute \"k\"")
+        );
+        // Only the resource with a kept span goes to the store.
+        assert_eq!(prepared.batch.resources().len(), 1);
+    }
+
+    #[test]
+    fn many_rejections_are_counted_past_the_named_ones() {
+        let spans = (1..=15).map(|n| Span { kind: 9, ..span(n) }).collect();
+        let prepared = prepare(
+            &request(vec![(None, spans)]),
+            Format::Protobuf,
+            false,
+            &LIMITS,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!((prepared.batch.len(), prepared.rejected), (0, 15));
+        assert_eq!(prepared.message.matches("kind 9").count(), NAMED_REJECTIONS);
+        assert!(
+            prepared.message.ends_with("; and 5 more"),
+            "{}",
+            prepared.message
+        );
+    }
+
+    #[test]
+    fn gzip_and_limits_are_applied() {
+        let body = request(vec![(None, vec![span(1)])]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &body).unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(
+            prepare(&gz, Format::Protobuf, true, &LIMITS, NOW)
+                .unwrap()
+                .batch
+                .len(),
+            1
+        );
+        let tiny = Limits {
+            max_decompressed: 8,
+            ..LIMITS
+        };
+        assert_eq!(
+            prepare(&gz, Format::Protobuf, true, &tiny, NOW).unwrap_err(),
+            DecodeError::TooLargeDecompressed(8)
+        );
+        assert!(matches!(
+            prepare(&body, Format::Protobuf, true, &LIMITS, NOW),
+            Err(DecodeError::Malformed(_))
+        ));
+    }
+}

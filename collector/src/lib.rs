@@ -1,0 +1,23 @@
+//! The wasm-otlp collector: an OTLP/HTTP trace receiver for browser apps, with storage.
+//!
+//! Data path: [`server`] routes `POST /v1/traces` to [`ingest`] (read the body within its
+//! limits, [`ingest::decode`], [`ingest::validate`], answer with [`ingest::respond`]); the
+//! accepted spans go as one [`store::Batch`] per request to the store's writer thread,
+//! which commits them to SQLite before the request is answered. [`query`] serves them
+//! back as JSON. [`config`] holds every setting, [`cors`] the browser origin rules.
+//!
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! let config = collector::config::Config::with_data_dir("/tmp/wasm-otlp".into());
+//! let running = collector::server::serve(config).await?;
+//! println!("listening on {}", running.local_addr());
+//! running.shutdown().await
+//! # }
+//! ```
+
+pub mod config;
+pub mod cors;
+pub mod ingest;
+pub mod query;
+pub mod server;
+pub mod store;

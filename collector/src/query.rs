@@ -1,0 +1,197 @@
+//! The query API (JSON; errors as `{"error": "..."}`) and the built-in viewer page.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::store::{Store, TraceFilter};
+
+/// Traces listed when no `limit` is given.
+pub const DEFAULT_LIST_LIMIT: usize = 20;
+
+/// The largest `limit` accepted.
+pub const MAX_LIST_LIMIT: usize = 1000;
+
+/// The query string of `GET /api/traces`, all optional.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    /// Only traces with a span of this service (`service.name`).
+    pub service: Option<String>,
+    /// Only traces with a span that started at or after this Unix-ns time.
+    pub start: Option<String>,
+    /// Only traces with a span that started before this Unix-ns time.
+    pub end: Option<String>,
+    /// `true`: only traces with an error span; `false`: only traces without one.
+    pub error: Option<String>,
+    /// Most traces returned: 1 to 1000, default 20.
+    pub limit: Option<String>,
+}
+
+/// `GET /api/traces`: `{"traces": [...]}`, most recently active first.
+pub async fn list(
+    State(store): State<Arc<Store>>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let filter = match params
+        .map_err(|e| e.body_text())
+        .and_then(|Query(params)| filter(params))
+    {
+        Ok(filter) => filter,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    match store.list_traces(filter).await {
+        Ok(traces) => Json(serde_json::json!({ "traces": traces })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// Checks the query string and turns it into a [`TraceFilter`].
+pub fn filter(params: ListParams) -> Result<TraceFilter, String> {
+    let time = |name: &str, value: Option<String>| -> Result<Option<i64>, String> {
+        value
+            .map(|v| {
+                v.parse::<u64>()
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
+                    .map_err(|_| format!("{name}={v:?} is not a time in Unix nanoseconds"))
+            })
+            .transpose()
+    };
+    let error = match params.error.as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return Err(format!("error={other:?}: use true or false")),
+    };
+    let limit = match params.limit {
+        None => DEFAULT_LIST_LIMIT,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIST_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(format!(
+                    "limit={v:?}: use a number from 1 to {MAX_LIST_LIMIT}"
+                ));
+            }
+        },
+    };
+    Ok(TraceFilter {
+        service: params.service.filter(|s| !s.is_empty()),
+        start: time("start", params.start)?,
+        end: time("end", params.end)?,
+        error,
+        limit,
+    })
+}
+
+/// `GET /api/traces/{traceId}`: the trace's spans as OTLP JSON (`{"resourceSpans": [...]}`).
+pub async fn trace(State(store): State<Arc<Store>>, Path(trace_id): Path<String>) -> Response {
+    let Some(id) = parse_trace_id(&trace_id) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("{trace_id:?} is not a trace ID: expected 32 hex digits"),
+        );
+    };
+    match store.trace(id).await {
+        Ok(Some(data)) => Json(data).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no spans stored for trace {}",
+                trace_id.to_ascii_lowercase()
+            ),
+        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `GET /healthz`.
+pub async fn health() -> &'static str {
+    "ok"
+}
+
+/// `GET /`: a self-contained page that lists traces and shows one.
+pub async fn page() -> Html<&'static str> {
+    Html(include_str!("viewer.html"))
+}
+
+/// 32 hex digits (either case) as 16 bytes.
+pub fn parse_trace_id(text: &str) -> Option<[u8; 16]> {
+    if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut id = [0u8; 16];
+    for (byte, pair) in id.iter_mut().zip(text.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(id)
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_ids() {
+        let id = parse_trace_id("5B8EFFF798038103D269B633813FC60C").unwrap();
+        assert_eq!(id[0], 0x5b);
+        assert_eq!(id[15], 0x0c);
+        assert_eq!(parse_trace_id("5b8efff798038103d269b633813fc60"), None);
+        assert_eq!(parse_trace_id("zz8efff798038103d269b633813fc60c"), None);
+        assert_eq!(parse_trace_id("+b8efff798038103d269b633813fc60c"), None);
+        assert_eq!(parse_trace_id("é8efff798038103d269b633813fc60"), None);
+    }
+
+    #[test]
+    fn list_parameters() {
+        let f = filter(ListParams::default()).unwrap();
+        assert_eq!(
+            (f.limit, f.error, f.start),
+            (DEFAULT_LIST_LIMIT, None, None)
+        );
+        let f = filter(ListParams {
+            service: Some("web".into()),
+            start: Some("5".into()),
+            end: Some("18446744073709551615".into()),
+            error: Some("true".into()),
+            limit: Some("1000".into()),
+        })
+        .unwrap();
+        assert_eq!(f.service.as_deref(), Some("web"));
+        assert_eq!(
+            (f.start, f.end, f.error, f.limit),
+            (Some(5), Some(i64::MAX), Some(true), 1000)
+        );
+        for bad in [
+            ListParams {
+                limit: Some("0".into()),
+                ..ListParams::default()
+            },
+            ListParams {
+                limit: Some("1001".into()),
+                ..ListParams::default()
+            },
+            ListParams {
+                start: Some("-1".into()),
+                ..ListParams::default()
+            },
+            ListParams {
+                end: Some("soon".into()),
+                ..ListParams::default()
+            },
+            ListParams {
+                error: Some("yes".into()),
+                ..ListParams::default()
+            },
+        ] {
+            assert!(filter(bad).is_err());
+        }
+    }
+}

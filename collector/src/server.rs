@@ -1,0 +1,154 @@
+//! The HTTP server: routes, the CORS layer around everything, a periodic retention sweep,
+//! and graceful shutdown (in-flight requests finish; what was acknowledged is on disk).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::cors;
+use crate::ingest::{self, Ingest, Limits};
+use crate::query;
+use crate::store::{DATABASE_FILE, Retention, Store};
+
+/// How often age retention runs when no data arrives (it also runs after every commit).
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A running collector.
+pub struct Running {
+    local_addr: SocketAddr,
+    database: PathBuf,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// The address it listens on (with the actual port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The SQLite database file.
+    pub fn database(&self) -> &Path {
+        &self.database
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, stops the store
+    /// writer after its queued commits, and returns when all is done.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.context("the server task failed")?
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully; returns early if the
+    /// server fails.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let ended = tokio::select! {
+            () = signal => None,
+            ended = &mut self.task => Some(ended),
+        };
+        match ended {
+            None => self.shutdown().await,
+            Some(ended) => ended.context("the server task failed")?,
+        }
+    }
+}
+
+/// Opens the store, binds the listener and starts serving.
+pub async fn serve(config: Config) -> anyhow::Result<Running> {
+    let data_dir = config.resolved_data_dir();
+    let retention = Retention {
+        max_age: config.retention_max_age.0,
+        max_spans: (config.retention_max_spans > 0).then_some(config.retention_max_spans),
+    };
+    let store_dir = data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&store_dir, retention))
+        .await
+        .context("opening the store panicked")??;
+    let store = Arc::new(store);
+    let listener = TcpListener::bind(config.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another collector running? choose another address with --listen)",
+            config.listen
+        )
+    })?;
+    let local_addr = listener.local_addr()?;
+    let app = router(&config, Arc::clone(&store));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let sweeper = tokio::spawn(sweep_periodically(Arc::clone(&store)));
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+            })
+            .await;
+        sweeper.abort();
+        store.close().await;
+        tracing::info!("stopped");
+        served.context("the HTTP server failed")
+    });
+    tracing::info!(%local_addr, data_dir = %data_dir.display(), "collector started");
+    Ok(Running {
+        local_addr,
+        database: data_dir.join(DATABASE_FILE),
+        stop,
+        task,
+    })
+}
+
+/// The routes, inside the CORS layer (so that every response, errors included, carries
+/// the CORS headers an allowed origin needs).
+pub fn router(config: &Config, store: Arc<Store>) -> Router {
+    let limits = Limits {
+        max_body: usize::try_from(config.max_body.0).unwrap_or(usize::MAX),
+        max_decompressed: usize::try_from(config.max_decompressed.0).unwrap_or(usize::MAX),
+        max_spans: config.max_spans_per_request,
+        max_attribute_value: usize::try_from(config.max_attribute_value.0).unwrap_or(usize::MAX),
+    };
+    let ingest = Arc::new(Ingest::new(
+        limits,
+        config.max_concurrent_requests,
+        Arc::clone(&store),
+    ));
+    let receiver = Router::new()
+        .route("/v1/traces", post(ingest::export))
+        .with_state(ingest);
+    let queries = Router::new()
+        .route("/api/traces", get(query::list))
+        .route("/api/traces/{trace_id}", get(query::trace))
+        .route("/healthz", get(query::health))
+        .route("/", get(query::page))
+        .with_state(store);
+    receiver
+        .merge(queries)
+        .fallback(not_found)
+        .layer(cors::layer(&config.cors_origins))
+}
+
+async fn not_found(uri: Uri) -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({ "error": format!("no route for {}", uri.path()) })),
+    )
+}
+
+async fn sweep_periodically(store: Arc<Store>) {
+    let mut interval = tokio::time::interval(SWEEP_INTERVAL);
+    interval.tick().await; // the first tick is immediate; the store swept at open
+    loop {
+        interval.tick().await;
+        store.request_sweep();
+    }
+}

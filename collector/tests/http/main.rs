@@ -1,0 +1,10 @@
+//! The collector over real HTTP on loopback: each test starts its own collector on
+//! 127.0.0.1:0 with a temporary data directory (the durability tests run the binary).
+
+mod common;
+mod cors;
+mod durability;
+mod from_component;
+mod ingest;
+mod limits;
+mod query;

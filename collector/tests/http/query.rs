@@ -1,0 +1,217 @@
+//! The query API, the viewer page, retention and restarts.
+
+use std::time::Duration;
+
+use collector::config::Age;
+use serde_json::json;
+
+use crate::common::*;
+
+const MINUTE: u64 = 60_000_000_000;
+
+#[tokio::test]
+async fn filters_by_service_time_and_error_with_limits() {
+    let server = TestServer::start(|_| {}).await;
+    let now = now_ns();
+    // trace n starts n minutes ago; even ones from "web", odd from "api"; 3 and 4 fail.
+    for n in 1..=6u64 {
+        let service = if n % 2 == 0 { "web" } else { "api" };
+        let mut spans = trace_spans(&trace_id(n), n * 10, 2, now - n * MINUTE);
+        if n == 3 || n == 4 {
+            spans[1]["status"] = json!({"code": 2, "message": "failed"});
+        }
+        assert_eq!(server.post_json(&export(service, spans)).await.0, 200);
+    }
+    let ids = |traces: Vec<serde_json::Value>| -> Vec<String> {
+        traces
+            .iter()
+            .map(|t| t["traceId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Most recent first.
+    assert_eq!(
+        ids(server.traces("").await),
+        (1..=6).map(trace_id).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(server.traces("?limit=2").await),
+        [trace_id(1), trace_id(2)]
+    );
+    assert_eq!(
+        ids(server.traces("?service=web").await),
+        [trace_id(2), trace_id(4), trace_id(6)]
+    );
+    assert_eq!(
+        ids(server.traces("?error=true").await),
+        [trace_id(3), trace_id(4)]
+    );
+    assert_eq!(
+        ids(server.traces("?error=false&service=api").await),
+        [trace_id(1), trace_id(5)]
+    );
+    let window = format!(
+        "?start={}&end={}",
+        now - 4 * MINUTE - 1,
+        now - 2 * MINUTE - 1
+    );
+    assert_eq!(
+        ids(server.traces(&window).await),
+        [trace_id(3), trace_id(4)]
+    );
+    assert!(server.traces("?service=nobody").await.is_empty());
+    let errored = &server.traces("?error=true&limit=1").await[0];
+    assert_eq!(errored["error"], true);
+    assert_eq!(errored["spanCount"], 2);
+
+    for bad in [
+        "?limit=0",
+        "?limit=5000",
+        "?start=yesterday",
+        "?error=maybe",
+    ] {
+        let (status, body) = server.get_json(&format!("/api/traces{bad}")).await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(body["error"].is_string(), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn one_trace_404_and_400() {
+    let server = TestServer::start(|_| {}).await;
+    let (status, body) = server
+        .get_json(&format!("/api/traces/{}", trace_id(9)))
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        body["error"].as_str().unwrap().contains("no spans"),
+        "{body}"
+    );
+    let (status, body) = server.get_json("/api/traces/not-a-trace").await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("32 hex digits"),
+        "{body}"
+    );
+    let (status, _) = server.get_json("/api/nothing").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_trace_groups_spans_by_resource_and_scope() {
+    let server = TestServer::start(|_| {}).await;
+    let now = now_ns();
+    let trace = trace_id(1);
+    let spans = trace_spans(&trace, 1, 4, now - MINUTE);
+    // Two services share the trace (browser and backend), over two requests.
+    assert_eq!(
+        server
+            .post_json(&export("web", spans[..2].to_vec()))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        server
+            .post_json(&export("api", spans[2..].to_vec()))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        server
+            .post_json(&export("web", trace_spans(&trace, 9, 1, now - 1000)))
+            .await
+            .0,
+        200
+    );
+    let (_, body) = server.get_json(&format!("/api/traces/{trace}")).await;
+    let resources = body["resourceSpans"].as_array().unwrap();
+    assert_eq!(resources.len(), 2, "{body}");
+    let services: Vec<_> = resources
+        .iter()
+        .map(|r| r["resource"]["attributes"][0]["value"]["stringValue"].clone())
+        .collect();
+    assert_eq!(services, [json!("web"), json!("api")]);
+    assert_eq!(
+        resources[0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(server.traces("?service=api").await[0]["service"], "web"); // the root's
+}
+
+#[tokio::test]
+async fn health_and_viewer() {
+    let server = TestServer::start(|_| {}).await;
+    let health = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let page = server.client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/api/traces"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external assets"
+    );
+}
+
+#[tokio::test]
+async fn retention_by_count_removes_the_earliest_spans() {
+    let server = TestServer::start(|c| c.retention_max_spans = 50).await;
+    let now = now_ns();
+    for n in 1..=3u64 {
+        let spans = trace_spans(&trace_id(n), n * 100, 30, now - (10 - n) * MINUTE);
+        assert_eq!(server.post_json(&export("svc", spans)).await.0, 200);
+    }
+    assert!(server.spans_of(&trace_id(1)).await.is_none());
+    assert_eq!(server.spans_of(&trace_id(2)).await.unwrap().len(), 20);
+    assert_eq!(server.spans_of(&trace_id(3)).await.unwrap().len(), 30);
+    // The spans of trace 2 that remain are its latest.
+    let kept = server.spans_of(&trace_id(2)).await.unwrap();
+    assert_eq!(kept[0]["name"], "op 10");
+}
+
+#[tokio::test]
+async fn retention_by_age_removes_old_spans_also_at_start_up() {
+    let mut server = TestServer::start(|c| c.retention_max_age = Age(None)).await;
+    let now = now_ns();
+    let old = trace_spans(&trace_id(1), 1, 3, now - 120 * MINUTE);
+    let new = trace_spans(&trace_id(2), 10, 3, now - MINUTE);
+    assert_eq!(server.post_json(&export("svc", old)).await.0, 200);
+    assert_eq!(server.post_json(&export("svc", new)).await.0, 200);
+    assert_eq!(server.traces("").await.len(), 2);
+
+    server
+        .restart(|c| c.retention_max_age = Age(Some(Duration::from_secs(3600))))
+        .await;
+    assert!(server.spans_of(&trace_id(1)).await.is_none());
+    assert_eq!(server.spans_of(&trace_id(2)).await.unwrap().len(), 3);
+
+    // After each commit too.
+    let old = trace_spans(&trace_id(3), 20, 2, now - 90 * MINUTE);
+    assert_eq!(server.post_json(&export("svc", old)).await.0, 200);
+    assert!(server.spans_of(&trace_id(3)).await.is_none());
+}
+
+#[tokio::test]
+async fn a_graceful_restart_keeps_the_data() {
+    let mut server = TestServer::start(|_| {}).await;
+    let now = now_ns();
+    let spans = trace_spans(&trace_id(1), 1, 5, now - MINUTE);
+    assert_eq!(server.post_json(&export("svc", spans)).await.0, 200);
+    server.restart(|_| {}).await;
+    assert_eq!(server.spans_of(&trace_id(1)).await.unwrap().len(), 5);
+}
