@@ -24,8 +24,8 @@ transpile: build-component npm-setup
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
 build-browser: transpile
     cd browser-glue && rm -rf dist && npx tsc -p . \
-      && npx esbuild src/index.ts src/lazy.ts --bundle --splitting --format=esm --target=es2022 --outdir=dist --log-level=warning \
-      && npx esbuild src/index.ts src/lazy.ts --bundle --splitting --format=esm --target=es2022 --outdir=dist/min --minify --log-level=warning \
+      && npx esbuild src/index.ts src/lazy.ts src/react.ts --bundle --splitting --format=esm --target=es2022 --external:react --outdir=dist --log-level=warning \
+      && npx esbuild src/index.ts src/lazy.ts src/react.ts --bundle --splitting --format=esm --target=es2022 --external:react --outdir=dist/min --minify --log-level=warning \
       && cp gen/*.wasm dist/ && cp gen/*.wasm dist/min/
 
 # Run every test: native unit tests, the component under wasmtime, the browser package in Node.
