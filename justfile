@@ -28,10 +28,34 @@ build-browser: transpile
       && npx esbuild src/index.ts src/lazy.ts src/react.ts --bundle --splitting --format=esm --target=es2022 --external:react --outdir=dist/min --minify --log-level=warning \
       && cp gen/*.wasm dist/ && cp gen/*.wasm dist/min/
 
-# Run every test: native unit tests, the component under wasmtime, the browser package in Node.
-test: build-component build-browser
+# Debian's Chromium for the end-to-end tests (installing it needs root, as CI has).
+chromium:
+    command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# Rust tests: component unit tests, the component under wasmtime, the collector over HTTP.
+test-rust: build-component
     cargo test --workspace --all-targets
+
+# The browser package in Node, against the real component and a local HTTP server.
+test-node: build-browser
     cd browser-glue && node --test test/node/
+
+# The SDK in headless Chromium against the real collector and the demo backend.
+e2e: build-browser chromium
+    cargo build -p collector
+    cd browser-glue && node --test test/e2e/
+
+# Run every test.
+test: test-rust test-node e2e
+
+# The demo shop and the collector together: open the URL it prints and click through.
+demo: build-browser
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -p collector
+    target/debug/collector & collector=$!
+    trap 'kill $collector' EXIT
+    node browser-glue/demo/server.mjs --collector http://127.0.0.1:4318
 
 # Formatting and lints, native and for the wasm target.
 lint: setup

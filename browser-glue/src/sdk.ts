@@ -38,7 +38,10 @@ export interface InitOptions {
   resource?: Attributes;
   /** Default: parent-based, keep every new trace. */
   sampler?: SamplerOption;
-  /** Spans per export (default 512), longest wait before export in ms (default 5000), queue bound (default 2048). */
+  /**
+   * Spans per export (default 512), longest wait before export in ms (default 5000; 1000
+   * in a worker, which sees no page-hide event to flush on), queue bound (default 2048).
+   */
   batch?: { size?: number; delayMs?: number; maxQueueSize?: number };
   /** Per-span caps (OpenTelemetry defaults, strings cut at 4096 bytes). */
   limits?: { attributes?: number; valueLength?: number; events?: number; links?: number };
@@ -88,7 +91,7 @@ export async function createSdk(options: InitOptions): Promise<Sdk> {
   const transport = new FetchTransport({ url, headers: options.headers, onIdle: () => component?.pipeline.tick() });
   component = await loadComponent(transport, options.loadCoreModule);
   component.pipeline.configure(witConfig(options));
-  const batch = { batchSize: options.batch?.size ?? 512, delayMs: options.batch?.delayMs ?? 5000 };
+  const batch = { batchSize: options.batch?.size ?? 512, delayMs: delayMs(options) };
   const tracer = new Tracer(component, batch);
   const loaded = component;
   const extract = (traceparent: string, tracestate?: string): SpanContext | undefined => {
@@ -183,10 +186,15 @@ function witConfig(options: InitOptions): WitConfig {
       maxExportBatchSize: size,
       maxQueueSize: Math.max(options.batch?.maxQueueSize ?? 2048, size),
       // The tracer applies and flushes on its own timer; the component exports full batches.
-      scheduledDelayMs: options.batch?.delayMs ?? 5000,
+      scheduledDelayMs: delayMs(options),
       maxOpenSpans: 16384,
     },
   };
+}
+
+/** The export delay: shorter in a worker, which has no page-hide event to flush on. */
+function delayMs(options: InitOptions): number {
+  return options.batch?.delayMs ?? (typeof document === 'undefined' ? 1000 : 5000);
 }
 
 /** Resource attributes for `configure` (scalars only; others are skipped). */

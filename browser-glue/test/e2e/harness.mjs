@@ -1,0 +1,252 @@
+// Shared by the end-to-end tests: the real collector binary, the demo server and Debian's
+// Chromium (through playwright-core), all on loopback, and span look-ups through the
+// collector's query API.
+//
+// Environment:
+//   COLLECTOR_BIN  the collector binary (default ../target/debug/collector, from browser-glue/)
+//   CHROMIUM_BIN   the browser (default /usr/bin/chromium: `apt-get install -y chromium`)
+//   SDK_DIST_DIR   serve another build of the SDK instead of dist/ (e.g. to try a fix)
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startDemoServer } from '../../demo/server.mjs';
+
+const BROWSER_GLUE = fileURLToPath(new URL('../../', import.meta.url));
+
+export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(BROWSER_GLUE, '../target/debug/collector');
+export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Only loopback: every host name fails to resolve (the tests use 127.0.0.1 literals).
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Processes and directories to remove even if the test process dies on an exception. */
+const leftovers = new Set();
+process.once('exit', () => {
+  for (const cleanup of leftovers) cleanup();
+});
+
+/** A port free on 127.0.0.1 right now. */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  await new Promise((ok) => server.close(ok));
+  return port;
+}
+
+/** Starts the collector on a free port with a fresh data directory; resolves once /healthz answers. */
+export async function startCollector({ timeoutMs = 15_000 } = {}) {
+  if (!existsSync(COLLECTOR_BIN)) {
+    throw new Error(`no collector binary at ${COLLECTOR_BIN}: run \`cargo build -p collector\` (or set COLLECTOR_BIN)`);
+  }
+  for (let attempt = 1; ; attempt++) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wasm-otlp-e2e-data-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(COLLECTOR_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    let exited = null;
+    const exit = new Promise((r) => child.once('exit', (code, signal) => r((exited = { code, signal }))));
+    const kill = () => {
+      if (exited === null) child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+    leftovers.add(kill);
+    const stop = async () => {
+      if (exited === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exit;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+      leftovers.delete(kill);
+    };
+    const deadline = Date.now() + timeoutMs;
+    let healthy = false;
+    while (!healthy && exited === null && Date.now() < deadline) {
+      healthy = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (!healthy) await sleep(50);
+    }
+    if (healthy) return { url, dataDir, output: () => output, stop };
+    await stop();
+    if (exited && /address already in use/i.test(output) && attempt < 3) continue; // lost the port race
+    throw new Error(`collector did not become healthy at ${url} (${exited ? `exited ${JSON.stringify(exited)}` : 'timed out'}):\n${output}`);
+  }
+}
+
+/** Chromium with a fresh profile. */
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM_BIN)) {
+    throw new Error(`no browser at ${CHROMIUM_BIN}: run \`apt-get update && apt-get install -y chromium\` (or set CHROMIUM_BIN)`);
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'wasm-otlp-e2e-profile-'));
+  const remove = () => rmSync(profile, { recursive: true, force: true });
+  leftovers.add(remove);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_BIN,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 20_000,
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      remove();
+      leftovers.delete(remove);
+    },
+  };
+}
+
+/** `{key: value}` of OTLP JSON attributes (ints as numbers, arrays as arrays). */
+export function attributes(list = []) {
+  const value = (v) =>
+    'stringValue' in v ? v.stringValue
+    : 'intValue' in v ? Number(v.intValue)
+    : 'doubleValue' in v ? v.doubleValue
+    : 'boolValue' in v ? v.boolValue
+    : 'arrayValue' in v ? (v.arrayValue.values ?? []).map(value)
+    : v;
+  return Object.fromEntries(list.map((a) => [a.key, value(a.value ?? {})]));
+}
+
+/** The spans of a `GET /api/traces/{id}` answer, flattened, with resource and scope. */
+export function flatten(doc) {
+  const out = [];
+  for (const rs of doc.resourceSpans ?? []) {
+    const resource = attributes(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const span of ss.spans ?? []) {
+        out.push({
+          ...span,
+          parentSpanId: span.parentSpanId ?? '',
+          attrs: attributes(span.attributes),
+          events: (span.events ?? []).map((e) => ({ ...e, attrs: attributes(e.attributes) })),
+          resource,
+          service: resource['service.name'],
+          scope: ss.scope?.name ?? '',
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The collector's query API. */
+export function queryApi(baseUrl) {
+  const get = async (path) => {
+    const response = await fetch(baseUrl + path, { signal: AbortSignal.timeout(5000) });
+    const body = await response.json();
+    if (!response.ok) throw Object.assign(new Error(`GET ${path}: ${response.status} ${JSON.stringify(body)}`), { status: response.status });
+    return body;
+  };
+  const api = {
+    /** `GET /api/traces` (query: service, error, limit, ...). */
+    traces: (query = {}) => get(`/api/traces?${new URLSearchParams({ limit: '1000', ...query })}`).then((b) => b.traces),
+    /** Every span of one trace (empty if none stored yet). */
+    async trace(traceId) {
+      try {
+        return flatten(await get(`/api/traces/${traceId}`));
+      } catch (error) {
+        if (error.status === 404) return [];
+        throw error;
+      }
+    },
+    /** Every stored span. */
+    async allSpans() {
+      const spans = [];
+      for (const t of await api.traces()) spans.push(...(await api.trace(t.traceId)));
+      return spans;
+    },
+    /**
+     * Polls until `check(spans)` returns something truthy (and returns it); `traceId`
+     * limits the poll to one trace. Fails after `timeoutMs` listing what was stored.
+     */
+    async waitFor(check, { traceId, timeoutMs = 15_000, what = 'spans' } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      let spans = [];
+      for (;;) {
+        spans = traceId ? await api.trace(traceId) : await api.allSpans();
+        const found = check(spans);
+        if (found) return found;
+        if (Date.now() > deadline) {
+          const seen = spans.map((s) => `${s.service}/${s.name} ${s.traceId.slice(0, 8)} ${s.spanId} <- ${s.parentSpanId || '(root)'}`);
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the collector has ${spans.length} spans${traceId ? ` in trace ${traceId}` : ''}:\n  ${seen.join('\n  ')}`);
+        }
+        await sleep(150);
+      }
+    },
+  };
+  return api;
+}
+
+/** Parses a `traceparent` header. */
+export function parseTraceparent(header) {
+  const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(header ?? '');
+  return m ? { traceId: m[1], spanId: m[2], flags: m[3] } : undefined;
+}
+
+/**
+ * Everything a test file needs: a collector, the demo server pointed at it and a browser.
+ * `open(query)` loads the demo page and waits until the SDK is initialised.
+ */
+export async function startStack() {
+  const started = [];
+  try {
+    const collector = await startCollector();
+    started.push(() => collector.stop());
+    const demo = await startDemoServer({ collector: collector.url, distDir: process.env.SDK_DIST_DIR || undefined });
+    started.push(() => demo.close());
+    const browser = await launchBrowser();
+    started.push(() => browser.close());
+    const pages = [];
+    return {
+      collector,
+      demo,
+      browser,
+      api: queryApi(collector.url),
+      /** Opens the demo page (`query` like `?sdk=min`); resolves with the page and what the server rendered. */
+      async open(query = '') {
+        const page = await browser.context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e));
+        pages.push(page);
+        const rendered = demo.pages.length;
+        await page.goto(`${demo.url}/${query}`, { timeout: 10_000 });
+        await page.waitForSelector('html[data-ready]', { timeout: 10_000 });
+        const server = demo.pages[rendered];
+        return { page, server, errors };
+      },
+      async stop() {
+        for (const page of pages) await page.close().catch(() => {});
+        for (const stop of started.reverse()) await stop().catch(() => {});
+      },
+    };
+  } catch (error) {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    throw error;
+  }
+}
