@@ -3,7 +3,8 @@
 //! imports. No tracing logic lives here.
 #![allow(unsafe_code)] // wit-bindgen's generated glue (canonical ABI) is unsafe by nature.
 
-use std::cell::RefCell;
+use ::core::cell::RefCell;
+use alloc::{string::String, vec::Vec};
 
 use crate::config::{BatchSettings, Config, ScopeConfig};
 use crate::ids::{IdGenerator, SEED_LEN};
@@ -28,10 +29,15 @@ struct Component;
 
 export!(Component);
 
-thread_local! {
-    /// One tracer per instance, created on first use with IDs seeded by the host.
-    static TRACER: RefCell<Option<Tracer>> = const { RefCell::new(None) };
-}
+/// One tracer per instance, created on first use with IDs seeded by the host.
+static TRACER: Instance = Instance(RefCell::new(None));
+
+/// The instance's state. (`thread_local!` needs std, which this crate leaves out on wasm.)
+struct Instance(RefCell<Option<Tracer>>);
+
+// SAFETY: wasm32 without the `atomics` feature has a single thread, and the component
+// model never re-enters an instance, so the cell is only ever used from one call at a time.
+unsafe impl Sync for Instance {}
 
 /// The host's imports as the tracer's [`Host`].
 struct Imports;
@@ -48,15 +54,13 @@ impl Host for Imports {
 
 /// Runs `f` on this instance's tracer.
 fn with_tracer<R>(f: impl FnOnce(&mut Tracer, &mut Imports) -> R) -> R {
-    TRACER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let tracer = slot.get_or_insert_with(|| {
-            Tracer::new(IdGenerator::from_seed_bytes(&random::random_bytes(
-                SEED_LEN as u32,
-            )))
-        });
-        f(tracer, &mut Imports)
-    })
+    let mut slot = TRACER.0.borrow_mut();
+    let tracer = slot.get_or_insert_with(|| {
+        Tracer::new(IdGenerator::from_seed_bytes(&random::random_bytes(
+            SEED_LEN as u32,
+        )))
+    });
+    f(tracer, &mut Imports)
 }
 
 // ---- WIT -> model ----

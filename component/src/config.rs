@@ -1,8 +1,11 @@
 //! Pipeline configuration: resource, default scope, sampler, limits and batching, with the
 //! checks that refuse settings which could not work.
 
+use alloc::{string::String, vec, vec::Vec};
+
 use crate::limits::SpanLimits;
 use crate::model::{KeyValue, Value};
+use crate::msg::int;
 use crate::sampler::Sampler;
 
 /// When and how much the batcher exports (defaults follow OpenTelemetry's
@@ -90,10 +93,14 @@ impl Config {
             return Err("batch sizes, queue size and max-open-spans must be at least 1".into());
         }
         if b.max_export_batch_size > b.max_queue_size {
-            return Err(format!(
-                "max-export-batch-size ({}) must not exceed max-queue-size ({})",
-                b.max_export_batch_size, b.max_queue_size
-            ));
+            return Err([
+                "max-export-batch-size (",
+                &int(b.max_export_batch_size),
+                ") must not exceed max-queue-size (",
+                &int(b.max_queue_size),
+                ")",
+            ]
+            .concat());
         }
         if self.limits.max_value_length == 0 {
             return Err("max-value-length must be at least 1".into());

@@ -1,6 +1,8 @@
 //! Span limits: caps on attributes, events, links and string lengths, applied as data
 //! arrives. What is cut is counted, never silently lost.
 
+use alloc::string::String;
+
 use crate::model::{Attributes, KeyValue, Value};
 
 /// Caps that keep one span bounded (defaults follow OpenTelemetry's, plus a value

@@ -1,6 +1,8 @@
 //! The span model: what a span is made of, independent of how it arrived
 //! (direct API or recorded ops) and of how it is encoded.
 
+use alloc::{string::String, vec::Vec};
+
 /// A 16-byte trace ID, big-endian halves (`hi` = bytes 0-7).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TraceId {

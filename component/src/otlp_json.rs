@@ -6,6 +6,8 @@
 //! Written by hand rather than with serde_json: this is the component's hot path and it
 //! ships to browsers, where a generic serializer would add size for no gain.
 
+use alloc::vec::Vec;
+
 use crate::model::{Attributes, Event, KeyValue, Link, Scope, Span, Status, Value};
 
 /// OTLP `SpanFlags`: the parent's (or linked context's) remoteness is known...

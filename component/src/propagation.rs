@@ -1,17 +1,34 @@
 //! W3C Trace Context: `traceparent` and `tracestate` parsing and formatting, with the
 //! rejections the W3C recommendation requires.
 
+use alloc::{string::String, vec::Vec};
+
 use crate::model::{SpanContext, TraceId};
+use crate::msg::int;
 
 /// Longest `tracestate` the W3C spec asks implementations to propagate, in members.
 const MAX_TRACESTATE_MEMBERS: usize = 32;
 
 /// Formats a `traceparent` header (version 00).
 pub fn format_traceparent(ctx: &SpanContext) -> String {
-    format!(
-        "00-{:016x}{:016x}-{:016x}-{:02x}",
-        ctx.trace_id.hi, ctx.trace_id.lo, ctx.span_id, ctx.trace_flags
-    )
+    let mut out = String::with_capacity(55);
+    out.push_str("00-");
+    push_hex(&mut out, ctx.trace_id.hi, 16);
+    push_hex(&mut out, ctx.trace_id.lo, 16);
+    out.push('-');
+    push_hex(&mut out, ctx.span_id, 16);
+    out.push('-');
+    push_hex(&mut out, ctx.trace_flags.into(), 2);
+    out
+}
+
+/// The low `digits` hex digits of `n`, lowercase, zero-padded.
+fn push_hex(out: &mut String, n: u64, digits: u32) {
+    for shift in (0..digits).rev() {
+        out.push(char::from(
+            b"0123456789abcdef"[(n >> (shift * 4)) as usize & 0xf],
+        ));
+    }
 }
 
 /// Parses `traceparent` (and `tracestate`) into a remote span context. An invalid
@@ -35,20 +52,18 @@ fn parse_traceparent(header: &str) -> Result<(TraceId, u64, u8), String> {
     let header = header.trim_matches([' ', '\t']);
     let bytes = header.as_bytes();
     if bytes.len() < 55 {
-        return Err(format!(
-            "traceparent must be 55 characters, got {}",
-            bytes.len()
-        ));
+        return Err(["traceparent must be 55 characters, got ", &int(bytes.len())].concat());
     }
     let version = hex_field(&bytes[0..2], "version")? as u8;
     if version == 0xff {
         return Err("traceparent version ff is invalid".into());
     }
     if version == 0 && bytes.len() != 55 {
-        return Err(format!(
-            "traceparent version 00 must be 55 characters, got {}",
-            bytes.len()
-        ));
+        return Err([
+            "traceparent version 00 must be 55 characters, got ",
+            &int(bytes.len()),
+        ]
+        .concat());
     }
     // A higher version may append fields, separated by '-'.
     if bytes.len() > 55 && bytes[55] != b'-' {
@@ -78,7 +93,7 @@ fn hex_field(digits: &[u8], what: &str) -> Result<u64, String> {
         let nibble = match c {
             b'0'..=b'9' => c - b'0',
             b'a'..=b'f' => c - b'a' + 10,
-            _ => return Err(format!("traceparent {what} must be lowercase hex")),
+            _ => return Err(["traceparent ", what, " must be lowercase hex"].concat()),
         };
         Ok(acc << 4 | u64::from(nibble))
     })
@@ -95,24 +110,28 @@ pub fn validate_tracestate(header: &str) -> Result<String, String> {
     {
         let (key, value) = member
             .split_once('=')
-            .ok_or_else(|| format!("tracestate member {member:?} has no '='"))?;
+            .ok_or_else(|| ["tracestate member \"", member, "\" has no '='"].concat())?;
         if !valid_key(key) {
-            return Err(format!("tracestate key {key:?} is invalid"));
+            return Err(["tracestate key \"", key, "\" is invalid"].concat());
         }
         if !valid_value(value) {
-            return Err(format!("tracestate value for {key:?} is invalid"));
+            return Err(["tracestate value for \"", key, "\" is invalid"].concat());
         }
         if keys.contains(&key) {
-            return Err(format!("tracestate key {key:?} appears twice"));
+            return Err(["tracestate key \"", key, "\" appears twice"].concat());
         }
         keys.push(key);
         members.push(member);
     }
     if members.len() > MAX_TRACESTATE_MEMBERS {
-        return Err(format!(
-            "tracestate has {} members, at most {MAX_TRACESTATE_MEMBERS} allowed",
-            members.len()
-        ));
+        return Err([
+            "tracestate has ",
+            &int(members.len()),
+            " members, at most ",
+            &int(MAX_TRACESTATE_MEMBERS),
+            " allowed",
+        ]
+        .concat());
     }
     Ok(members.join(","))
 }
@@ -171,6 +190,24 @@ mod tests {
     }
 
     #[test]
+    fn formats_zero_padded_lowercase_hex() {
+        let ctx = SpanContext {
+            trace_id: TraceId {
+                hi: 1,
+                lo: u64::MAX,
+            },
+            span_id: 0xab,
+            trace_flags: 1,
+            trace_state: String::new(),
+            is_remote: false,
+        };
+        assert_eq!(
+            format_traceparent(&ctx),
+            "00-0000000000000001ffffffffffffffff-00000000000000ab-01"
+        );
+    }
+
+    #[test]
     fn rejects_what_w3c_rejects() {
         for bad in [
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
@@ -201,6 +238,24 @@ mod tests {
                 None
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn tracestate_errors_name_the_offending_text() {
+        let why = |header| validate_tracestate(header).unwrap_err();
+        assert_eq!(why("Upper=1"), "tracestate key \"Upper\" is invalid");
+        assert_eq!(why("a=1,a=2"), "tracestate key \"a\" appears twice");
+        assert_eq!(why("novalue"), "tracestate member \"novalue\" has no '='");
+        assert_eq!(why("k=a=b"), "tracestate value for \"k\" is invalid");
+        let many: Vec<String> = (0..33).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(
+            why(&many.join(",")),
+            "tracestate has 33 members, at most 32 allowed"
+        );
+        assert_eq!(
+            extract("00-1", None).unwrap_err(),
+            "traceparent must be 55 characters, got 4"
         );
     }
 

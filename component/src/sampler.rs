@@ -1,5 +1,7 @@
 //! Sampling decisions for new spans (OpenTelemetry's built-in samplers).
 
+use alloc::string::String;
+
 use crate::model::{SpanContext, TraceId};
 
 /// How new spans are sampled.
@@ -29,7 +31,11 @@ impl Sampler {
             Sampler::TraceIdRatio(r) | Sampler::ParentBasedRatio(r)
                 if !(0.0..=1.0).contains(&r) =>
             {
-                Err(format!("sampling ratio must be within 0.0..=1.0, got {r}"))
+                Err([
+                    "sampling ratio must be within 0.0..=1.0, got ",
+                    &crate::msg::float(r),
+                ]
+                .concat())
             }
             _ => Ok(()),
         }

@@ -2,9 +2,10 @@
 //! queue and batching by size and by time. Free of I/O: the clock and the transport are
 //! reached through [`Host`], so all of it is unit-tested natively.
 
-use std::collections::VecDeque;
+use alloc::{collections::VecDeque, string::String, vec::Vec};
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashMap;
+use rustc_hash::FxBuildHasher;
 
 use crate::config::Config;
 use crate::ids::IdGenerator;
@@ -12,6 +13,7 @@ use crate::limits::truncate;
 use crate::model::{
     Attributes, Event, KeyValue, Link, SAMPLED, Scope, Span, SpanContext, SpanKind, Status, Value,
 };
+use crate::msg::int;
 use crate::otlp_json::encode_request;
 
 /// At most this many scopes can be registered (each costs memory for the component's life).
@@ -97,7 +99,8 @@ pub struct Tracer {
     config: Config,
     resource: Attributes,
     scopes: Vec<Scope>,
-    open: FxHashMap<u64, OpenSpan>,
+    /// Open spans by ID (hashbrown, std's map, which `no_std` cannot name; Fx hashing).
+    open: HashMap<u64, OpenSpan, FxBuildHasher>,
     queue: VecDeque<Span>,
     stats: Stats,
     shut_down: bool,
@@ -105,7 +108,7 @@ pub struct Tracer {
     transport_busy: bool,
 }
 
-type Result<T> = std::result::Result<T, TracingError>;
+type Result<T> = core::result::Result<T, TracingError>;
 
 impl Tracer {
     /// A tracer with the default configuration and IDs from `ids`.
@@ -115,7 +118,7 @@ impl Tracer {
             config: Config::default(),
             resource: Attributes::default(),
             scopes: Vec::new(),
-            open: FxHashMap::default(),
+            open: HashMap::default(),
             queue: VecDeque::new(),
             stats: Stats::default(),
             shut_down: false,
@@ -183,9 +186,9 @@ impl Tracer {
         attributes: Vec<KeyValue>,
     ) -> Result<u32> {
         if self.scopes.len() >= MAX_SCOPES {
-            let refused = Err(TracingError::InvalidArgument(format!(
-                "at most {MAX_SCOPES} scopes can be registered"
-            )));
+            let refused = Err(TracingError::InvalidArgument(
+                ["at most ", &int(MAX_SCOPES), " scopes can be registered"].concat(),
+            ));
             return self.tally(refused);
         }
         let scope = self.bounded_scope(name, version, attributes);

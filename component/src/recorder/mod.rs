@@ -6,7 +6,10 @@
 pub mod ops;
 mod text;
 
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+
 use crate::model::{KeyValue, SpanContext, SpanKind, Status, TraceId, Value};
+use crate::msg::{float, int};
 use crate::propagation::validate_tracestate;
 use crate::tracer::{Host, Tracer};
 use text::TextCursor;
@@ -48,7 +51,7 @@ pub fn apply(tracer: &mut Tracer, host: &mut impl Host, batch: &OpBatch<'_>) -> 
             Ok(op) => op,
             Err(why) => {
                 let offset = batch.words.len() - reader.words.len();
-                outcome.malformed = Some(format!("{why} (near word {offset})"));
+                outcome.malformed = Some([&why, " (near word ", &int(offset), ")"].concat());
                 tracer.count_rejected();
                 break;
             }
@@ -59,6 +62,26 @@ pub fn apply(tracer: &mut Tracer, host: &mut impl Host, batch: &OpBatch<'_>) -> 
         }
     }
     outcome
+}
+
+/// `x` rounded to the nearest integer, halves away from zero: `f64::round`, which needs
+/// std (`x` is finite).
+fn round(x: f64) -> f64 {
+    // From 2^52 on, every double is an integer.
+    if x.abs() >= 4_503_599_627_370_496.0 {
+        return x;
+    }
+    let whole = x as i64 as f64;
+    // Exact below 2^52.
+    let fraction = x - whole;
+    let rounded = if fraction >= 0.5 {
+        whole + 1.0
+    } else if fraction <= -0.5 {
+        whole - 1.0
+    } else {
+        whole
+    };
+    rounded.copysign(x)
 }
 
 /// One decoded operation.
@@ -227,7 +250,7 @@ impl<'a> Reader<'a> {
                     0 => Status::Unset,
                     1 => Status::Ok,
                     2 => Status::Error(message.into()),
-                    _ => return Err(format!("status code {code} is not 0, 1 or 2")),
+                    _ => return Err(["status code ", &int(code), " is not 0, 1 or 2"].concat()),
                 };
                 Op::Status { span, status }
             }
@@ -239,7 +262,7 @@ impl<'a> Reader<'a> {
                 span,
                 name: self.string()?,
             },
-            _ => return Err(format!("unknown opcode {opcode}")),
+            _ => return Err(["unknown opcode ", &int(opcode)].concat()),
         })
     }
 
@@ -276,17 +299,22 @@ impl<'a> Reader<'a> {
     fn time(&mut self) -> Decoded<u64> {
         let ms = self.number()?;
         if !ms.is_finite() {
-            return Err(format!("time {ms} is not a finite number"));
+            return Err(["time ", &float(ms), " is not a finite number"].concat());
         }
-        let ns = i128::from(self.origin).saturating_add((ms * 1e6).round() as i128);
+        let ns = i128::from(self.origin).saturating_add(round(ms * 1e6) as i128);
         Ok(ns.clamp(0, i128::from(u64::MAX)) as u64)
     }
 
     fn string(&mut self) -> Decoded<&'a str> {
         let units = self.word()?;
-        self.text
-            .take(units)
-            .ok_or_else(|| format!("the text ends before a string of {units} UTF-16 units"))
+        self.text.take(units).ok_or_else(|| {
+            [
+                "the text ends before a string of ",
+                &int(units),
+                " UTF-16 units",
+            ]
+            .concat()
+        })
     }
 
     /// A `tracestate`; an invalid one is dropped, as in header extraction.
@@ -301,7 +329,7 @@ impl<'a> Reader<'a> {
             2 => SpanKind::Client,
             3 => SpanKind::Producer,
             4 => SpanKind::Consumer,
-            other => return Err(format!("span kind {other} is not 0-4")),
+            other => return Err(["span kind ", &int(other), " is not 0-4"].concat()),
         })
     }
 
@@ -328,7 +356,7 @@ impl<'a> Reader<'a> {
             ops::value_type::BOOL_ARRAY => Value::BoolArray(self.array(|r| Ok(r.word()? != 0))?),
             ops::value_type::S64_ARRAY => Value::IntArray(self.array(|r| Ok(r.u64()? as i64))?),
             ops::value_type::F64_ARRAY => Value::DoubleArray(self.array(Reader::number)?),
-            other => return Err(format!("attribute type {other} is not 0-7")),
+            other => return Err(["attribute type ", &int(other), " is not 0-7"].concat()),
         };
         Ok(KeyValue { key, value })
     }
@@ -350,6 +378,37 @@ mod tests {
     use super::*;
     use crate::test_host::{TestHost, tracer};
     use proptest::prelude::*;
+
+    #[test]
+    fn rounds_like_std() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0,
+            1e300,
+            -1e300,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+        ];
+        for i in -20_000..20_000 {
+            let v = f64::from(i) / 8.0;
+            values.extend([v, v + 1e-9, v - 1e-9, v * 1e9 + 0.5, v * 1.000_000_1e6]);
+        }
+        for v in values {
+            assert_eq!(round(v).to_bits(), v.round().to_bits(), "{v}");
+        }
+    }
 
     /// Builds op batches the way the browser glue does.
     #[derive(Default)]
