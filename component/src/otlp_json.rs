@@ -8,7 +8,7 @@
 
 use alloc::vec::Vec;
 
-use crate::model::{Attributes, Event, KeyValue, Link, Scope, Span, Status, Value};
+use crate::model::{Attributes, Event, KeyValue, Link, Scope, Span, SpanContext, Status, Value};
 
 /// OTLP `SpanFlags`: the parent's (or linked context's) remoteness is known...
 const FLAG_HAS_IS_REMOTE: u32 = 0x100;
@@ -63,8 +63,8 @@ fn write_scope(out: &mut Vec<u8>, scope: &Scope) {
     write_attributes(out, &scope.attributes, true);
 }
 
-fn write_span(out: &mut Vec<u8>, span: &Span) {
-    let ctx = &span.context;
+/// `{"traceId":..,"spanId":..` and `"traceState"` when set: how spans and links open.
+fn open_context(out: &mut Vec<u8>, ctx: &SpanContext) {
     out.extend_from_slice(b"{\"traceId\":\"");
     write_hex(out, ctx.trace_id.hi);
     write_hex(out, ctx.trace_id.lo);
@@ -75,6 +75,11 @@ fn write_span(out: &mut Vec<u8>, span: &Span) {
         out.extend_from_slice(b",\"traceState\":");
         write_str(out, &ctx.trace_state);
     }
+}
+
+fn write_span(out: &mut Vec<u8>, span: &Span) {
+    let ctx = &span.context;
+    open_context(out, ctx);
     if span.parent_span_id != 0 {
         out.extend_from_slice(b",\"parentSpanId\":\"");
         write_hex(out, span.parent_span_id);
@@ -144,16 +149,7 @@ fn write_event(out: &mut Vec<u8>, event: &Event) {
 
 fn write_link(out: &mut Vec<u8>, link: &Link) {
     let ctx = &link.context;
-    out.extend_from_slice(b"{\"traceId\":\"");
-    write_hex(out, ctx.trace_id.hi);
-    write_hex(out, ctx.trace_id.lo);
-    out.extend_from_slice(b"\",\"spanId\":\"");
-    write_hex(out, ctx.span_id);
-    out.push(b'"');
-    if !ctx.trace_state.is_empty() {
-        out.extend_from_slice(b",\"traceState\":");
-        write_str(out, &ctx.trace_state);
-    }
+    open_context(out, ctx);
     let remote = if ctx.is_remote { FLAG_IS_REMOTE } else { 0 };
     out.extend_from_slice(b",\"flags\":");
     write_u32(

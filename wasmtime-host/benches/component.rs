@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 
 use ops::{Ops, Start, parse_roots};
 use wasmtime_host::{
-    AttributeValue, BatchSettings, Clock, Config, HostState, InstrumentationScope, KeyValue,
-    PayloadLog, Sampler, SpanLimits, SpanOptions, TracingInstance, TracingRuntime,
-    default_component_path,
+    AttributeValue, BatchSettings, Clock, Config, HostState, KeyValue, PayloadLog, SpanOptions,
+    TracingInstance, TracingRuntime, default_component_path,
 };
 
 /// Spans per round of the per-span measurements (a multiple of [`BATCH`]).
@@ -35,29 +34,16 @@ const NAME: &str = "GET /api/items";
 const KEY: &str = "http.route";
 const VALUE: &str = "/api/items/:id";
 
+/// OpenTelemetry's defaults with the given batching and no export by time.
 fn config(max_export_batch_size: u32, max_queue_size: u32) -> Config {
-    Config {
-        resource: vec![KeyValue::new("service.name", "bench")],
-        default_scope: InstrumentationScope {
-            name: "bench".into(),
-            version: "0.1.0".into(),
-            attributes: Vec::new(),
-        },
-        sampler: Sampler::AlwaysOn,
-        limits: SpanLimits {
-            max_attributes: 128,
-            max_value_length: 4096,
-            max_events: 128,
-            max_links: 128,
-            max_attributes_per_item: 128,
-        },
-        batch: BatchSettings {
-            max_export_batch_size,
-            max_queue_size,
-            scheduled_delay_ms: 3_600_000,
-            max_open_spans: 1024,
-        },
-    }
+    let mut config = Config::for_service("bench");
+    config.batch = BatchSettings {
+        max_export_batch_size,
+        max_queue_size,
+        scheduled_delay_ms: 3_600_000,
+        max_open_spans: 1024,
+    };
+    config
 }
 
 /// A fresh instance with the system clock; returns it with its payload log.

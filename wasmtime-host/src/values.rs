@@ -1,7 +1,40 @@
 //! Shorthands for building the WIT values the component takes.
 
 use crate::TraceId;
-use crate::{AttributeValue, KeyValue, Parent, SpanContext, SpanHandle, SpanKind, SpanOptions};
+use crate::{
+    AttributeValue, BatchSettings, Config, InstrumentationScope, KeyValue, Parent, Sampler,
+    SpanContext, SpanHandle, SpanKind, SpanLimits, SpanOptions,
+};
+
+impl Config {
+    /// OpenTelemetry's defaults (always on, 128 attributes/events/links, strings cut at
+    /// 4096 bytes, batches of 512, queue of 2048, 5 s delay) for service `name`, whose
+    /// spans go under a scope of the same name.
+    pub fn for_service(name: &str) -> Self {
+        Self {
+            resource: vec![KeyValue::new("service.name", name)],
+            default_scope: InstrumentationScope {
+                name: name.into(),
+                version: "0.1.0".into(),
+                attributes: Vec::new(),
+            },
+            sampler: Sampler::AlwaysOn,
+            limits: SpanLimits {
+                max_attributes: 128,
+                max_value_length: 4096,
+                max_events: 128,
+                max_links: 128,
+                max_attributes_per_item: 128,
+            },
+            batch: BatchSettings {
+                max_export_batch_size: 512,
+                max_queue_size: 2048,
+                scheduled_delay_ms: 5000,
+                max_open_spans: 16384,
+            },
+        }
+    }
+}
 
 impl SpanOptions {
     /// An internal span starting a new trace now, in the default scope.

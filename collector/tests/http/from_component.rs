@@ -3,37 +3,10 @@
 
 use serde_json::Value;
 use wasmtime_host::{
-    AttributeValue, BatchSettings, Config, HostState, InstrumentationScope, KeyValue, Sampler,
-    SpanKind, SpanLimits, SpanOptions, Status, TracingRuntime,
+    AttributeValue, Config, HostState, SpanKind, SpanOptions, Status, TracingRuntime,
 };
 
 use crate::common::TestServer;
-
-/// A configuration naming the service, with OpenTelemetry's default limits and batching.
-fn config() -> Config {
-    Config {
-        resource: vec![KeyValue::new("service.name", "component-e2e")],
-        default_scope: InstrumentationScope {
-            name: "e2e".into(),
-            version: "1.0.0".into(),
-            attributes: Vec::new(),
-        },
-        sampler: Sampler::AlwaysOn,
-        limits: SpanLimits {
-            max_attributes: 128,
-            max_value_length: 4096,
-            max_events: 128,
-            max_links: 128,
-            max_attributes_per_item: 128,
-        },
-        batch: BatchSettings {
-            max_export_batch_size: 512,
-            max_queue_size: 2048,
-            scheduled_delay_ms: 5000,
-            max_open_spans: 1024,
-        },
-    }
-}
 
 #[tokio::test]
 async fn spans_exported_by_the_component_come_back_from_the_query_api() {
@@ -43,7 +16,10 @@ async fn spans_exported_by_the_component_come_back_from_the_query_api() {
     let host = HostState::new();
     let payloads = host.payloads();
     let mut tracing = runtime.instantiate(host).unwrap();
-    tracing.configure(&config()).unwrap().unwrap();
+    tracing
+        .configure(&Config::for_service("component-e2e"))
+        .unwrap()
+        .unwrap();
 
     let root = tracing
         .start_span(
