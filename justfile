@@ -74,3 +74,11 @@ ci: lint test
 # Per-span cost and OTLP/JSON encoding throughput of the component under wasmtime.
 bench: build-component
     cargo bench -p wasmtime-host
+
+# The browser SDK beside OpenTelemetry JS in headless Chromium: per-span cost, bundle size, init time.
+bench-browser: build-browser chromium
+    cd browser-glue && node bench/run.mjs
+
+# The collector's throughput from one stream and from 16, durably stored.
+bench-collector:
+    cargo run --release -p collector --example load
