@@ -15,19 +15,13 @@ import { chromium } from 'playwright-core';
 import { buildPages, measureSizes } from './lib/build.mjs';
 import { cpuProfile, summarise } from './lib/profile.mjs';
 import { startServer } from './lib/server.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../tools/chromium.mjs';
 import { kib, median, ratio, spread, table } from './lib/stats.mjs';
 
 const GLUE = dirname(dirname(fileURLToPath(import.meta.url)));
 const COMMAND = 'just build-browser && cd browser-glue && node bench/run.mjs';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+const BENCH_ARGS = [
+  ...CHROMIUM_ARGS,
   // gc() between runs, so that one SDK's garbage is not collected during the other's run.
   '--js-flags=--expose-gc',
 ];
@@ -51,7 +45,7 @@ async function main() {
   const built = await buildPages(GLUE);
   const sizes = await measureSizes(built.init);
   const server = await startServer(built.out);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: BENCH_ARGS });
   try {
     const perSpan = await measurePerSpan(browser, server.origin, built.modules);
     const init = await measureInit(browser, server.origin);

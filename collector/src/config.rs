@@ -145,6 +145,13 @@ impl Config {
     }
 }
 
+/// Splits `"64KiB"` into `(64, "KiB")`: leading decimal digits, then the rest (trimmed).
+fn number_and_unit(s: &str) -> Option<(u64, &str)> {
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(digits_end);
+    Some((number.parse().ok()?, unit.trim()))
+}
+
 /// A size in bytes, written as a number with an optional B, KiB, MiB or GiB suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ByteSize(pub u64);
@@ -154,12 +161,9 @@ impl FromStr for ByteSize {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (number, unit) = s.split_at(digits_end);
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("{s:?} is not a size (examples: 65536, 64KiB, 4MiB)"))?;
-        let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        let (number, unit) = number_and_unit(s)
+            .ok_or_else(|| format!("{s:?} is not a size (examples: 65536, 64KiB, 4MiB)"))?;
+        let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
             "" | "b" => 1,
             "kib" | "k" => 1 << 10,
             "mib" | "m" => 1 << 20,
@@ -198,12 +202,9 @@ impl FromStr for Age {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (number, unit) = s.split_at(digits_end);
-        let number: u64 = number
-            .parse()
-            .map_err(|_| format!("{s:?} is not an age (examples: 90m, 24h, 7d, 0)"))?;
-        let seconds: u64 = match unit.trim() {
+        let (number, unit) = number_and_unit(s)
+            .ok_or_else(|| format!("{s:?} is not an age (examples: 90m, 24h, 7d, 0)"))?;
+        let seconds: u64 = match unit {
             "s" => 1,
             "m" => 60,
             "h" => 3600,

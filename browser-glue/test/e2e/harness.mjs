@@ -15,24 +15,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/server.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/chromium.mjs';
 
 const BROWSER_GLUE = fileURLToPath(new URL('../../', import.meta.url));
 
 export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(BROWSER_GLUE, '../target/debug/collector');
-export const CHROMIUM_BIN = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Only loopback: every host name fails to resolve (the tests use 127.0.0.1 literals).
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
+/** The shared launch flags, plus: only loopback (every host name fails to resolve; the tests use 127.0.0.1 literals). */
+const E2E_ARGS = [...CHROMIUM_ARGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,7 +97,7 @@ export async function launchBrowser() {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_BIN,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: E2E_ARGS,
     timeout: 20_000,
   });
   return {
