@@ -1,7 +1,9 @@
 # wasm-otlp tasks. `just --list` shows them.
 
-# Where the built component lands (README names this path).
+# Where the built components land (README names these paths): world `tracing` (wasmtime
+# hosts, other components) and world `browser` (the same crate without the direct API).
 component := "dist/wasm_otlp_tracing.wasm"
+browser-component := "dist/wasm_otlp_browser.wasm"
 core := "target/wasm32-unknown-unknown/wasm-release/wasm_otlp_component.wasm"
 # The WebAssembly features rustc's wasm32-unknown-unknown output uses (`rustc --print cfg`).
 wasm-features := "--enable-bulk-memory --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext"
@@ -10,20 +12,22 @@ wasm-features := "--enable-bulk-memory --enable-multivalue --enable-mutable-glob
 setup:
     rustup target add wasm32-unknown-unknown
 
-# Build the tracing component into dist/ (profile wasm-release: LTO, size-optimised).
+# Build both components into dist/ (profile wasm-release: LTO, size-optimised).
 build-component: setup
     cargo build -p wasm-otlp-component --target wasm32-unknown-unknown --profile wasm-release
     cargo run -q -p component-pack -- {{core}} {{component}}
+    cargo build -p wasm-otlp-component --target wasm32-unknown-unknown --profile wasm-release --no-default-features
+    cargo run -q -p component-pack -- {{core}} {{browser-component}}
 
 # Install the browser package's pinned npm dependencies (jco, esbuild, ...).
 npm-setup:
     cd browser-glue && npm ci --no-audit --no-fund
 
-# Transpile the component with jco into browser-glue/gen/ (ES module, core wasm, types), then
+# Transpile the browser component with jco into browser-glue/gen/ (ES module, core wasm, types), then
 # shrink its core module with binaryen's wasm-opt (-Oz, with exactly the wasm features rustc
 # emits: jco's own --optimize cannot parse rustc's output). The Node tests run this module.
 transpile: build-component npm-setup
-    cd browser-glue && npx jco transpile ../{{component}} -o gen --name tracing --instantiation async --no-nodejs-compat --valid-lifting-optimization --base64-cutoff 10000 --quiet
+    cd browser-glue && npx jco transpile ../{{browser-component}} -o gen --name tracing --instantiation async --no-nodejs-compat --valid-lifting-optimization --base64-cutoff 10000 --quiet
     cd browser-glue && npx wasm-opt -Oz {{wasm-features}} gen/tracing.core.wasm -o gen/tracing.core.wasm
 
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
@@ -67,6 +71,7 @@ lint: setup
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # What CI runs: lints, then every test.
 ci: lint test

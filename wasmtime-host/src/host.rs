@@ -72,6 +72,31 @@ impl ManualClock {
     }
 }
 
+/// Where the component's `random.random-bytes` takes its bytes (the seed of its ID
+/// generator).
+#[derive(Clone, Debug, Default)]
+pub enum Randomness {
+    /// The operating system's cryptographic randomness.
+    #[default]
+    Os,
+    /// A fixed byte stream (SplitMix64) from this seed: hosts with the same seed hand a
+    /// component the same bytes, so it generates the same IDs. Only for tests that
+    /// compare instances: the IDs become predictable.
+    Seeded(u64),
+}
+
+/// Fills `bytes` from the SplitMix64 stream whose state is `state`, advancing it.
+fn fill_seeded(state: &mut u64, bytes: &mut [u8]) {
+    for chunk in bytes.chunks_mut(8) {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
+    }
+}
+
 /// One payload the component handed to `transport.send`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payload {
@@ -142,6 +167,8 @@ pub struct HostState {
     clock: Clock,
     /// The latest time reported, so the system clock never goes backwards for the guest.
     last_now: u64,
+    /// For [`Randomness::Seeded`], the seed advances as bytes are handed out.
+    randomness: Randomness,
     payloads: Option<PayloadLog>,
     sink: Option<PayloadSink>,
 }
@@ -152,6 +179,7 @@ impl HostState {
         Self {
             clock: Clock::System,
             last_now: 0,
+            randomness: Randomness::Os,
             payloads: Some(PayloadLog::new()),
             sink: None,
         }
@@ -160,6 +188,12 @@ impl HostState {
     /// Uses `clock` for `clock.now-unix-nanos`.
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Answers `random.random-bytes` from `randomness`.
+    pub fn with_randomness(mut self, randomness: Randomness) -> Self {
+        self.randomness = randomness;
         self
     }
 
@@ -203,6 +237,7 @@ impl fmt::Debug for HostState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HostState")
             .field("clock", &self.clock)
+            .field("randomness", &self.randomness)
             .field("payloads", &self.payloads)
             .field(
                 "sink",
@@ -233,8 +268,11 @@ impl random::Host for HostState {
             wasmtime::bail!("random-bytes: {len} bytes asked, at most {MAX_RANDOM_BYTES}");
         }
         let mut bytes = vec![0; len as usize];
-        getrandom::fill(&mut bytes)
-            .map_err(|err| wasmtime::format_err!("random-bytes: no OS randomness: {err}"))?;
+        match &mut self.randomness {
+            Randomness::Os => getrandom::fill(&mut bytes)
+                .map_err(|err| wasmtime::format_err!("random-bytes: no OS randomness: {err}"))?,
+            Randomness::Seeded(state) => fill_seeded(state, &mut bytes),
+        }
         Ok(bytes)
     }
 }
@@ -247,5 +285,38 @@ impl transport::Host for HostState {
             log.push(payload);
         }
         taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use random::Host as _;
+
+    fn bytes(host: &mut HostState, len: u32) -> Vec<u8> {
+        host.random_bytes(len).expect("randomness")
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
+        let seeded = |seed| HostState::new().with_randomness(Randomness::Seeded(seed));
+        let (mut a, mut b, mut c) = (seeded(7), seeded(7), seeded(8));
+        let first = bytes(&mut a, 32);
+        assert_eq!(first, bytes(&mut b, 32));
+        assert_ne!(first, bytes(&mut c, 32));
+        let second = bytes(&mut a, 32);
+        assert_ne!(first, second, "the stream moves on");
+        assert_eq!(second, bytes(&mut b, 32));
+        assert_eq!(
+            bytes(&mut a, 5),
+            bytes(&mut b, 5),
+            "a length not a multiple of 8"
+        );
+    }
+
+    #[test]
+    fn os_randomness_differs_between_hosts() {
+        let first = bytes(&mut HostState::new(), 32);
+        assert_ne!(first, bytes(&mut HostState::new(), 32));
     }
 }

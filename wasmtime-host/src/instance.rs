@@ -1,12 +1,18 @@
 //! One instance of the component: its store and a method per exported function.
 //!
+//! One type runs both worlds of `wit/tracing.wit`: `tracing` (every export) and
+//! `browser` (the same without the direct `tracer` API). Each exported interface is
+//! loaded on its own, the `tracer` only when the component exports it.
+//!
 //! Every method returns `wasmtime::Result<_>`: `Err` means the guest trapped (a bug in
-//! the component; the WIT promises it never traps on bad input). The WIT-level outcome,
-//! such as `result<_, tracing-error>`, is the `Ok` value.
+//! the component; the WIT promises it never traps on bad input), or, for the `tracer`
+//! methods, that the component has no `tracer` export. The WIT-level outcome, such as
+//! `result<_, tracing-error>`, is the `Ok` value.
 
-use wasmtime::Store;
+use wasmtime::component::{Instance, InstancePre};
+use wasmtime::{AsContextMut, Store};
 
-use crate::bindings::Tracing;
+use crate::bindings::exports::wasm_otlp::tracing::{pipeline, propagation, recorder, tracer};
 use crate::host::HostState;
 use crate::{
     ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Link, OpBatch,
@@ -16,16 +22,96 @@ use crate::{
 /// What a call that may be refused returns: a trap (`Err`) or the WIT result (`Ok`).
 pub type CallResult<T> = wasmtime::Result<Result<T, TracingError>>;
 
+/// The name under which a world `tracing` component exports the direct API.
+const TRACER_EXPORT: &str = "wasm-otlp:tracing/tracer@0.1.0";
+
+/// Where each export lives in a component, looked up once before instantiation.
+#[derive(Clone)]
+pub(crate) struct ExportIndices {
+    pipeline: pipeline::GuestIndices,
+    recorder: recorder::GuestIndices,
+    propagation: propagation::GuestIndices,
+    /// None for a world `browser` component.
+    tracer: Option<tracer::GuestIndices>,
+}
+
+impl ExportIndices {
+    /// Finds the exports of the component behind `pre`; a component of neither world
+    /// (an export missing, or of another type) is an error.
+    pub(crate) fn new(pre: &InstancePre<HostState>) -> wasmtime::Result<Self> {
+        let has_tracer = pre
+            .component()
+            .get_export_index(None, TRACER_EXPORT)
+            .is_some();
+        Ok(Self {
+            pipeline: pipeline::GuestIndices::new(pre)?,
+            recorder: recorder::GuestIndices::new(pre)?,
+            propagation: propagation::GuestIndices::new(pre)?,
+            tracer: has_tracer
+                .then(|| tracer::GuestIndices::new(pre))
+                .transpose()?,
+        })
+    }
+
+    /// Whether the component exports the direct `tracer` API (world `tracing`).
+    pub(crate) fn has_tracer(&self) -> bool {
+        self.tracer.is_some()
+    }
+
+    /// The exported functions of `instance`, typed.
+    pub(crate) fn load(
+        &self,
+        mut store: impl AsContextMut,
+        instance: &Instance,
+    ) -> wasmtime::Result<Exports> {
+        Ok(Exports {
+            pipeline: self.pipeline.load(&mut store, instance)?,
+            recorder: self.recorder.load(&mut store, instance)?,
+            propagation: self.propagation.load(&mut store, instance)?,
+            tracer: self
+                .tracer
+                .as_ref()
+                .map(|tracer| tracer.load(&mut store, instance))
+                .transpose()?,
+        })
+    }
+}
+
+/// The exported functions of one instance.
+pub(crate) struct Exports {
+    pipeline: pipeline::Guest,
+    recorder: recorder::Guest,
+    propagation: propagation::Guest,
+    tracer: Option<tracer::Guest>,
+}
+
+impl Exports {
+    /// The direct API, or an error for a world `browser` component.
+    fn tracer(&self) -> wasmtime::Result<&tracer::Guest> {
+        self.tracer.as_ref().ok_or_else(|| {
+            wasmtime::format_err!(
+                "this component (world browser) has no tracer export: \
+                 use the recorder, or load the world tracing component"
+            )
+        })
+    }
+}
+
 /// A running component: its [`Store`] (holding the [`HostState`]) and its exports.
 pub struct TracingInstance {
     store: Store<HostState>,
-    bindings: Tracing,
+    instance: Instance,
+    exports: Exports,
 }
 
 impl TracingInstance {
-    /// Wraps an instantiated component.
-    pub fn new(store: Store<HostState>, bindings: Tracing) -> Self {
-        Self { store, bindings }
+    /// Wraps an instantiated component and its loaded exports.
+    pub(crate) fn new(store: Store<HostState>, instance: Instance, exports: Exports) -> Self {
+        Self {
+            store,
+            instance,
+            exports,
+        }
     }
 
     /// The host state answering the component's imports.
@@ -38,72 +124,78 @@ impl TracingInstance {
         self.store.data_mut()
     }
 
-    /// The store and the generated bindings, for calls this type does not wrap.
-    pub fn parts(&mut self) -> (&mut Store<HostState>, &Tracing) {
-        (&mut self.store, &self.bindings)
+    /// Whether the component exports the direct `tracer` API (world `tracing`); without
+    /// it (world `browser`) the tracer methods return an error.
+    pub fn has_tracer(&self) -> bool {
+        self.exports.tracer.is_some()
+    }
+
+    /// The store and the component instance, for calls this type does not wrap.
+    pub fn parts(&mut self) -> (&mut Store<HostState>, &Instance) {
+        (&mut self.store, &self.instance)
     }
 
     // --- pipeline ---
 
     /// `pipeline.configure`: replaces the configuration.
     pub fn configure(&mut self, config: &Config) -> CallResult<()> {
-        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        let pipeline = &self.exports.pipeline;
         pipeline.call_configure(&mut self.store, config)
     }
 
     /// `pipeline.register-scope`: registers a scope, returns its index.
     pub fn register_scope(&mut self, scope: &InstrumentationScope) -> CallResult<u32> {
-        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        let pipeline = &self.exports.pipeline;
         pipeline.call_register_scope(&mut self.store, scope)
     }
 
     /// `pipeline.tick`: exports a partial batch whose delay has passed.
     pub fn tick(&mut self) -> wasmtime::Result<()> {
-        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        let pipeline = &self.exports.pipeline;
         pipeline.call_tick(&mut self.store)
     }
 
     /// `pipeline.next-deadline`: when `tick` would next export, in Unix nanoseconds.
     pub fn next_deadline(&mut self) -> wasmtime::Result<Option<u64>> {
-        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        let pipeline = &self.exports.pipeline;
         pipeline.call_next_deadline(&mut self.store)
     }
 
     /// `pipeline.force-flush`: exports everything queued.
     pub fn force_flush(&mut self) -> wasmtime::Result<()> {
-        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        let pipeline = &self.exports.pipeline;
         pipeline.call_force_flush(&mut self.store)
     }
 
     /// `pipeline.shutdown`: flushes, then refuses new spans.
     pub fn shutdown(&mut self) -> wasmtime::Result<()> {
-        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        let pipeline = &self.exports.pipeline;
         pipeline.call_shutdown(&mut self.store)
     }
 
     /// `pipeline.read-stats`: counters since the component started.
     pub fn read_stats(&mut self) -> wasmtime::Result<Stats> {
-        let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
+        let pipeline = &self.exports.pipeline;
         pipeline.call_read_stats(&mut self.store)
     }
 
-    // --- tracer ---
+    // --- tracer (world `tracing` only) ---
 
     /// `tracer.start-span`: starts a span and returns its handle (its span ID).
     pub fn start_span(&mut self, name: &str, options: &SpanOptions) -> CallResult<SpanHandle> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_start_span(&mut self.store, name, options)
     }
 
     /// `tracer.context-of`: the span's context, for propagation or parenting.
     pub fn context_of(&mut self, span: SpanHandle) -> CallResult<SpanContext> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_context_of(&mut self.store, span)
     }
 
     /// `tracer.is-recording`: whether the span is sampled.
     pub fn is_recording(&mut self, span: SpanHandle) -> CallResult<bool> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_is_recording(&mut self.store, span)
     }
 
@@ -114,13 +206,13 @@ impl TracingInstance {
         key: &str,
         value: &AttributeValue,
     ) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_set_attribute(&mut self.store, span, key, value)
     }
 
     /// `tracer.set-attributes`: sets several attributes.
     pub fn set_attributes(&mut self, span: SpanHandle, attributes: &[KeyValue]) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_set_attributes(&mut self.store, span, attributes)
     }
 
@@ -132,13 +224,13 @@ impl TracingInstance {
         attributes: &[KeyValue],
         time: Option<u64>,
     ) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_add_event(&mut self.store, span, name, attributes, time)
     }
 
     /// `tracer.add-link`: links the span to another span after its start.
     pub fn add_link(&mut self, span: SpanHandle, link: &Link) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_add_link(&mut self.store, span, link)
     }
 
@@ -151,7 +243,7 @@ impl TracingInstance {
         stacktrace: &str,
         time: Option<u64>,
     ) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_record_exception(
             &mut self.store,
             span,
@@ -164,19 +256,19 @@ impl TracingInstance {
 
     /// `tracer.set-status`: sets the status (`ok` is final).
     pub fn set_status(&mut self, span: SpanHandle, status: &Status) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_set_status(&mut self.store, span, status)
     }
 
     /// `tracer.update-name`: renames the span.
     pub fn update_name(&mut self, span: SpanHandle, name: &str) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_update_name(&mut self.store, span, name)
     }
 
     /// `tracer.end-span`: ends the span (`time` none = now).
     pub fn end_span(&mut self, span: SpanHandle, time: Option<u64>) -> CallResult<()> {
-        let tracer = self.bindings.wasm_otlp_tracing_tracer();
+        let tracer = self.exports.tracer()?;
         tracer.call_end_span(&mut self.store, span, time)
     }
 
@@ -184,19 +276,19 @@ impl TracingInstance {
 
     /// `recorder.apply`: applies a batch of recorded span operations.
     pub fn apply(&mut self, batch: &OpBatch) -> wasmtime::Result<ApplyOutcome> {
-        let recorder = self.bindings.wasm_otlp_tracing_recorder();
+        let recorder = &self.exports.recorder;
         recorder.call_apply(&mut self.store, batch)
     }
 
     /// `recorder.reserve-roots`: `count` root contexts, 7 words each.
     pub fn reserve_roots(&mut self, count: u32) -> wasmtime::Result<Vec<u32>> {
-        let recorder = self.bindings.wasm_otlp_tracing_recorder();
+        let recorder = &self.exports.recorder;
         recorder.call_reserve_roots(&mut self.store, count)
     }
 
     /// `recorder.reserve-span-ids`: `count` child span IDs, 2 words each.
     pub fn reserve_span_ids(&mut self, count: u32) -> wasmtime::Result<Vec<u32>> {
-        let recorder = self.bindings.wasm_otlp_tracing_recorder();
+        let recorder = &self.exports.recorder;
         recorder.call_reserve_span_ids(&mut self.store, count)
     }
 
@@ -204,7 +296,7 @@ impl TracingInstance {
 
     /// `propagation.inject`: W3C headers for a context (none for an all-zero context).
     pub fn inject(&mut self, context: &SpanContext) -> wasmtime::Result<Option<TraceHeaders>> {
-        let propagation = self.bindings.wasm_otlp_tracing_propagation();
+        let propagation = &self.exports.propagation;
         propagation.call_inject(&mut self.store, context)
     }
 
@@ -214,7 +306,7 @@ impl TracingInstance {
         traceparent: &str,
         tracestate: Option<&str>,
     ) -> wasmtime::Result<Result<SpanContext, String>> {
-        let propagation = self.bindings.wasm_otlp_tracing_propagation();
+        let propagation = &self.exports.propagation;
         propagation.call_extract(&mut self.store, traceparent, tracestate)
     }
 }

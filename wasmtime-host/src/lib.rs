@@ -1,9 +1,12 @@
-//! Runs the wasm-otlp tracing component (`dist/wasm_otlp_tracing.wasm`) under wasmtime.
+//! Runs the wasm-otlp tracing component (`dist/wasm_otlp_tracing.wasm`, world `tracing`)
+//! under wasmtime; the browser build (`dist/wasm_otlp_browser.wasm`, world `browser`,
+//! without the direct `tracer` API) runs the same way.
 //!
 //! * [`host`]: the host side of the component's imports (clock, randomness, transport).
-//! * [`runtime`]: engine set-up, loading the component once, instantiating it.
-//! * [`instance`]: one instantiated component with a method per exported function.
-//! * [`path`]: where the built component is found.
+//! * [`runtime`]: engine set-up, loading a component of either world once, instantiating it.
+//! * [`instance`]: one instantiated component with a method per exported function (the
+//!   `tracer` ones return an error on a world `browser` component).
+//! * [`path`]: where the built components are found.
 //! * [`bindings`]: the Rust types generated from `wit/tracing.wit` (with shorthands such as
 //!   [`SpanOptions::root`] and [`KeyValue::new`]).
 //!
@@ -36,7 +39,12 @@ pub use bindings::wasm_otlp::tracing::types::{
     AttributeValue, BatchSettings, Config, InstrumentationScope, KeyValue, Sampler, SpanContext,
     SpanId, SpanKind, SpanLimits, Stats, Status, TraceId, TracingError,
 };
-pub use host::{Clock, HostState, MAX_RANDOM_BYTES, ManualClock, Payload, PayloadLog, PayloadSink};
+pub use host::{
+    Clock, HostState, MAX_RANDOM_BYTES, ManualClock, Payload, PayloadLog, PayloadSink, Randomness,
+};
 pub use instance::{CallResult, TracingInstance};
-pub use path::{COMPONENT_PATH_ENV, default_component_path};
+pub use path::{
+    BROWSER_COMPONENT_PATH_ENV, COMPONENT_PATH_ENV, default_browser_component_path,
+    default_component_path,
+};
 pub use runtime::TracingRuntime;

@@ -1,35 +1,42 @@
 //! Engine set-up: load the component once, instantiate it as often as needed.
+//!
+//! The component may be of world `tracing` or `browser`: both import the same host
+//! services, so one linker serves both.
 
 use std::path::Path;
 
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, Store};
 
-use crate::bindings::{Tracing, TracingPre};
+use crate::bindings::Tracing;
 use crate::host::HostState;
-use crate::instance::TracingInstance;
-use crate::path::{COMPONENT_PATH_ENV, default_component_path};
+use crate::instance::{ExportIndices, TracingInstance};
+use crate::path::{BROWSER_COMPONENT_PATH_ENV, COMPONENT_PATH_ENV, default_component_path};
 
 /// The compiled component with its imports linked: cheap to instantiate many times.
 pub struct TracingRuntime {
     engine: Engine,
     component: Component,
-    pre: TracingPre<HostState>,
+    pre: InstancePre<HostState>,
+    exports: ExportIndices,
 }
 
 impl TracingRuntime {
-    /// Loads the component from [`default_component_path`].
+    /// Loads the world `tracing` component from [`default_component_path`]. The browser
+    /// one loads with `load(&default_browser_component_path())`.
     pub fn load_default() -> wasmtime::Result<Self> {
         Self::load(&default_component_path())
     }
 
-    /// Loads and compiles the component at `path`, and links the host imports.
+    /// Loads and compiles the component (world `tracing` or `browser`) at `path`, and
+    /// links the host imports.
     pub fn load(path: &Path) -> wasmtime::Result<Self> {
         if !path.is_file() {
             wasmtime::bail!(
                 "no tracing component at {}: run `just build-component` first \
-                 (or set {COMPONENT_PATH_ENV} to the component's path)",
+                 (or set {COMPONENT_PATH_ENV}, or {BROWSER_COMPONENT_PATH_ENV} for the \
+                 browser one, to the component's path)",
                 path.display()
             );
         }
@@ -42,20 +49,30 @@ impl TracingRuntime {
     /// Links the host imports to an already compiled `component` of `engine`.
     pub fn from_component(engine: Engine, component: Component) -> wasmtime::Result<Self> {
         let mut linker = Linker::new(&engine);
+        // World `tracing` imports exactly what world `browser` imports.
         Tracing::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
-        let pre = TracingPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = ExportIndices::new(&pre)?;
         Ok(Self {
             engine,
             component,
             pre,
+            exports,
         })
     }
 
     /// A fresh instance (its own memory and state) whose imports `host` answers.
     pub fn instantiate(&self, host: HostState) -> wasmtime::Result<TracingInstance> {
         let mut store = Store::new(&self.engine, host);
-        let bindings = self.pre.instantiate(&mut store)?;
-        Ok(TracingInstance::new(store, bindings))
+        let instance = self.pre.instantiate(&mut store)?;
+        let exports = self.exports.load(&mut store, &instance)?;
+        Ok(TracingInstance::new(store, instance, exports))
+    }
+
+    /// Whether the component exports the direct `tracer` API: true for world `tracing`,
+    /// false for world `browser`.
+    pub fn has_tracer(&self) -> bool {
+        self.exports.has_tracer()
     }
 
     /// The names of everything the component imports (`wasm-otlp:tracing/clock@0.1.0`, ...).

@@ -61,13 +61,7 @@ fn the_only_imported_functions_are_now_random_bytes_and_send() {
 
 #[test]
 fn the_component_exports_pipeline_tracer_recorder_and_propagation() {
-    let runtime = runtime();
-    let exports: BTreeSet<String> = runtime
-        .component()
-        .component_type()
-        .exports(runtime.engine())
-        .map(|(name, _)| name.to_owned())
-        .collect();
+    let exports = common::exported_interfaces(runtime());
     let expected: BTreeSet<String> = ["pipeline", "tracer", "recorder", "propagation"]
         .into_iter()
         .map(interface)

@@ -8,6 +8,7 @@
 
 pub mod ops;
 
+use std::collections::BTreeSet;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
@@ -18,16 +19,35 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use wasmtime_host::{
     AttributeValue, BatchSettings, CallResult, Clock, Config, HostState, InstrumentationScope,
     KeyValue, ManualClock, Payload, PayloadLog, Sampler, SpanHandle, SpanLimits, SpanOptions,
-    TracingInstance, TracingRuntime,
+    TracingInstance, TracingRuntime, default_browser_component_path,
 };
 
-/// The component, compiled once per test binary.
+/// The component (world `tracing`), compiled once per test binary.
 pub fn runtime() -> &'static TracingRuntime {
     static RUNTIME: OnceLock<TracingRuntime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         TracingRuntime::load_default()
             .unwrap_or_else(|err| panic!("loading the component: {err:?}"))
     })
+}
+
+/// The browser component (world `browser`, no `tracer`), compiled once per test binary.
+pub fn browser_runtime() -> &'static TracingRuntime {
+    static RUNTIME: OnceLock<TracingRuntime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        TracingRuntime::load(&default_browser_component_path())
+            .unwrap_or_else(|err| panic!("loading the browser component: {err:?}"))
+    })
+}
+
+/// The names of the interfaces a component exports (`wasm-otlp:tracing/pipeline@0.1.0`, ...).
+pub fn exported_interfaces(runtime: &TracingRuntime) -> BTreeSet<String> {
+    runtime
+        .component()
+        .component_type()
+        .exports(runtime.engine())
+        .map(|(name, _)| name.to_owned())
+        .collect()
 }
 
 /// Where the manual clock of every harness starts: 2023-11-14T22:13:20Z in Unix nanoseconds.
@@ -130,10 +150,15 @@ impl Harness {
     /// An unconfigured instance whose host state `customize` adjusts (for instance to
     /// add a transport sink); the clock is manual at [`T0`].
     pub fn with_host(customize: impl FnOnce(HostState) -> HostState) -> Self {
+        Self::of(runtime(), customize)
+    }
+
+    /// An unconfigured instance of `runtime`'s component, host state as in [`Self::with_host`].
+    pub fn of(runtime: &TracingRuntime, customize: impl FnOnce(HostState) -> HostState) -> Self {
         let clock = ManualClock::new(T0);
         let host = customize(HostState::new().with_clock(Clock::Manual(clock.clone())));
         let payloads = host.payloads();
-        let tracing = no_trap(runtime().instantiate(host));
+        let tracing = no_trap(runtime.instantiate(host));
         Self {
             tracing,
             clock,
