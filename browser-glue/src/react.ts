@@ -1,8 +1,9 @@
 /**
  * React integration, in its own entry so that apps without React do not pay for it:
  * `useOtlpTrace(componentName)` records a `component.render.<name>` span for the
- * component's life on screen (mount to unmount) and returns it, so work the component
- * does can hang under it (`startSpan(name, { parent: span })`).
+ * component's life (from its first render to its unmount, with a `mounted` event) and
+ * returns it, so work the component does can hang under it
+ * (`startSpan(name, { parent: span })`). A new name starts a new life, and a new span.
  *
  * ```jsx
  * import { useOtlpTrace } from '@wasm-otlp/browser/react';
@@ -14,18 +15,31 @@ import { useEffect, useRef } from 'react';
 import type { Span } from './core/span.js';
 import { startSpan } from './index.js';
 
+/** One component life. */
+interface Life {
+  name: string;
+  span: Span;
+  /** The effect was cleaned up and not re-run (yet). */
+  cleanedUp?: boolean;
+}
+
 /** Traces the calling component's life; returns its span (non-recording before `init`). */
 export function useOtlpTrace(componentName: string): Span {
-  const state = useRef<{ name: string; span: Span } | undefined>(undefined);
-  // Started at the first render under this name; a new name is a new component life.
-  if (state.current?.name !== componentName) {
-    const span = startSpan(`component.render.${componentName}`, { attributes: { 'react.component': componentName } });
-    state.current = { name: componentName, span };
+  const ref = useRef<Life | undefined>(undefined);
+  // Started at the first render under this name.
+  if (ref.current?.name !== componentName) {
+    ref.current = { name: componentName, span: startSpan(`component.render.${componentName}`, { attributes: { 'react.component': componentName } }) };
   }
-  const span = state.current.span;
+  const life = ref.current;
   useEffect(() => {
-    span.addEvent('mounted');
-    return () => span.end();
-  }, [span]);
-  return span;
+    // StrictMode (development) runs mount -> cleanup -> mount synchronously, so the end
+    // waits for a microtask: a mount right after a cleanup (that re-mount) cancels it.
+    if (life.cleanedUp) life.cleanedUp = false;
+    else life.span.addEvent('mounted');
+    return () => {
+      life.cleanedUp = true;
+      queueMicrotask(() => life.cleanedUp && life.span.end());
+    };
+  }, [life]);
+  return life.span;
 }
