@@ -92,7 +92,10 @@ function addToCart(id, quantity) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Checkout: validate, payment and order as children of the checkout span. */
+/**
+ * Checkout: validate, payment and order as children of the checkout span, which stays
+ * the active span across the awaits (no parent passed by hand).
+ */
 function checkout() {
   const declined = $('#decline').checked;
   const items = [...cart].map(([productId, quantity]) => ({ productId, quantity }));
@@ -100,43 +103,31 @@ function checkout() {
   return traceAsync('checkout', async (span) => {
     span.setAttributes({ 'cart.items': cartItems(), 'cart.total': total });
     try {
-      measure(
-        'validate',
-        (validate) => {
-          validate.setAttribute('cart.items', items.length);
-          if (!items.length) throw new Error('the cart is empty');
-          validate.setAttribute('result', 'valid');
-        },
-        { parent: span },
-      );
-      // After an await the checkout span is no longer active: pass it as the parent.
-      const payment = await traceAsync(
-        'payment',
-        async (pay) => {
-          pay.setAttributes({ 'payment.method': 'card', 'payment.amount': total });
-          await sleep(40 + Math.random() * 80); // the payment provider
-          if (declined) throw new Error('card declined');
-          pay.setAttribute('result', 'authorized');
-          return { authorization: Math.random().toString(36).slice(2, 10) };
-        },
-        { parent: span },
-      );
-      const order = await traceAsync(
-        'order',
-        async (o) => {
-          // Started synchronously inside `order`: the fetch span is its child.
-          const response = await fetch('/api/checkout', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ items, total, authorization: payment.authorization }),
-          });
-          const body = await response.json();
-          if (!response.ok) throw new Error(body.error);
-          o.setAttributes({ 'order.id': body.orderId, result: 'created' });
-          return body;
-        },
-        { parent: span },
-      );
+      measure('validate', (validate) => {
+        validate.setAttribute('cart.items', items.length);
+        if (!items.length) throw new Error('the cart is empty');
+        validate.setAttribute('result', 'valid');
+      });
+      const payment = await traceAsync('payment', async (pay) => {
+        pay.setAttributes({ 'payment.method': 'card', 'payment.amount': total });
+        await sleep(40 + Math.random() * 80); // the payment provider
+        if (declined) throw new Error('card declined');
+        pay.setAttribute('result', 'authorized');
+        return { authorization: Math.random().toString(36).slice(2, 10) };
+      });
+      // After an await: checkout is still the active span.
+      const order = await traceAsync('order', async (o) => {
+        // The fetch span is the order step's child.
+        const response = await fetch('/api/checkout', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ items, total, authorization: payment.authorization }),
+        });
+        const body = await response.json();
+        if (!response.ok) throw new Error(body.error);
+        o.setAttributes({ 'order.id': body.orderId, result: 'created' });
+        return body;
+      });
       span.setAttributes({ 'order.id': order.orderId, result: 'ok' });
       cart.clear();
       renderCart();

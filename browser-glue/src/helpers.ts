@@ -3,7 +3,7 @@
  * functions, `traceAsync` for async ones (the seed's `measure` / `trace_async`).
  */
 
-import { withSpan } from './core/context.js';
+import { withSpan, withSpanAsync } from './core/context.js';
 import { type Span, StatusCode } from './core/span.js';
 import type { StartSpanOptions, Tracer } from './core/tracer.js';
 
@@ -27,13 +27,14 @@ export function measure<T>(tracer: Tracer, name: string, fn: (span: Span) => T, 
 }
 
 /**
- * Runs async `fn` in a new span, active while `fn` runs synchronously (pass `span` on to
- * work after an `await`), and ends it when the promise settles: error status if it rejects.
+ * Runs async `fn` in a new span, active while `fn` runs and across its `await`s (see
+ * `core/context.ts` for when overlapping flows leave that ambiguous), and ends it when the
+ * promise settles: error status if it rejects.
  */
 export async function traceAsync<T>(tracer: Tracer, name: string, fn: (span: Span) => Promise<T>, options?: StartSpanOptions): Promise<T> {
   const span = tracer.startSpan(name, options);
   try {
-    return await withSpan(span, () => fn(span));
+    return await withSpanAsync(span, () => fn(span));
   } catch (error) {
     fail(span, error);
     throw error;

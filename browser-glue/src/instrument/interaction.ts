@@ -1,8 +1,9 @@
 /**
  * User interaction: a span per `click` / `keydown` on chosen elements, with element and
- * key attributes (printable keys typed into text fields are redacted). The span is active while the page's own handlers for that event run
- * (and their promise continuations in the same task), so the fetches they start are its
- * children.
+ * key attributes (printable keys typed into text fields are redacted). Each is the root of
+ * a new trace (a user action starts one). The span is active while the page's own
+ * handlers for that event run, and after that as a flow until the task ends (see
+ * `core/context.ts`), so the fetches they start, also after an `await`, are its children.
  */
 
 import { enterSpan } from '../core/context.js';
@@ -29,8 +30,8 @@ export function instrumentInteractions(tracer: Tracer, settings: InteractionSett
   const onEvent = (event: Event) => {
     const element = event.target instanceof Element ? event.target.closest(settings.selector) : null;
     if (!element) return;
-    const span = tracer.startSpan(`user.${event.type}`, { scope: settings.scope, attributes: attributesOf(event, element) });
-    activate(span);
+    const span = tracer.startSpan(`user.${event.type}`, { scope: settings.scope, parent: null, attributes: attributesOf(event, element) });
+    activate(span, event);
   };
   for (const type of settings.events) addEventListener(type, onEvent, { capture: true });
   return () => {
@@ -38,9 +39,9 @@ export function instrumentInteractions(tracer: Tracer, settings: InteractionSett
   };
 }
 
-/** Makes `span` the active span until the current task ends, then ends it. */
-function activate(span: Span): void {
-  const leave = enterSpan(span);
+/** Makes `span` the active span: exactly while `event` is dispatched, as a flow until the task ends; then ends it. */
+function activate(span: Span, event: Event): void {
+  const leave = enterSpan(span, () => event.eventPhase !== Event.NONE);
   setTimeout(() => {
     leave();
     span.end();

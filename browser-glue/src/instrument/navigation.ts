@@ -4,7 +4,7 @@
  * frame is painted, with the old and new URL.
  */
 
-import { enterSpan } from '../core/context.js';
+import { enterSpan, untilThisTaskYields } from '../core/context.js';
 import type { Tracer } from '../core/tracer.js';
 
 /** Wraps the History API and listens for `popstate`; returns the function that restores them. */
@@ -18,8 +18,9 @@ export function instrumentNavigation(tracer: Tracer, scope: number): () => void 
       attributes: { 'url.full': location.href, 'navigation.from': current, 'navigation.trigger': trigger },
     });
     current = location.href;
-    // The route's own work (rendering, data fetches it starts) happens now: parent it here.
-    const leave = enterSpan(span);
+    // The route's own work (rendering, data fetches it starts) happens now and in the
+    // following frame: parent it here.
+    const leave = enterSpan(span, untilThisTaskYields());
     const done = () => {
       leave();
       span.end();

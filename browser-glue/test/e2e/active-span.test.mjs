@@ -55,3 +55,37 @@ test('after a click that navigates (pushState), no span stays active and the nex
   assert.notEqual(cart.traceId, viewTrace, 'the second click joined the first click\'s trace');
   assert.equal(click.parentSpanId, '', 'the second click span should be a root');
 });
+
+test('a click while checkout awaits its payment starts its own trace, and checkout keeps its own', { timeout: 30_000 }, async () => {
+  const { page } = await stack.open();
+  const filled = page.waitForResponse((r) => r.url().endsWith('/api/cart'));
+  await page.click('.product[data-product="1"] .add');
+  await filled;
+  const since = stack.demo.requests.length;
+  const ordered = page.waitForResponse((r) => r.url().endsWith('/api/checkout'));
+  const added = page.waitForResponse((r) => r.url().endsWith('/api/cart'));
+  await page.click('#checkout'); // payment takes 40-120 ms after this click
+  // While the checkout flow awaits its payment (a click through the page itself: a
+  // Playwright click can take as long as the payment on a slow machine).
+  await page.evaluate(() => document.querySelector('.product[data-product="2"] .add').click());
+  await Promise.all([ordered, added]);
+  const requests = stack.demo.requests.slice(since);
+  const order = parseTraceparent(requests.find((r) => r.path === '/api/checkout').traceparent);
+  const cart = parseTraceparent(requests.find((r) => r.path === '/api/cart').traceparent);
+  assert.notEqual(cart.traceId, order.traceId, 'the second click joined the checkout trace');
+
+  const spans = await stack.api.waitFor(
+    (spans) => ['user.click', 'checkout', 'order'].every((n) => spans.some((s) => s.name === n)) && spans.some((s) => s.spanId === order.spanId) && spans,
+    { traceId: order.traceId, what: 'the checkout trace' },
+  );
+  const named = (name) => spans.find((s) => s.name === name);
+  assert.equal(named('order').parentSpanId, named('checkout').spanId, 'order, started after an await, is still under checkout');
+  assert.equal(spans.find((s) => s.spanId === order.spanId).parentSpanId, named('order').spanId);
+  const cartSpans = await stack.api.waitFor(
+    (spans) => spans.some((s) => s.spanId === cart.spanId) && spans.some((s) => s.name === 'user.click') && spans,
+    { traceId: cart.traceId, what: 'the add-to-cart trace' },
+  );
+  const click = cartSpans.find((s) => s.name === 'user.click');
+  assert.equal(click.parentSpanId, '', 'a click is the root of its trace');
+  assert.equal(cartSpans.find((s) => s.spanId === cart.spanId).parentSpanId, click.spanId);
+});

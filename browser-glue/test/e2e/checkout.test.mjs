@@ -1,5 +1,5 @@
 // The checkout flow: a checkout span with validate / payment / order children made with
-// the API (traceAsync, measure, explicit parents after awaits), the order's request
+// the API (traceAsync, measure, the active span kept across awaits), the order's request
 // carrying the trace to the backend, and a declined payment as error spans.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
