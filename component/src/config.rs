@@ -5,7 +5,7 @@ use alloc::{string::String, vec, vec::Vec};
 
 use crate::limits::SpanLimits;
 use crate::model::{KeyValue, Value};
-use crate::msg::int;
+use crate::msg::{concat, int};
 use crate::sampler::Sampler;
 
 /// When and how much the batcher exports (defaults follow OpenTelemetry's
@@ -93,14 +93,13 @@ impl Config {
             return Err("batch sizes, queue size and max-open-spans must be at least 1".into());
         }
         if b.max_export_batch_size > b.max_queue_size {
-            return Err([
+            return Err(concat(&[
                 "max-export-batch-size (",
                 &int(b.max_export_batch_size),
                 ") must not exceed max-queue-size (",
                 &int(b.max_queue_size),
                 ")",
-            ]
-            .concat());
+            ]));
         }
         if self.limits.max_value_length == 0 {
             return Err("max-value-length must be at least 1".into());

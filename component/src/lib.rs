@@ -46,6 +46,7 @@ pub mod otlp_json;
 pub mod propagation;
 pub mod recorder;
 pub mod sampler;
+mod span_map;
 #[cfg(test)]
 mod test_host;
 pub mod tracer;

@@ -293,7 +293,8 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
             0x00..=0x1f => b"",
             _ => continue,
         };
-        out.extend_from_slice(&bytes[start..i]);
+        // `get`, not indexing: `start <= i` always, and no panic path is kept for it.
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
         if escape.is_empty() {
             const DIGITS: &[u8; 16] = b"0123456789abcdef";
             out.extend_from_slice(b"\\u00");
@@ -304,7 +305,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
         }
         start = i + 1;
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }
 

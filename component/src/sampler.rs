@@ -3,6 +3,7 @@
 use alloc::string::String;
 
 use crate::model::{SpanContext, TraceId};
+use crate::msg::concat;
 
 /// How new spans are sampled.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,11 +32,10 @@ impl Sampler {
             Sampler::TraceIdRatio(r) | Sampler::ParentBasedRatio(r)
                 if !(0.0..=1.0).contains(&r) =>
             {
-                Err([
+                Err(concat(&[
                     "sampling ratio must be within 0.0..=1.0, got ",
                     &crate::msg::float(r),
-                ]
-                .concat())
+                ]))
             }
             _ => Ok(()),
         }

@@ -4,17 +4,16 @@
 
 use alloc::{collections::VecDeque, string::String, vec::Vec};
 
-use hashbrown::HashMap;
-use rustc_hash::FxBuildHasher;
-
-use crate::config::Config;
+use crate::config::{BatchSettings, Config};
 use crate::ids::IdGenerator;
-use crate::limits::truncate;
+use crate::limits::{SpanLimits, truncate};
 use crate::model::{
     Attributes, Event, KeyValue, Link, SAMPLED, Scope, Span, SpanContext, SpanKind, Status, Value,
 };
-use crate::msg::int;
+use crate::msg::{concat, int};
 use crate::otlp_json::encode_request;
+use crate::sampler::Sampler;
+use crate::span_map::SpanMap;
 
 /// At most this many scopes can be registered (each costs memory for the component's life).
 const MAX_SCOPES: usize = 256;
@@ -93,14 +92,22 @@ struct OpenSpan {
     recording: bool,
 }
 
+/// The parts of a [`Config`] that the tracer consults after applying it (the resource
+/// and the default scope are moved into their bounded forms instead of kept twice).
+struct Settings {
+    sampler: Sampler,
+    limits: SpanLimits,
+    batch: BatchSettings,
+}
+
 /// The tracing pipeline's state.
 pub struct Tracer {
     ids: IdGenerator,
-    config: Config,
+    config: Settings,
     resource: Attributes,
     scopes: Vec<Scope>,
-    /// Open spans by ID (hashbrown, std's map, which `no_std` cannot name; Fx hashing).
-    open: HashMap<u64, OpenSpan, FxBuildHasher>,
+    /// Open spans by ID.
+    open: SpanMap<OpenSpan>,
     queue: VecDeque<Span>,
     stats: Stats,
     shut_down: bool,
@@ -115,10 +122,14 @@ impl Tracer {
     pub fn new(ids: IdGenerator) -> Self {
         let mut tracer = Tracer {
             ids,
-            config: Config::default(),
+            config: Settings {
+                sampler: Sampler::default(),
+                limits: SpanLimits::default(),
+                batch: BatchSettings::default(),
+            },
             resource: Attributes::default(),
             scopes: Vec::new(),
-            open: HashMap::default(),
+            open: SpanMap::new(),
             queue: VecDeque::new(),
             stats: Stats::default(),
             shut_down: false,
@@ -138,25 +149,33 @@ impl Tracer {
     }
 
     fn apply_config(&mut self, config: Config) {
-        let limits = config.limits;
-        let (resource, truncated) = Attributes::bounded(
-            config.resource.iter().cloned(),
-            limits.max_attributes,
-            limits.max_value_length,
-        );
+        let Config {
+            resource,
+            default_scope,
+            sampler,
+            limits,
+            batch,
+        } = config;
+        // The new limits apply to the resource and the default scope alike.
+        self.config = Settings {
+            sampler,
+            limits,
+            batch,
+        };
+        let (resource, truncated) =
+            Attributes::bounded(resource, limits.max_attributes, limits.max_value_length);
         self.resource = resource;
         self.stats.truncated_values += truncated;
         let default_scope = self.bounded_scope(
-            config.default_scope.name.clone(),
-            config.default_scope.version.clone(),
-            config.default_scope.attributes.clone(),
+            default_scope.name,
+            default_scope.version,
+            default_scope.attributes,
         );
         if self.scopes.is_empty() {
             self.scopes.push(default_scope);
         } else {
             self.scopes[0] = default_scope;
         }
-        self.config = config;
     }
 
     fn bounded_scope(
@@ -186,9 +205,11 @@ impl Tracer {
         attributes: Vec<KeyValue>,
     ) -> Result<u32> {
         if self.scopes.len() >= MAX_SCOPES {
-            let refused = Err(TracingError::InvalidArgument(
-                ["at most ", &int(MAX_SCOPES), " scopes can be registered"].concat(),
-            ));
+            let refused = Err(TracingError::InvalidArgument(concat(&[
+                "at most ",
+                &int(MAX_SCOPES),
+                " scopes can be registered",
+            ])));
             return self.tally(refused);
         }
         let scope = self.bounded_scope(name, version, attributes);
@@ -205,7 +226,7 @@ impl Tracer {
     ) -> Result<u64> {
         let parent = match options.parent {
             Parent::None => None,
-            Parent::Span(handle) => match self.open.get(&handle) {
+            Parent::Span(handle) => match self.open.get(handle) {
                 Some(open) => Some(open.span.context.clone()),
                 None => return self.tally(Err(TracingError::UnknownSpan)),
             },
@@ -220,7 +241,7 @@ impl Tracer {
             None => (0, false, 0, String::new()),
         };
         let mut span_id = self.ids.span_id();
-        while self.open.contains_key(&span_id) {
+        while self.open.contains_key(span_id) {
             span_id = self.ids.span_id();
         }
         let trace_flags = if sampled {
@@ -251,7 +272,7 @@ impl Tracer {
         self.open_span(span)?;
         if sampled {
             let limits = self.config.limits;
-            let open = self.open.get_mut(&span_id).expect("just opened");
+            let open = self.open.get_mut(span_id).expect("just opened");
             let mut truncated = 0;
             for kv in options.attributes {
                 truncated +=
@@ -312,7 +333,7 @@ impl Tracer {
         scope: u32,
         start_time: u64,
     ) -> Result<()> {
-        if !context.is_valid() || self.open.contains_key(&context.span_id) {
+        if !context.is_valid() || self.open.contains_key(context.span_id) {
             let refused = Err(TracingError::InvalidArgument(
                 "span IDs must be non-zero and not in use".into(),
             ));
@@ -372,7 +393,7 @@ impl Tracer {
     pub fn span_context(&mut self, handle: u64) -> Result<SpanContext> {
         let found = self
             .open
-            .get(&handle)
+            .get(handle)
             .map(|open| open.span.context.clone())
             .ok_or(TracingError::UnknownSpan);
         self.tally(found)
@@ -382,7 +403,7 @@ impl Tracer {
     pub fn is_recording(&mut self, handle: u64) -> Result<bool> {
         let found = self
             .open
-            .get(&handle)
+            .get(handle)
             .map(|open| open.recording)
             .ok_or(TracingError::UnknownSpan);
         self.tally(found)
@@ -418,7 +439,7 @@ impl Tracer {
         let limits = self.config.limits;
         let time = match time {
             Some(t) => t,
-            None if self.open.get(&handle).is_some_and(|o| o.recording) => host.now(),
+            None if self.open.get(handle).is_some_and(|o| o.recording) => host.now(),
             None => 0,
         };
         self.with_recording(handle, |span| {
@@ -507,7 +528,7 @@ impl Tracer {
     /// Ends a span at `time` (`None` = now; never before its start), queues it for export
     /// and exports a full batch, or a partial one whose delay has passed.
     pub fn end_span(&mut self, host: &mut impl Host, handle: u64, time: Option<u64>) -> Result<()> {
-        let Some(open) = self.open.remove(&handle) else {
+        let Some(open) = self.open.remove(handle) else {
             return self.tally(Err(TracingError::UnknownSpan));
         };
         self.stats.spans_ended += 1;
@@ -590,13 +611,17 @@ impl Tracer {
         if n == 0 || self.transport_busy {
             return false;
         }
-        let batch: Vec<&Span> = self.queue.range(..n).collect();
+        // `iter().take(n)` and `pop_front` rather than `range(..n)` and `drain(..n)`: their
+        // range checks keep core's slice-index panic messages in the download (~0.5 KB gzip).
+        let batch: Vec<&Span> = self.queue.iter().take(n).collect();
         let body = encode_request(&self.resource, &self.scopes, &batch);
         if !host.send(body, n as u32) {
             self.transport_busy = true;
             return false;
         }
-        self.queue.drain(..n);
+        for _ in 0..n {
+            self.queue.pop_front();
+        }
         self.stats.spans_exported += n as u64;
         self.stats.payloads_sent += 1;
         true
@@ -605,7 +630,7 @@ impl Tracer {
     /// Runs `apply` on a recording span (returns how many strings it truncated); a
     /// non-recording span accepts and ignores the operation.
     fn with_recording(&mut self, handle: u64, apply: impl FnOnce(&mut Span) -> u64) -> Result<()> {
-        match self.open.get_mut(&handle) {
+        match self.open.get_mut(handle) {
             Some(open) if open.recording => {
                 self.stats.truncated_values += apply(&mut open.span);
                 Ok(())
@@ -681,6 +706,27 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    #[test]
+    fn configure_cuts_the_default_scope_and_the_resource_to_the_new_limits() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        let mut config = Config::default();
+        config.limits.max_value_length = 4;
+        config.default_scope.name = "my-library".into();
+        config.default_scope.version = "1.2.3".into();
+        config.resource = alloc::vec![KeyValue {
+            key: "service.name".into(),
+            value: Value::String("checkout".into()),
+        }];
+        t.configure(&mut host, config).unwrap();
+        assert_eq!(
+            (&*t.scopes[0].name, &*t.scopes[0].version),
+            ("my-l", "1.2.")
+        );
+        assert_eq!(t.resource.items[0].key, "serv");
+        assert_eq!(t.resource.items[0].value, Value::String("chec".into()));
+        assert_eq!(t.stats.truncated_values, 4);
     }
 
     #[test]

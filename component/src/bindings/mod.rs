@@ -64,13 +64,22 @@ impl Host for Imports {
 
 /// Runs `f` on this instance's tracer.
 fn with_tracer<R>(f: impl FnOnce(&mut Tracer, &mut Imports) -> R) -> R {
-    let mut slot = TRACER.0.borrow_mut();
-    let tracer = slot.get_or_insert_with(|| {
-        Tracer::new(IdGenerator::from_seed_bytes(&random::random_bytes(
-            SEED_LEN as u32,
-        )))
-    });
+    // Never already borrowed (see `Instance`); a plain trap keeps `borrow_mut`'s panic
+    // message and location out of every export.
+    let Ok(mut slot) = TRACER.0.try_borrow_mut() else {
+        ::core::arch::wasm32::unreachable()
+    };
+    let tracer = slot.get_or_insert_with(new_tracer);
     f(tracer, &mut Imports)
+}
+
+/// The instance's tracer, seeded by the host. Not inlined: one copy rather than one in
+/// every export.
+#[inline(never)]
+fn new_tracer() -> Tracer {
+    Tracer::new(IdGenerator::from_seed_bytes(&random::random_bytes(
+        SEED_LEN as u32,
+    )))
 }
 
 // ---- WIT -> model ----

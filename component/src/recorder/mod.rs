@@ -9,9 +9,9 @@ mod text;
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use crate::model::{KeyValue, SpanContext, SpanKind, Status, TraceId, Value};
-use crate::msg::{float, int};
+use crate::msg::{concat, float, int};
 use crate::propagation::validate_tracestate;
-use crate::tracer::{Host, Tracer};
+use crate::tracer::{Host, Tracer, TracingError};
 use text::TextCursor;
 
 /// One recorded batch.
@@ -47,18 +47,15 @@ pub fn apply(tracer: &mut Tracer, host: &mut impl Host, batch: &OpBatch<'_>) -> 
     };
     let mut outcome = Outcome::default();
     while !reader.words.is_empty() {
-        let op = match reader.op() {
-            Ok(op) => op,
+        match reader.op(tracer, host) {
+            Ok(Ok(())) => outcome.applied += 1,
+            Ok(Err(_)) => outcome.refused += 1,
             Err(why) => {
                 let offset = batch.words.len() - reader.words.len();
-                outcome.malformed = Some([&why, " (near word ", &int(offset), ")"].concat());
+                outcome.malformed = Some(concat(&[&why, " (near word ", &int(offset), ")"]));
                 tracer.count_rejected();
                 break;
             }
-        };
-        match run(tracer, host, op) {
-            Ok(()) => outcome.applied += 1,
-            Err(_) => outcome.refused += 1,
         }
     }
     outcome
@@ -84,92 +81,6 @@ fn round(x: f64) -> f64 {
     rounded.copysign(x)
 }
 
-/// One decoded operation.
-enum Op<'a> {
-    Start {
-        context: SpanContext,
-        parent: u64,
-        parent_is_remote: bool,
-        kind: SpanKind,
-        scope: u32,
-        name: &'a str,
-        time: u64,
-    },
-    Attr {
-        span: u64,
-        attribute: KeyValue,
-    },
-    Event {
-        span: u64,
-        name: &'a str,
-        time: u64,
-        attributes: Vec<KeyValue>,
-    },
-    Link {
-        span: u64,
-        context: SpanContext,
-        attributes: Vec<KeyValue>,
-    },
-    Status {
-        span: u64,
-        status: Status,
-    },
-    End {
-        span: u64,
-        time: u64,
-    },
-    Name {
-        span: u64,
-        name: &'a str,
-    },
-}
-
-fn run(
-    tracer: &mut Tracer,
-    host: &mut impl Host,
-    op: Op<'_>,
-) -> Result<(), crate::tracer::TracingError> {
-    match op {
-        Op::Start {
-            context,
-            parent,
-            parent_is_remote,
-            kind,
-            scope,
-            name,
-            time,
-        } => {
-            if !context.is_sampled() {
-                return Ok(());
-            }
-            tracer.open_recorded(
-                context,
-                parent,
-                parent_is_remote,
-                name.into(),
-                kind,
-                scope,
-                time,
-            )
-        }
-        Op::Attr { span, attribute } => tracer.set_attributes(span, [attribute]),
-        Op::Event {
-            span,
-            name,
-            time,
-            attributes,
-        } => tracer.add_event(host, span, name.into(), attributes, Some(time)),
-        Op::Link {
-            span,
-            context,
-            attributes,
-        } => tracer.add_link(span, context, attributes),
-        Op::Status { span, status } => tracer.set_status(span, status),
-        Op::End { span, time } => tracer.end_span(host, span, Some(time)),
-        Op::Name { span, name } => tracer.update_name(span, name.into()),
-    }
-}
-
 /// Sequential reader over the three streams.
 struct Reader<'a> {
     words: &'a [u32],
@@ -181,7 +92,13 @@ struct Reader<'a> {
 type Decoded<T> = Result<T, String>;
 
 impl<'a> Reader<'a> {
-    fn op(&mut self) -> Decoded<Op<'a>> {
+    /// Decodes one operation and applies it: the outer error says the batch is malformed
+    /// (nothing of this operation applied), the inner one that the tracer refused it.
+    fn op(
+        &mut self,
+        tracer: &mut Tracer,
+        host: &mut impl Host,
+    ) -> Decoded<Result<(), TracingError>> {
         let opcode = self.word()?;
         let span = self.u64()?;
         Ok(match opcode {
@@ -201,29 +118,29 @@ impl<'a> Reader<'a> {
                     trace_state,
                     is_remote: false,
                 };
-                Op::Start {
+                if !context.is_sampled() {
+                    return Ok(Ok(()));
+                }
+                let parent_is_remote = flags & 0x100 != 0;
+                tracer.open_recorded(
                     context,
                     parent,
-                    parent_is_remote: flags & 0x100 != 0,
+                    parent_is_remote,
+                    name.into(),
                     kind,
                     scope,
-                    name,
                     time,
-                }
+                )
             }
-            ops::ATTR => Op::Attr {
-                span,
-                attribute: self.attribute()?,
-            },
+            ops::ATTR => {
+                let attribute = self.attribute()?;
+                tracer.set_attributes(span, [attribute])
+            }
             ops::EVENT => {
                 let name = self.string()?;
                 let time = self.time()?;
-                Op::Event {
-                    span,
-                    name,
-                    time,
-                    attributes: self.attributes()?,
-                }
+                let attributes = self.attributes()?;
+                tracer.add_event(host, span, name.into(), attributes, Some(time))
             }
             ops::LINK => {
                 let trace_id = self.trace_id()?;
@@ -237,11 +154,8 @@ impl<'a> Reader<'a> {
                     trace_state,
                     is_remote: false,
                 };
-                Op::Link {
-                    span,
-                    context,
-                    attributes: self.attributes()?,
-                }
+                let attributes = self.attributes()?;
+                tracer.add_link(span, context, attributes)
             }
             ops::STATUS => {
                 let code = self.word()?;
@@ -250,19 +164,19 @@ impl<'a> Reader<'a> {
                     0 => Status::Unset,
                     1 => Status::Ok,
                     2 => Status::Error(message.into()),
-                    _ => return Err(["status code ", &int(code), " is not 0, 1 or 2"].concat()),
+                    _ => return Err(concat(&["status code ", &int(code), " is not 0, 1 or 2"])),
                 };
-                Op::Status { span, status }
+                tracer.set_status(span, status)
             }
-            ops::END => Op::End {
-                span,
-                time: self.time()?,
-            },
-            ops::NAME => Op::Name {
-                span,
-                name: self.string()?,
-            },
-            _ => return Err(["unknown opcode ", &int(opcode)].concat()),
+            ops::END => {
+                let time = self.time()?;
+                tracer.end_span(host, span, Some(time))
+            }
+            ops::NAME => {
+                let name = self.string()?;
+                tracer.update_name(span, name.into())
+            }
+            _ => return Err(concat(&["unknown opcode ", &int(opcode)])),
         })
     }
 
@@ -299,21 +213,26 @@ impl<'a> Reader<'a> {
     fn time(&mut self) -> Decoded<u64> {
         let ms = self.number()?;
         if !ms.is_finite() {
-            return Err(["time ", &float(ms), " is not a finite number"].concat());
+            return Err(concat(&["time ", &float(ms), " is not a finite number"]));
         }
-        let ns = i128::from(self.origin).saturating_add(round(ms * 1e6) as i128);
-        Ok(ns.clamp(0, i128::from(u64::MAX)) as u64)
+        // Whole nanoseconds from the origin, clamped to 0..=u64::MAX: `as` saturates (and
+        // `ms * 1e6` may be infinite), so no wider integer arithmetic is needed.
+        let ns = round(ms * 1e6);
+        Ok(if ns >= 0.0 {
+            self.origin.saturating_add(ns as u64)
+        } else {
+            self.origin.saturating_sub(-ns as u64)
+        })
     }
 
     fn string(&mut self) -> Decoded<&'a str> {
         let units = self.word()?;
         self.text.take(units).ok_or_else(|| {
-            [
+            concat(&[
                 "the text ends before a string of ",
                 &int(units),
                 " UTF-16 units",
-            ]
-            .concat()
+            ])
         })
     }
 
@@ -329,7 +248,7 @@ impl<'a> Reader<'a> {
             2 => SpanKind::Client,
             3 => SpanKind::Producer,
             4 => SpanKind::Consumer,
-            other => return Err(["span kind ", &int(other), " is not 0-4"].concat()),
+            other => return Err(concat(&["span kind ", &int(other), " is not 0-4"])),
         })
     }
 
@@ -356,7 +275,7 @@ impl<'a> Reader<'a> {
             ops::value_type::BOOL_ARRAY => Value::BoolArray(self.array(|r| Ok(r.word()? != 0))?),
             ops::value_type::S64_ARRAY => Value::IntArray(self.array(|r| Ok(r.u64()? as i64))?),
             ops::value_type::F64_ARRAY => Value::DoubleArray(self.array(Reader::number)?),
-            other => return Err(["attribute type ", &int(other), " is not 0-7"].concat()),
+            other => return Err(concat(&["attribute type ", &int(other), " is not 0-7"])),
         };
         Ok(KeyValue { key, value })
     }
@@ -407,6 +326,45 @@ mod tests {
         }
         for v in values {
             assert_eq!(round(v).to_bits(), v.round().to_bits(), "{v}");
+        }
+    }
+
+    #[test]
+    fn times_clamp_to_the_u64_range() {
+        let time = |origin: u64, ms: f64| {
+            let numbers = [ms];
+            let mut reader = Reader {
+                words: &[],
+                numbers: &numbers,
+                text: TextCursor::new(""),
+                origin,
+            };
+            reader.time().unwrap()
+        };
+        // What the time was before: i128 arithmetic, clamped.
+        let wide = |origin: u64, ms: f64| {
+            let ns = i128::from(origin).saturating_add(round(ms * 1e6) as i128);
+            ns.clamp(0, i128::from(u64::MAX)) as u64
+        };
+        for origin in [0, 1, 1_700_000_000_000_000_000, u64::MAX - 1, u64::MAX] {
+            for ms in [
+                0.0,
+                -0.0,
+                0.4e-6,
+                -0.6e-6,
+                1.5,
+                -1.5,
+                1.7e12,
+                -1.7e12,
+                1.8e13,
+                -1.8e13,
+                1e300,
+                -1e300,
+                f64::MAX,
+                f64::MIN,
+            ] {
+                assert_eq!(time(origin, ms), wide(origin, ms), "{origin} {ms}");
+            }
         }
     }
 

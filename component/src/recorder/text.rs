@@ -17,25 +17,34 @@ impl<'a> TextCursor<'a> {
     /// the length would split a surrogate pair.
     pub fn take(&mut self, units: u32) -> Option<&'a str> {
         let bytes = self.rest.as_bytes();
-        let (mut i, mut seen) = (0usize, 0u32);
-        while seen < units {
-            // Lengths of a UTF-8 sequence, by lead byte, and its UTF-16 units.
-            let (len, width) = match *bytes.get(i)? {
-                0x00..=0x7f => (1, 1),
-                0xc0..=0xdf => (2, 1),
-                0xe0..=0xef => (3, 1),
-                _ => (4, 2),
-            };
-            i += len;
-            seen += width;
-        }
-        if seen != units {
-            return None;
-        }
+        // Most strings (names, keys, URLs) are ASCII: one byte per unit, checked a word
+        // at a time by `is_ascii`.
+        let i = match bytes.get(..units as usize) {
+            Some(prefix) if prefix.is_ascii() => prefix.len(),
+            _ => utf8_len(bytes, units)?,
+        };
         let (taken, rest) = (self.rest.get(..i)?, self.rest.get(i..)?);
         self.rest = rest;
         Some(taken)
     }
+}
+
+/// Bytes of the first `units` UTF-16 code units of the UTF-8 `bytes`; `None` if `bytes`
+/// is shorter or the count would split a surrogate pair.
+fn utf8_len(bytes: &[u8], units: u32) -> Option<usize> {
+    let (mut i, mut seen) = (0usize, 0u32);
+    while seen < units {
+        // Lengths of a UTF-8 sequence, by lead byte, and its UTF-16 units.
+        let (len, width) = match *bytes.get(i)? {
+            0x00..=0x7f => (1, 1),
+            0xc0..=0xdf => (2, 1),
+            0xe0..=0xef => (3, 1),
+            _ => (4, 2),
+        };
+        i += len;
+        seen += width;
+    }
+    (seen == units).then_some(i)
 }
 
 #[cfg(test)]
