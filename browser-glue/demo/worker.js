@@ -2,8 +2,9 @@
 //
 // The page posts `{ trace: injectContext(span), job }`; the worker starts its span with
 // `parent: extractContext(data.trace)`, so it is a child of the page's span. The SDK runs
-// here with no document: no page-load, interaction or page-hide instrumentation, and
-// fetch is still traced. Settings come in the worker's URL (collector, SDK path, delay).
+// here with no document: no page-load or interaction instrumentation; fetch is still
+// traced, and the SDK flushes when the page says it is hidden. Settings come in the
+// worker's URL (collector, SDK path, delay).
 
 const params = new URL(import.meta.url).searchParams;
 // The SDK from ../dist (the page passes /dist/min/index.js for the minified build).
@@ -37,7 +38,7 @@ function priceIndex(size) {
 self.onmessage = async ({ data }) => {
   const { job } = data;
   try {
-    const { startSpan, extractContext, flush } = await ready;
+    const { startSpan, extractContext } = await ready;
     const span = startSpan('worker.process', {
       parent: extractContext(data.trace),
       kind: 4, // SpanKind.Consumer: the worker consumes the page's message
@@ -45,9 +46,7 @@ self.onmessage = async ({ data }) => {
     });
     const result = priceIndex(job.size);
     span.setAttribute('result', result);
-    span.end();
-    // A worker has no page-hide flush; send now so the span is not lost if the page closes.
-    flush();
+    span.end(); // exported after the batch delay, or at once when the page is hidden
     postMessage({ id: job.id, result, span: span.spanContext() });
   } catch (error) {
     postMessage({ id: job.id, error: String(error?.message ?? error) });

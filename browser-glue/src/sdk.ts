@@ -47,7 +47,7 @@ export interface InitOptions {
   limits?: { attributes?: number; valueLength?: number; events?: number; links?: number };
   /** Extra headers on export requests. */
   headers?: Record<string, string>;
-  /** Flush when the page is hidden or unloaded (default true). */
+  /** Flush when the page is hidden or unloaded; in a worker, when a same-origin page says it is (default true). */
   flushOnHide?: boolean;
   /** How the component's core wasm modules are compiled (default: fetched from beside the SDK). */
   loadCoreModule?: CoreModuleLoader;
@@ -192,7 +192,7 @@ function witConfig(options: InitOptions): WitConfig {
   };
 }
 
-/** The export delay: shorter in a worker, which has no page-hide event to flush on. */
+/** The export delay: shorter in a worker, which hears of page hiding only from its page, if at all. */
 function delayMs(options: InitOptions): number {
   return options.batch?.delayMs ?? (typeof document === 'undefined' ? 1000 : 5000);
 }

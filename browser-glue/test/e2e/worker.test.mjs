@@ -67,3 +67,21 @@ test('jobs posted right after load (before the worker may have finished init) ea
     assert.equal(work.attrs['job.size'], job.attrs['job.size']);
   }
 });
+
+test('worker spans waiting for their batch delay go out when the page is hidden', { timeout: 30_000 }, async () => {
+  const { page } = await stack.open('?batchDelay=600000'); // page and worker hold spans 10 minutes
+  const reply = await page.evaluate(() => window.demo.runInWorker(1000));
+  const traceId = reply.span.traceId;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await stack.api.allSpans()).filter((s) => s.traceId === traceId).length, 0, 'nothing exported while the page is visible');
+
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const spans = await stack.api.waitFor(
+    (spans) => spans.some((s) => s.name === 'worker.process') && spans.some((s) => s.name === 'worker.job') && spans,
+    { traceId, timeoutMs: 10_000, what: 'the worker span and its page span, flushed on hide' },
+  );
+  assert.equal(spans.find((s) => s.name === 'worker.process').spanId, reply.span.spanId);
+});
