@@ -25,10 +25,12 @@ npm-setup:
 
 # Transpile the browser component with jco into browser-glue/gen/ (ES module, core wasm, types), then
 # shrink its core module with binaryen's wasm-opt (-Oz, with exactly the wasm features rustc
-# emits: jco's own --optimize cannot parse rustc's output). The Node tests run this module.
+# emits: jco's own --optimize cannot parse rustc's output), and move jco's tiny trampoline
+# modules into JavaScript (two requests fewer at start-up). The Node tests run this module.
 transpile: build-component npm-setup
-    cd browser-glue && npx jco transpile ../{{browser-component}} -o gen --name tracing --instantiation async --no-nodejs-compat --valid-lifting-optimization --base64-cutoff 10000 --quiet
+    cd browser-glue && npx jco transpile ../{{browser-component}} -o gen --name tracing --instantiation async --no-nodejs-compat --valid-lifting-optimization --quiet
     cd browser-glue && npx wasm-opt -Oz {{wasm-features}} gen/tracing.core.wasm -o gen/tracing.core.wasm
+    cd browser-glue && node tools/inline-small-modules.mjs gen
 
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
 build-browser: transpile
