@@ -8,7 +8,7 @@
  * ```
  */
 
-import { activeSpan, withSpan } from './core/context.js';
+import { FLOW_LIMIT_MS, activeSpan, withSpan } from './core/context.js';
 import { Span } from './core/span.js';
 import type { StartSpanOptions } from './core/tracer.js';
 import { measure as measureIn, traceAsync as traceAsyncIn } from './helpers.js';
@@ -21,7 +21,7 @@ export { type SpanContext, traceparent };
 export { SpanKind, type StartSpanOptions, Tracer } from './core/tracer.js';
 export type { TimeInput } from './core/time.js';
 export { createSdk, type InitOptions, type SamplerOption, type Sdk } from './sdk.js';
-export { activeSpan, withSpan };
+export { FLOW_LIMIT_MS, activeSpan, withSpan };
 
 let sdk: Sdk | undefined;
 

@@ -15,11 +15,17 @@
  *   case: one user action and its awaits, whose fetches become its children);
  * - if open flows belong to different traces, there is no answer (a new trace) rather
  *   than a guess that could join work to someone else's trace.
- * A scope that closes while a later one is open is removed where it stands, so scopes
- * that overlap in time never leave an ended span active.
+ * A flow that has not settled after `FLOW_LIMIT_MS` (a polling loop, a promise that
+ * never settles) stops being anyone's implicit parent, so that it cannot adopt the rest of
+ * the page's life. A scope that closes while a later one is open is removed where it
+ * stands, so scopes that overlap in time never leave an ended span active.
  */
 
 import type { Span } from './span.js';
+import { now } from './time.js';
+
+/** How long an unsettled flow stays an implicit parent, in milliseconds. */
+export const FLOW_LIMIT_MS = 30_000;
 
 /** One open scope; compared by identity. */
 interface Scope {
@@ -28,21 +34,25 @@ interface Scope {
   exact(): boolean;
   /** Whether the synchronous run that opened it has ended (it may act as a flow). */
   awake: boolean;
+  /** When it opened (`performance.now()`), for `FLOW_LIMIT_MS`. */
+  readonly opened: number;
 }
 
 const open: Scope[] = [];
 
 /** The span new spans hang under by default, if any. */
 export function activeSpan(): Span | undefined {
+  for (let i = open.length - 1; i >= 0; i--) if (open[i].exact()) return open[i].span;
+  if (!open.length) return undefined;
+  // Outside every exact scope: a continuation of one of the live flows, if any.
+  const since = now() - FLOW_LIMIT_MS;
   let flow: Scope | undefined;
-  for (let i = open.length - 1; i >= 0; i--) {
-    const scope = open[i];
-    if (scope.exact()) return scope.span;
-    if (scope.awake) flow ??= scope;
+  for (const scope of open) {
+    if (!scope.awake || scope.opened < since) continue;
+    if (flow && !sameTrace(scope.span, flow.span)) return undefined;
+    flow = scope;
   }
-  if (!flow) return undefined;
-  for (const scope of open) if (scope.awake && !sameTrace(scope.span, flow.span)) return undefined;
-  return flow.span;
+  return flow?.span;
 }
 
 /**
@@ -50,7 +60,7 @@ export function activeSpan(): Span | undefined {
  * returned function closes it (once).
  */
 export function enterSpan(span: Span | undefined, exact: () => boolean): () => void {
-  const scope: Scope = { span, exact, awake: false };
+  const scope: Scope = { span, exact, awake: false, opened: now() };
   queueMicrotask(() => (scope.awake = true));
   return push(scope);
 }
@@ -66,7 +76,7 @@ function push(scope: Scope): () => void {
 /** Runs `fn` with `span` active (`undefined`: with no active span), then closes the scope. */
 export function withSpan<T>(span: Span | undefined, fn: () => T): T {
   // Never a flow: closed before its synchronous run ends.
-  const leave = push({ span, exact: always, awake: false });
+  const leave = push({ span, exact: always, awake: false, opened: 0 });
   try {
     return fn();
   } finally {

@@ -2,7 +2,7 @@
 // happens when flows overlap, through the public API of the built package.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeSpan, flush, init, shutdown, startSpan, traceAsync, withSpan } from '../../dist/index.js';
+import { FLOW_LIMIT_MS, activeSpan, flush, init, shutdown, startSpan, traceAsync, withSpan } from '../../dist/index.js';
 import { loadCoreModule, startSink } from './support.mjs';
 
 const tick = (ms = 1) => new Promise((r) => setTimeout(r, ms));
@@ -98,4 +98,24 @@ test('overlapping flows of different traces give no parent rather than a wrong o
   assert.equal(seen.inA, undefined);
   assert.equal(id(seen.inBAlone), id(seen.b));
   assert.equal(activeSpan(), undefined);
+});
+
+test('a flow that has not settled after FLOW_LIMIT_MS is nobody\'s implicit parent any more', async () => {
+  let release;
+  let stuck;
+  const pending = traceAsync('poll', async (span) => {
+    stuck = span;
+    await new Promise((r) => (release = r));
+  });
+  await tick();
+  assert.equal(id(activeSpan()), id(stuck), 'a live flow is the implicit parent');
+  const realNow = performance.now;
+  performance.now = () => realNow.call(performance) + FLOW_LIMIT_MS + 1;
+  try {
+    assert.equal(activeSpan(), undefined);
+  } finally {
+    performance.now = realNow;
+  }
+  release();
+  await pending;
 });
