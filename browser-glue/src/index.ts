@@ -16,7 +16,7 @@ import { type InitOptions, type Sdk, createSdk } from './sdk.js';
 
 export type { Attributes, AttributeValue } from './core/ops.js';
 export { type SpanStatus, StatusCode, Span } from './core/span.js';
-import { type SpanContext, traceparent } from './core/span-context.js';
+import { type SpanContext, extract, traceparent } from './core/span-context.js';
 export { type SpanContext, traceparent };
 export { SpanKind, type StartSpanOptions, Tracer } from './core/tracer.js';
 export type { TimeInput } from './core/time.js';
@@ -74,9 +74,9 @@ export function injectContext(span: Span): { traceparent: string; tracestate?: s
   return ctx.traceState ? { traceparent: traceparent(ctx), tracestate: ctx.traceState } : { traceparent: traceparent(ctx) };
 }
 
-/** The remote context in a carrier made by `injectContext` (undefined if invalid or before `init`). */
+/** The remote context in a carrier made by `injectContext` or in W3C headers (undefined if invalid). */
 export function extractContext(carrier: { traceparent?: string; tracestate?: string } | undefined): SpanContext | undefined {
-  return carrier?.traceparent ? sdk?.extract(carrier.traceparent, carrier.tracestate) : undefined;
+  return carrier?.traceparent ? extract(carrier.traceparent, carrier.tracestate) : undefined;
 }
 
 /** The active span, if any (alias of `activeSpan`, OpenTelemetry's name). */

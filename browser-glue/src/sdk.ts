@@ -3,13 +3,13 @@
  * lifecycle, and returns the SDK handle that the module-level API delegates to.
  */
 
-import type { TracingComponent, WitConfig, WitKeyValue } from './core/component.js';
-import type { Attributes, AttributeValue } from './core/ops.js';
+import type { TracingComponent } from './core/component.js';
+import type { Attributes, Settings } from './core/ops.js';
 import { Tracer } from './core/tracer.js';
 import { type CoreModuleLoader, loadComponent } from './host/load.js';
 import { type DeliveryReport, FetchTransport } from './transport/fetch-transport.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
-import type { SpanContext } from './core/span-context.js';
+import { type SpanContext, extract } from './core/span-context.js';
 import { type UrlMatcher } from './instrument/http.js';
 import { instrumentFetch } from './instrument/fetch.js';
 import { instrumentXhr } from './instrument/xhr.js';
@@ -17,7 +17,6 @@ import { instrumentPageLoad } from './instrument/page-load.js';
 import { INTERACTIVE, instrumentInteractions } from './instrument/interaction.js';
 import { instrumentErrors } from './instrument/errors.js';
 import { instrumentNavigation } from './instrument/navigation.js';
-import { hex16, hex32 } from './core/span-context.js';
 
 /** Which new traces are kept. */
 export type SamplerOption =
@@ -80,34 +79,26 @@ export interface Sdk {
   stats(): Record<string, bigint>;
   /** What happened to the last payloads sent. */
   deliveries(): readonly DeliveryReport[];
-  /** Parses W3C headers (as the spec says) into a remote context; undefined when invalid. */
-  extract(traceparent: string, tracestate?: string): SpanContext | undefined;
 }
 
-/** Loads and starts an SDK instance (`init` keeps one per page; this makes independent ones). */
+/**
+ * Loads and starts an SDK instance (`init` keeps one per page; this makes independent
+ * ones). Rejects, with the component's reason, settings it cannot work with.
+ */
 export async function createSdk(options: InitOptions): Promise<Sdk> {
   const url = /\/v1\/traces\/?$/.test(options.endpoint) ? options.endpoint : options.endpoint.replace(/\/?$/, '/v1/traces');
   let component: TracingComponent | undefined;
   const transport = new FetchTransport({ url, headers: options.headers, onIdle: () => component?.pipeline.tick() });
   component = await loadComponent(transport, options.loadCoreModule);
-  component.pipeline.configure(witConfig(options));
   const batch = { batchSize: options.batch?.size ?? 512, delayMs: delayMs(options) };
   const tracer = new Tracer(component, batch);
+  tracer.configure(settings(options));
   const loaded = component;
-  const extract = (traceparent: string, tracestate?: string): SpanContext | undefined => {
-    try {
-      const c = loaded.propagation.extract(traceparent, tracestate);
-      return { traceId: hex32(c.traceId.hi, c.traceId.lo), spanId: hex16(c.spanId), traceFlags: c.traceFlags, traceState: c.traceState || undefined, isRemote: true };
-    } catch {
-      return undefined;
-    }
-  };
-  const registerScope = (name: string, version = '') => loaded.pipeline.registerScope({ name, version, attributes: [] });
   const stops = [options.flushOnHide === false ? () => {} : flushOnPageHide(() => tracer.flush())];
-  stops.push(...instrument(tracer, options, url, registerScope, extract));
+  stops.push(...instrument(tracer, options, url));
   return {
     tracer,
-    registerScope,
+    registerScope: (name, version) => tracer.registerScope(name, version),
     flush: () => tracer.flush(),
     shutdown: () => {
       for (const stop of stops) stop();
@@ -116,27 +107,21 @@ export async function createSdk(options: InitOptions): Promise<Sdk> {
     },
     stats: () => loaded.pipeline.readStats(),
     deliveries: () => transport.reports,
-    extract,
   };
 }
 
 /** Installs the instrumentations `options` asks for; returns their uninstallers. */
-function instrument(
-  tracer: Tracer,
-  options: InitOptions,
-  exporterUrl: string,
-  registerScope: (name: string, version?: string) => number,
-  extract: (traceparent: string, tracestate?: string) => SpanContext | undefined,
-): (() => void)[] {
+function instrument(tracer: Tracer, options: InitOptions, exporterUrl: string): (() => void)[] {
   const on = options.instrumentations ?? {};
   const version = '0.1.0';
+  const registerScope = (name: string) => tracer.registerScope(name, version);
   const stops: (() => void)[] = [];
   if (on.fetch !== false || on.xhr !== false) {
     const http = {
       propagateTraceHeaderCorsUrls: options.propagateTraceHeaderCorsUrls ?? [],
       ignoreUrls: options.ignoreUrls ?? [],
       exporterUrl,
-      scope: registerScope('@wasm-otlp/instrumentation-http', version),
+      scope: registerScope('@wasm-otlp/instrumentation-http'),
     };
     if (on.fetch !== false) stops.push(instrumentFetch(tracer, http));
     if (on.xhr !== false) stops.push(instrumentXhr(tracer, http));
@@ -147,76 +132,38 @@ function instrument(
       const traceparent = meta('traceparent');
       return traceparent ? extract(traceparent, meta('tracestate')) : undefined;
     };
-    stops.push(instrumentPageLoad(tracer, registerScope('@wasm-otlp/instrumentation-page-load', version), fromMeta));
+    stops.push(instrumentPageLoad(tracer, registerScope('@wasm-otlp/instrumentation-page-load'), fromMeta));
   }
   if (on.interactions !== false) {
     const chosen = typeof on.interactions === 'object' ? on.interactions : {};
-    const scope = registerScope('@wasm-otlp/instrumentation-user-interaction', version);
+    const scope = registerScope('@wasm-otlp/instrumentation-user-interaction');
     stops.push(instrumentInteractions(tracer, { events: chosen.events ?? ['click', 'keydown'], selector: chosen.selector ?? INTERACTIVE, scope }));
   }
-  if (on.errors !== false) stops.push(instrumentErrors(tracer, registerScope('@wasm-otlp/instrumentation-errors', version)));
-  if (on.navigation !== false) stops.push(instrumentNavigation(tracer, registerScope('@wasm-otlp/instrumentation-navigation', version)));
+  if (on.errors !== false) stops.push(instrumentErrors(tracer, registerScope('@wasm-otlp/instrumentation-errors')));
+  if (on.navigation !== false) stops.push(instrumentNavigation(tracer, registerScope('@wasm-otlp/instrumentation-navigation')));
   return stops;
 }
 
-function witConfig(options: InitOptions): WitConfig {
+function settings(options: InitOptions): Settings {
   const resource: Attributes = { ...options.resource, 'service.name': options.serviceName };
   if (options.serviceVersion) resource['service.version'] = options.serviceVersion;
   resource['telemetry.sdk.name'] = 'wasm-otlp';
   resource['telemetry.sdk.language'] = 'webjs';
   const sampler = options.sampler ?? { type: 'parentbased_traceidratio', ratio: 1 };
   const size = options.batch?.size ?? 512;
+  const limits = options.limits ?? {};
   return {
-    resource: keyValues(resource),
-    defaultScope: { name: '@wasm-otlp/browser', version: '0.1.0', attributes: [] },
-    sampler:
-      sampler.type === 'always_on'
-        ? { tag: 'always-on' }
-        : sampler.type === 'always_off'
-          ? { tag: 'always-off' }
-          : { tag: sampler.type === 'traceidratio' ? 'trace-id-ratio' : 'parent-based-ratio', val: sampler.ratio },
-    limits: {
-      maxAttributes: options.limits?.attributes ?? 128,
-      maxValueLength: options.limits?.valueLength ?? 4096,
-      maxEvents: options.limits?.events ?? 128,
-      maxLinks: options.limits?.links ?? 128,
-      maxAttributesPerItem: 128,
-    },
-    batch: {
-      maxExportBatchSize: size,
-      maxQueueSize: Math.max(options.batch?.maxQueueSize ?? 2048, size),
-      // The tracer applies and flushes on its own timer; the component exports full batches.
-      scheduledDelayMs: delayMs(options),
-      maxOpenSpans: 16384,
-    },
+    sampler: ['always_on', 'always_off', 'traceidratio', 'parentbased_traceidratio'].indexOf(sampler.type),
+    ratio: 'ratio' in sampler ? sampler.ratio : 0,
+    limits: [limits.attributes ?? 128, limits.valueLength ?? 4096, limits.events ?? 128, limits.links ?? 128, 128],
+    // The tracer applies and flushes on its own timer; the component exports full batches.
+    batch: [size, Math.max(options.batch?.maxQueueSize ?? 2048, size), delayMs(options), 16384],
+    resource,
+    scope: ['@wasm-otlp/browser', '0.1.0'],
   };
 }
 
 /** The export delay: shorter in a worker, which hears of page hiding only from its page, if at all. */
 function delayMs(options: InitOptions): number {
   return options.batch?.delayMs ?? (typeof document === 'undefined' ? 1000 : 5000);
-}
-
-/** Resource attributes for `configure` (scalars only; others are skipped). */
-function keyValues(attributes: Attributes): WitKeyValue[] {
-  const out: WitKeyValue[] = [];
-  for (const [key, value] of Object.entries(attributes)) {
-    const v = scalar(value);
-    if (v) out.push({ key, value: v });
-  }
-  return out;
-}
-
-function scalar(value: AttributeValue | null | undefined): WitKeyValue['value'] | undefined {
-  switch (typeof value) {
-    case 'string':
-      return { tag: 'string', val: value };
-    case 'boolean':
-      return { tag: 'bool', val: value };
-    case 'bigint':
-      return { tag: 's64', val: value };
-    case 'number':
-      return Number.isSafeInteger(value) ? { tag: 's64', val: BigInt(value) } : { tag: 'f64', val: value };
-  }
-  return undefined;
 }

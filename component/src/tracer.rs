@@ -42,6 +42,20 @@ pub enum TracingError {
     InvalidArgument(String),
 }
 
+impl TracingError {
+    /// The refusal in words, for hosts that see no structured error (the recorder's
+    /// `first-refusal`).
+    pub fn message(self) -> String {
+        match self {
+            TracingError::UnknownSpan => "no open span has this ID".into(),
+            TracingError::TooManyOpenSpans => "max-open-spans spans are open already".into(),
+            TracingError::UnknownScope => "the scope index was never registered".into(),
+            TracingError::ShutDown => "the tracer was shut down".into(),
+            TracingError::InvalidArgument(why) => why,
+        }
+    }
+}
+
 /// Counters since start (mirrors the WIT `stats` record).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[allow(missing_docs)] // Each field is documented on the WIT record.

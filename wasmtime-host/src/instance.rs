@@ -1,18 +1,20 @@
 //! One instance of the component: its store and a method per exported function.
 //!
 //! One type runs both worlds of `wit/tracing.wit`: `tracing` (every export) and
-//! `browser` (the same without the direct `tracer` API). Each exported interface is
-//! loaded on its own, the `tracer` only when the component exports it.
+//! `browser` (only `pipeline` and `recorder`). The interfaces both worlds export are
+//! loaded always; `setup`, `propagation` and `tracer` when the component exports them.
 //!
 //! Every method returns `wasmtime::Result<_>`: `Err` means the guest trapped (a bug in
-//! the component; the WIT promises it never traps on bad input), or, for the `tracer`
-//! methods, that the component has no `tracer` export. The WIT-level outcome, such as
-//! `result<_, tracing-error>`, is the `Ok` value.
+//! the component; the WIT promises it never traps on bad input), or, for the methods of
+//! world `tracing`'s own interfaces, that the component does not export them. The
+//! WIT-level outcome, such as `result<_, tracing-error>`, is the `Ok` value.
 
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{AsContextMut, Store};
 
-use crate::bindings::exports::wasm_otlp::tracing::{pipeline, propagation, recorder, tracer};
+use crate::bindings::exports::wasm_otlp::tracing::{
+    pipeline, propagation, recorder, setup, tracer,
+};
 use crate::host::HostState;
 use crate::{
     ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Link, OpBatch,
@@ -22,7 +24,8 @@ use crate::{
 /// What a call that may be refused returns: a trap (`Err`) or the WIT result (`Ok`).
 pub type CallResult<T> = wasmtime::Result<Result<T, TracingError>>;
 
-/// The name under which a world `tracing` component exports the direct API.
+/// The name under which a world `tracing` component exports the direct API (world
+/// `browser` exports none of `setup`, `propagation` and `tracer`).
 const TRACER_EXPORT: &str = "wasm-otlp:tracing/tracer@0.1.0";
 
 /// Where each export lives in a component, looked up once before instantiation.
@@ -30,9 +33,16 @@ const TRACER_EXPORT: &str = "wasm-otlp:tracing/tracer@0.1.0";
 pub(crate) struct ExportIndices {
     pipeline: pipeline::GuestIndices,
     recorder: recorder::GuestIndices,
-    propagation: propagation::GuestIndices,
     /// None for a world `browser` component.
-    tracer: Option<tracer::GuestIndices>,
+    direct: Option<DirectIndices>,
+}
+
+/// The interfaces only world `tracing` exports.
+#[derive(Clone)]
+struct DirectIndices {
+    setup: setup::GuestIndices,
+    propagation: propagation::GuestIndices,
+    tracer: tracer::GuestIndices,
 }
 
 impl ExportIndices {
@@ -43,19 +53,23 @@ impl ExportIndices {
             .component()
             .get_export_index(None, TRACER_EXPORT)
             .is_some();
+        let direct = || {
+            Ok::<_, wasmtime::Error>(DirectIndices {
+                setup: setup::GuestIndices::new(pre)?,
+                propagation: propagation::GuestIndices::new(pre)?,
+                tracer: tracer::GuestIndices::new(pre)?,
+            })
+        };
         Ok(Self {
             pipeline: pipeline::GuestIndices::new(pre)?,
             recorder: recorder::GuestIndices::new(pre)?,
-            propagation: propagation::GuestIndices::new(pre)?,
-            tracer: has_tracer
-                .then(|| tracer::GuestIndices::new(pre))
-                .transpose()?,
+            direct: has_tracer.then(direct).transpose()?,
         })
     }
 
     /// Whether the component exports the direct `tracer` API (world `tracing`).
     pub(crate) fn has_tracer(&self) -> bool {
-        self.tracer.is_some()
+        self.direct.is_some()
     }
 
     /// The exported functions of `instance`, typed.
@@ -64,15 +78,18 @@ impl ExportIndices {
         mut store: impl AsContextMut,
         instance: &Instance,
     ) -> wasmtime::Result<Exports> {
+        let mut direct = |d: &DirectIndices| {
+            Ok::<_, wasmtime::Error>(Direct {
+                setup: d.setup.load(&mut store, instance)?,
+                propagation: d.propagation.load(&mut store, instance)?,
+                tracer: d.tracer.load(&mut store, instance)?,
+            })
+        };
+        let direct = self.direct.as_ref().map(&mut direct).transpose()?;
         Ok(Exports {
             pipeline: self.pipeline.load(&mut store, instance)?,
             recorder: self.recorder.load(&mut store, instance)?,
-            propagation: self.propagation.load(&mut store, instance)?,
-            tracer: self
-                .tracer
-                .as_ref()
-                .map(|tracer| tracer.load(&mut store, instance))
-                .transpose()?,
+            direct,
         })
     }
 }
@@ -81,19 +98,29 @@ impl ExportIndices {
 pub(crate) struct Exports {
     pipeline: pipeline::Guest,
     recorder: recorder::Guest,
+    direct: Option<Direct>,
+}
+
+/// The functions only world `tracing` exports.
+struct Direct {
+    setup: setup::Guest,
     propagation: propagation::Guest,
-    tracer: Option<tracer::Guest>,
+    tracer: tracer::Guest,
 }
 
 impl Exports {
-    /// The direct API, or an error for a world `browser` component.
-    fn tracer(&self) -> wasmtime::Result<&tracer::Guest> {
-        self.tracer.as_ref().ok_or_else(|| {
+    /// World `tracing`'s own interfaces, or an error for a world `browser` component.
+    fn direct(&self, interface: &str) -> wasmtime::Result<&Direct> {
+        self.direct.as_ref().ok_or_else(|| {
             wasmtime::format_err!(
-                "this component (world browser) has no tracer export: \
-                 use the recorder, or load the world tracing component"
+                "this component (world browser) has no {interface} export: \
+                 send settings and spans through the recorder, or load the world tracing component"
             )
         })
+    }
+
+    fn tracer(&self) -> wasmtime::Result<&tracer::Guest> {
+        Ok(&self.direct("tracer")?.tracer)
     }
 }
 
@@ -125,9 +152,9 @@ impl TracingInstance {
     }
 
     /// Whether the component exports the direct `tracer` API (world `tracing`); without
-    /// it (world `browser`) the tracer methods return an error.
+    /// it (world `browser`) the `setup`, `propagation` and `tracer` methods return an error.
     pub fn has_tracer(&self) -> bool {
-        self.exports.tracer.is_some()
+        self.exports.direct.is_some()
     }
 
     /// The store and the component instance, for calls this type does not wrap.
@@ -135,19 +162,21 @@ impl TracingInstance {
         (&mut self.store, &self.instance)
     }
 
-    // --- pipeline ---
+    // --- setup (world `tracing` only) ---
 
-    /// `pipeline.configure`: replaces the configuration.
+    /// `setup.configure`: replaces the configuration.
     pub fn configure(&mut self, config: &Config) -> CallResult<()> {
-        let pipeline = &self.exports.pipeline;
-        pipeline.call_configure(&mut self.store, config)
+        let setup = &self.exports.direct("setup")?.setup;
+        setup.call_configure(&mut self.store, config)
     }
 
-    /// `pipeline.register-scope`: registers a scope, returns its index.
+    /// `setup.register-scope`: registers a scope, returns its index.
     pub fn register_scope(&mut self, scope: &InstrumentationScope) -> CallResult<u32> {
-        let pipeline = &self.exports.pipeline;
-        pipeline.call_register_scope(&mut self.store, scope)
+        let setup = &self.exports.direct("setup")?.setup;
+        setup.call_register_scope(&mut self.store, scope)
     }
+
+    // --- pipeline ---
 
     /// `pipeline.tick`: exports a partial batch whose delay has passed.
     pub fn tick(&mut self) -> wasmtime::Result<()> {
@@ -292,11 +321,11 @@ impl TracingInstance {
         recorder.call_reserve_span_ids(&mut self.store, count)
     }
 
-    // --- propagation ---
+    // --- propagation (world `tracing` only) ---
 
     /// `propagation.inject`: W3C headers for a context (none for an all-zero context).
     pub fn inject(&mut self, context: &SpanContext) -> wasmtime::Result<Option<TraceHeaders>> {
-        let propagation = &self.exports.propagation;
+        let propagation = &self.exports.direct("propagation")?.propagation;
         propagation.call_inject(&mut self.store, context)
     }
 
@@ -306,7 +335,7 @@ impl TracingInstance {
         traceparent: &str,
         tracestate: Option<&str>,
     ) -> wasmtime::Result<Result<SpanContext, String>> {
-        let propagation = &self.exports.propagation;
+        let propagation = &self.exports.direct("propagation")?.propagation;
         propagation.call_extract(&mut self.store, traceparent, tracestate)
     }
 }

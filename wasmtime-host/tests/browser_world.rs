@@ -1,7 +1,8 @@
 //! The browser component (world `browser`, `dist/wasm_otlp_browser.wasm`) under the same
-//! host: it exports everything but the direct `tracer` API, imports the same host
-//! services, and on the recorder path behaves exactly like the tracing component (world
-//! `tracing`): the same operations give byte-identical payloads, outcomes and stats.
+//! host: it exports only `pipeline` and `recorder`, imports the same host services, and
+//! on the recorder path behaves exactly like the tracing component (world `tracing`):
+//! the same operations, settings included, give byte-identical payloads, outcomes and
+//! stats; and settings sent as operations act as `setup`'s calls do.
 
 mod common;
 
@@ -12,8 +13,8 @@ use common::{
     Harness, T0, batch, browser_runtime, exported_interfaces, no_trap, ok, runtime, test_config,
 };
 use wasmtime_host::{
-    ApplyOutcome, AttributeValue, Config, KeyValue, Payload, Randomness, Sampler, SpanContext,
-    SpanOptions, Stats, TraceId, TracingRuntime,
+    ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Payload, Randomness,
+    Sampler, SpanContext, SpanOptions, Stats, TraceId, TracingRuntime,
 };
 
 /// The host randomness both components are seeded with (the seed of their ID generators).
@@ -37,17 +38,21 @@ fn seeded(runtime: &TracingRuntime) -> Harness {
 }
 
 #[test]
-fn the_browser_component_exports_pipeline_recorder_and_propagation_but_no_tracer() {
-    let expected: BTreeSet<String> = ["pipeline", "recorder", "propagation"]
+fn the_browser_component_exports_only_pipeline_and_recorder() {
+    let expected: BTreeSet<String> = ["pipeline", "recorder"]
         .into_iter()
         .map(interface)
         .collect();
     assert_eq!(exported_interfaces(browser_runtime()), expected);
     assert!(!browser_runtime().has_tracer());
 
-    let mut with_tracer = expected;
-    with_tracer.insert(interface("tracer"));
-    assert_eq!(exported_interfaces(runtime()), with_tracer);
+    let mut all = expected;
+    all.extend(
+        ["setup", "propagation", "tracer"]
+            .into_iter()
+            .map(interface),
+    );
+    assert_eq!(exported_interfaces(runtime()), all);
     assert!(runtime().has_tracer());
 }
 
@@ -119,20 +124,60 @@ fn scenario_config() -> Config {
     config
 }
 
+/// How [`record_the_scenario`] hands the component its settings.
+#[derive(Clone, Copy)]
+enum Settings {
+    /// `setup.configure` and `setup.register-scope` (world `tracing` only).
+    Calls,
+    /// The recorder's `CONFIGURE` and `SCOPE` operations (as the browser SDK does).
+    Ops,
+}
+
+impl Settings {
+    fn configure(self, t: &mut Harness, seen: &mut Observed, config: &Config) {
+        match self {
+            Settings::Calls => ok(t.configure(config)),
+            Settings::Ops => seen.apply(t, Ops::new(ORIGIN).configure(config)),
+        }
+    }
+
+    fn register_scope(
+        self,
+        t: &mut Harness,
+        seen: &mut Observed,
+        scope: &InstrumentationScope,
+    ) -> u32 {
+        match self {
+            Settings::Calls => ok(t.register_scope(scope)),
+            Settings::Ops => {
+                seen.apply(t, Ops::new(ORIGIN).scope(scope));
+                // Scopes are numbered in registration order; the default one is 0.
+                1
+            }
+        }
+    }
+}
+
+/// The remote parent of the scenario's `from-remote` span, as W3C headers would carry it.
+const REMOTE_TRACE: u128 = 0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c;
+const REMOTE_SPAN: u64 = 0xb7ad_6b71_6920_3331;
+const REMOTE_TRACE_STATE: &str = "congo=t61rcWkgMzE";
+
 /// Records the same spans through the recorder on an instance of `runtime`'s component,
 /// with a seeded host and a manual clock, and returns everything the component said.
-fn record_the_scenario(runtime: &TracingRuntime) -> Observed {
+fn record_the_scenario(runtime: &TracingRuntime, settings: Settings) -> Observed {
     let mut t = seeded(runtime);
     let mut seen = Observed::default();
 
     // Sampling decisions of new traces come from the IDs, hence from the seed.
-    ok(t.configure(&Config {
+    let ratio = Config {
         sampler: Sampler::TraceIdRatio(0.5),
         ..test_config()
-    }));
+    };
+    settings.configure(&mut t, &mut seen, &ratio);
     seen.reserve_roots(&mut t, 32);
-    ok(t.configure(&scenario_config()));
-    let fetch = ok(t.register_scope(&common::scope("fetch", "2.1.0")));
+    settings.configure(&mut t, &mut seen, &scenario_config());
+    let fetch = settings.register_scope(&mut t, &mut seen, &common::scope("fetch", "2.1.0"));
     seen.read(&mut t);
 
     let roots = seen.reserve_roots(&mut t, 4);
@@ -194,22 +239,17 @@ fn record_the_scenario(runtime: &TracingRuntime) -> Observed {
     seen.read(&mut t);
 
     // A child of a remote parent in a registered scope, then a span cut short by garbage.
-    let remote = no_trap(t.extract(
-        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-        Some("congo=t61rcWkgMzE"),
-    ))
-    .expect("a valid traceparent");
     let from_remote = RecordedIds {
-        trace_id: (u128::from(remote.trace_id.hi) << 64) | u128::from(remote.trace_id.lo),
+        trace_id: REMOTE_TRACE,
         span_id: span_ids[1],
-        flags: u32::from(remote.trace_flags),
+        flags: 1,
     };
     let mut ops = Ops::new(ORIGIN);
     ops.start(&Start {
         parent_is_remote: true,
         scope: fetch,
-        trace_state: &remote.trace_state,
-        ..Start::child(from_remote, remote.span_id, "from-remote", 12.0)
+        trace_state: REMOTE_TRACE_STATE,
+        ..Start::child(from_remote, REMOTE_SPAN, "from-remote", 12.0)
     })
     .event(from_remote.span_id, "response", 13.0, &[])
     .end(from_remote.span_id, 14.0)
@@ -244,8 +284,8 @@ fn record_the_scenario(runtime: &TracingRuntime) -> Observed {
 
 #[test]
 fn the_same_op_batches_give_byte_identical_payloads_outcomes_and_stats() {
-    let tracing = record_the_scenario(runtime());
-    let browser = record_the_scenario(browser_runtime());
+    let tracing = record_the_scenario(runtime(), Settings::Ops);
+    let browser = record_the_scenario(browser_runtime(), Settings::Ops);
 
     // The scenario says something: every kind of outcome, cut strings, several payloads.
     assert!(tracing.outcomes.iter().any(|o| o.malformed.is_some()));
@@ -276,27 +316,85 @@ fn the_same_op_batches_give_byte_identical_payloads_outcomes_and_stats() {
 }
 
 #[test]
-fn a_tracer_call_on_the_browser_component_is_an_error_not_a_trap_and_changes_nothing() {
+fn settings_sent_as_operations_act_as_setup_calls_do() {
+    let by_calls = record_the_scenario(runtime(), Settings::Calls);
+    let by_ops = record_the_scenario(runtime(), Settings::Ops);
+    // The operations' outcomes come first in `by_ops`: three settings, each applied.
+    let settings_outcomes = &by_ops.outcomes[..3];
+    for outcome in settings_outcomes {
+        assert_eq!(
+            (outcome.applied, outcome.refused, &outcome.malformed),
+            (1, 0, &None)
+        );
+    }
+    assert_eq!(by_ops.outcomes[3..], by_calls.outcomes);
+    assert_eq!(by_ops.reserved, by_calls.reserved, "reserved IDs");
+    assert_eq!(by_ops.stats, by_calls.stats, "stats");
+    assert_eq!(by_ops.payloads, by_calls.payloads, "payloads");
+}
+
+#[test]
+fn invalid_settings_sent_as_operations_are_refused_with_the_reason_and_change_nothing() {
     let mut t = Harness::of(browser_runtime(), |host| host);
-    ok(t.configure(&test_config()));
+    let mut ops = Ops::new(ORIGIN);
+    ops.configure(&test_config()).configure(&Config {
+        batch: batch(64, 8, 5_000, 64),
+        ..test_config()
+    });
+    let outcome = no_trap(t.apply(&ops.batch()));
+    assert_eq!((outcome.applied, outcome.refused), (1, 1));
+    let reason = outcome.first_refusal.expect("a reason");
+    assert!(reason.contains("max-queue-size"), "{reason}");
+
+    // The first configuration stands: a span is exported under its resource.
+    let ids = parse_roots(&no_trap(t.reserve_roots(1)))[0];
+    let mut ops = Ops::new(ORIGIN);
+    ops.start(&Start::root(ids, "after", 0.0))
+        .end(ids.span_id, 1.0);
+    assert_eq!(no_trap(t.apply(&ops.batch())).applied, 2);
+    let payloads = t.flush();
+    let request = common::decode(&payloads[0]);
+    let resource = request.resource_spans[0]
+        .resource
+        .as_ref()
+        .expect("a resource");
+    assert_eq!(
+        common::string_attribute(&resource.attributes, "service.name"),
+        "wasm-otlp-tests"
+    );
+}
+
+#[test]
+fn a_call_to_world_tracing_only_interfaces_on_the_browser_component_is_an_error_not_a_trap() {
+    let mut t = Harness::of(browser_runtime(), |host| host);
+    seen_apply_ok(&mut t, Ops::new(ORIGIN).configure(&test_config()));
     assert!(!t.has_tracer());
     let errors = [
-        t.start_span("direct", &SpanOptions::root()).err(),
-        t.context_of(1).err(),
-        t.set_attribute(1, "key", &"value".into()).err(),
-        t.end_span(1, None).err(),
+        ("setup", t.configure(&test_config()).err()),
+        ("setup", t.register_scope(&common::scope("s", "1")).err()),
+        ("propagation", t.inject(&remote_context()).err()),
+        (
+            "propagation",
+            t.extract(
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                None,
+            )
+            .err(),
+        ),
+        ("tracer", t.start_span("direct", &SpanOptions::root()).err()),
+        ("tracer", t.context_of(1).err()),
+        ("tracer", t.set_attribute(1, "key", &"value".into()).err()),
+        ("tracer", t.end_span(1, None).err()),
     ];
-    for error in errors {
-        let error = error.expect("a tracer call without a tracer export is an error");
+    for (interface, error) in errors {
+        let error = error.expect("a call without its export is an error");
         assert!(
             error.downcast_ref::<wasmtime::Trap>().is_none(),
             "{error:?}"
         );
         let message = error.to_string();
-        assert!(
-            message.contains("this component (world browser) has no tracer export"),
-            "{message}"
-        );
+        let expected = format!("this component (world browser) has no {interface} export");
+        assert!(message.contains(&expected), "{message}");
     }
 
     // The instance goes on recording through the recorder, and nothing else was recorded.
@@ -310,48 +408,25 @@ fn a_tracer_call_on_the_browser_component_is_an_error_not_a_trap_and_changes_not
     assert_eq!((stats.spans_started, stats.rejected_operations), (1, 0));
 }
 
-#[test]
-fn propagation_gives_the_same_answers_on_both_components() {
-    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const SPAN: &str = "00f067aa0ba902b7";
-    let headers: Vec<(String, Option<&str>)> = vec![
-        (format!("00-{TRACE}-{SPAN}-01"), None),
-        (
-            format!("00-{TRACE}-{SPAN}-00"),
-            Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"),
-        ),
-        (
-            format!("00-{TRACE}-{SPAN}-01"),
-            Some("not a valid tracestate"),
-        ),
-        (format!("01-{TRACE}-{SPAN}-01-future"), None),
-        (format!("00-{}-{SPAN}-01", "0".repeat(32)), None),
-        (format!("00-{TRACE}-{}-01", "0".repeat(16)), None),
-        (format!("00-{}-{SPAN}-01", TRACE.to_uppercase()), None),
-        (format!("ff-{TRACE}-{SPAN}-01"), None),
-        (format!("00-{TRACE}-{SPAN}"), None),
-        (String::new(), None),
-    ];
-    let mut tracing = Harness::new();
-    let mut browser = Harness::of(browser_runtime(), |host| host);
-    let mut extracted = Vec::new();
-    for (traceparent, tracestate) in &headers {
-        let expected = no_trap(tracing.extract(traceparent, *tracestate));
-        let actual = no_trap(browser.extract(traceparent, *tracestate));
-        assert_eq!(actual, expected, "extract({traceparent:?}, {tracestate:?})");
-        extracted.push(expected);
-    }
-    assert!(extracted.iter().filter(|result| result.is_ok()).count() >= 3);
-    assert!(extracted.iter().filter(|result| result.is_err()).count() >= 5);
+/// Applies `ops`, which must apply without refusal.
+fn seen_apply_ok(t: &mut Harness, ops: &Ops) {
+    let outcome = no_trap(t.apply(&ops.batch()));
+    assert_eq!(
+        (outcome.refused, &outcome.malformed),
+        (0, &None),
+        "{outcome:?}"
+    );
+}
 
-    let contexts: Vec<SpanContext> = extracted.into_iter().flatten().collect();
-    let zero = SpanContext {
-        trace_id: TraceId { hi: 0, lo: 0 },
-        span_id: 0,
-        ..contexts[0].clone()
-    };
-    for context in contexts.iter().chain([&zero]) {
-        let expected = no_trap(tracing.inject(context));
-        assert_eq!(no_trap(browser.inject(context)), expected, "{context:?}");
+fn remote_context() -> SpanContext {
+    SpanContext {
+        trace_id: TraceId {
+            hi: (REMOTE_TRACE >> 64) as u64,
+            lo: REMOTE_TRACE as u64,
+        },
+        span_id: REMOTE_SPAN,
+        trace_flags: 1,
+        trace_state: REMOTE_TRACE_STATE.into(),
+        is_remote: true,
     }
 }

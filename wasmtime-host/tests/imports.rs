@@ -60,9 +60,9 @@ fn the_only_imported_functions_are_now_random_bytes_and_send() {
 }
 
 #[test]
-fn the_component_exports_pipeline_tracer_recorder_and_propagation() {
+fn the_component_exports_setup_pipeline_tracer_recorder_and_propagation() {
     let exports = common::exported_interfaces(runtime());
-    let expected: BTreeSet<String> = ["pipeline", "tracer", "recorder", "propagation"]
+    let expected: BTreeSet<String> = ["setup", "pipeline", "tracer", "recorder", "propagation"]
         .into_iter()
         .map(interface)
         .collect();

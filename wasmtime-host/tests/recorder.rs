@@ -40,6 +40,7 @@ fn applied_cleanly(outcome: ApplyOutcome, ops: u32) {
         ApplyOutcome {
             applied: ops,
             refused: 0,
+            first_refusal: None,
             malformed: None
         }
     );
@@ -322,6 +323,7 @@ fn operations_on_unknown_spans_are_refused_one_by_one() {
         ApplyOutcome {
             applied: 3,
             refused: 2,
+            first_refusal: Some("no open span has this ID".into()),
             malformed: None
         }
     );

@@ -14,6 +14,8 @@ export const enum Op {
   Status = 5,
   End = 6,
   Name = 7,
+  Configure = 8,
+  Scope = 9,
 }
 
 const enum Type {
@@ -32,6 +34,21 @@ export type AttributeValue = string | number | boolean | bigint | string[] | num
 
 /** Attributes as a plain object. */
 export type Attributes = Record<string, AttributeValue | null | undefined>;
+
+/** What the `CONFIGURE` operation carries: `types.config`, flattened. */
+export interface Settings {
+  /** 0 always on, 1 always off, 2 trace-ID ratio, 3 parent-based ratio. */
+  sampler: number;
+  /** The sampler's ratio (ignored by 0 and 1). */
+  ratio: number;
+  /** Attributes, value length, events, links, attributes per event or link. */
+  limits: [number, number, number, number, number];
+  /** Batch size, queue size, delay in ms, open spans. */
+  batch: [number, number, number, number];
+  resource: Attributes;
+  /** The default scope's name and version. */
+  scope: [string, string];
+}
 
 /** One batch, ready for `recorder.apply`. */
 export interface OpBatch {
@@ -101,10 +118,32 @@ export class OpWriter {
     this.text += value;
   }
 
-  /** A time in milliseconds after the time origin. */
+  /** A time in milliseconds after the time origin, or another number operand. */
   time(ms: number): void {
     this.reserve(0, 1);
     this.numbers[this.n++] = ms;
+  }
+
+  /** `CONFIGURE`: replaces the component's configuration. */
+  configure(settings: Settings): void {
+    this.word(Op.Configure);
+    this.word(settings.sampler);
+    this.time(settings.ratio);
+    for (const word of [...settings.limits, ...settings.batch]) this.word(word);
+    this.attributeList(settings.resource);
+    this.scopeFields(...settings.scope);
+  }
+
+  /** `SCOPE`: registers an instrumentation scope (the component numbers them 1, 2, ...). */
+  scope(name: string, version: string): void {
+    this.word(Op.Scope);
+    this.scopeFields(name, version);
+  }
+
+  private scopeFields(name: string, version: string): void {
+    this.string(name);
+    this.string(version);
+    this.word(0);
   }
 
   /** A signed 64-bit integer as two words (from a safe integer or a bigint). */

@@ -49,12 +49,29 @@ export function traceparent(ctx: SpanContext): string {
   return `00-${ctx.traceId}-${ctx.spanId}-${(ctx.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }
 
-/** 16 hex digits of a 64-bit value. */
-export function hex16(value: bigint): string {
-  return BigInt.asUintN(64, value).toString(16).padStart(16, '0');
+// W3C Trace Context, as the component's `propagation` export parses it (world `tracing`;
+// the browser world leaves it out to keep its glue off pages): optional surrounding
+// spaces or tabs, lowercase hex, version ff invalid, version 00 exactly 55 characters,
+// later versions with more fields after a '-'.
+const TRACEPARENT = /^[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const TRACESTATE_MEMBER =
+  /^([a-z0-9][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+const ZEROS = /^0+$/;
+
+/** The remote context in W3C headers; undefined when `traceparent` is invalid. An invalid `tracestate` is dropped. */
+export function extract(traceparent: string, tracestate?: string): SpanContext | undefined {
+  const m = TRACEPARENT.exec(traceparent.replace(/[ \t]+$/, ''));
+  if (!m || m[1] === 'ff' || (m[1] === '00' && m[5] !== undefined) || ZEROS.test(m[2]) || ZEROS.test(m[3])) return undefined;
+  return { traceId: m[2], spanId: m[3], traceFlags: parseInt(m[4], 16), traceState: validTraceState(tracestate), isRemote: true };
 }
 
-/** 32 hex digits of a trace ID given as two 64-bit halves. */
-export function hex32(hi: bigint, lo: bigint): string {
-  return hex16(hi) + hex16(lo);
+/** `header` without empty members if it is a valid `tracestate` (at most 32 members, keys unique). */
+function validTraceState(header: string | undefined): string | undefined {
+  const members = (header ?? '')
+    .split(',')
+    .map((m) => m.replace(/^[ \t]+|[ \t]+$/g, ''))
+    .filter(Boolean);
+  const keys = new Set(members.map((m) => m.slice(0, m.indexOf('='))));
+  const valid = members.length <= 32 && keys.size === members.length && members.every((m) => TRACESTATE_MEMBER.test(m));
+  return valid && members.length ? members.join(',') : undefined;
 }

@@ -7,7 +7,7 @@
 import { activeSpan } from './context.js';
 import type { TracingComponent } from './component.js';
 import { IdPool } from './ids.js';
-import { type Attributes, Op, OpWriter } from './ops.js';
+import { type Attributes, Op, OpWriter, type Settings } from './ops.js';
 import { Span, type SpanSink } from './span.js';
 import { SAMPLED, type SpanContext, isValidContext, words } from './span-context.js';
 import { type TimeInput, timeOriginUnixNanos, toMs } from './time.js';
@@ -46,6 +46,7 @@ export class Tracer implements SpanSink {
   readonly writer = new OpWriter(timeOriginUnixNanos());
   private readonly ids: IdPool;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private scopes = 0;
 
   constructor(
     private readonly component: TracingComponent,
@@ -99,6 +100,26 @@ export class Tracer implements SpanSink {
     if (options.attributes) span.setAttributes(options.attributes);
     if (options.links) for (const link of options.links) span.addLink(link.context, link.attributes);
     return span;
+  }
+
+  /** Replaces the component's configuration; throws with the component's reason if it refuses. */
+  configure(settings: Settings): void {
+    this.now((w) => w.configure(settings));
+  }
+
+  /** Registers an instrumentation scope; returns its index for `startSpan({ scope })`. */
+  registerScope(name: string, version = ''): number {
+    this.now((w) => w.scope(name, version));
+    return ++this.scopes;
+  }
+
+  /** Applies what is recorded, then the settings `write` records, at once. */
+  private now(write: (writer: OpWriter) => void): void {
+    this.apply();
+    write(this.writer);
+    const outcome = this.component.recorder.apply(this.writer.drain());
+    const refused = outcome.malformed ?? outcome.firstRefusal;
+    if (refused) throw new Error(`wasm-otlp: ${refused}`);
   }
 
   /** @internal Counts an ended span; applies a full batch, or arms the delay timer. */

@@ -1,19 +1,16 @@
-//! The thin layer between the WIT contract and the plain-Rust tracer: converts WIT types
-//! to the model and back, keeps the one tracer of this instance, and reaches the host's
-//! imports. No tracing logic lives here.
+//! The thin layer between the WIT contract and the plain-Rust tracer: keeps the one
+//! tracer of this instance, reaches the host's imports, and implements the exports of
+//! world `browser` (`pipeline`, `recorder`) here and those only world `tracing` has
+//! (`setup`, `propagation`, `tracer`, with the WIT <-> model conversions they need) in
+//! submodules. No tracing logic lives here.
 #![allow(unsafe_code)] // wit-bindgen's generated glue (canonical ABI) is unsafe by nature.
 
 use ::core::cell::RefCell;
-use alloc::{string::String, vec::Vec};
+use alloc::vec::Vec;
 
-use crate::config::{BatchSettings, Config, ScopeConfig};
 use crate::ids::{IdGenerator, SEED_LEN};
-use crate::limits::SpanLimits;
-use crate::model;
-use crate::propagation::{extract, format_traceparent, validate_tracestate};
 use crate::recorder::{self, OpBatch};
-use crate::sampler::Sampler;
-use crate::tracer::{self as core, Host, Tracer};
+use crate::tracer::{Host, Tracer};
 
 // World `tracing` with the direct API (feature `direct-api`), world `browser` without.
 #[cfg(feature = "direct-api")]
@@ -27,11 +24,18 @@ wit_bindgen::generate!({
     world: "browser",
 });
 
+// The one-call-per-operation exports of world `tracing`.
+#[cfg(feature = "direct-api")]
+mod convert;
+#[cfg(feature = "direct-api")]
+mod propagation;
+#[cfg(feature = "direct-api")]
+mod setup;
 #[cfg(feature = "direct-api")]
 mod tracer;
 
-use exports::wasm_otlp::tracing::{pipeline, propagation, recorder as wit_recorder};
-use wasm_otlp::tracing::types::{self as wit, TracingError};
+use exports::wasm_otlp::tracing::{pipeline, recorder as wit_recorder};
+use wasm_otlp::tracing::types as wit;
 use wasm_otlp::tracing::{clock, random, transport};
 
 /// The component instance's export implementation.
@@ -82,124 +86,13 @@ fn new_tracer() -> Tracer {
     )))
 }
 
-// ---- WIT -> model ----
-
-fn value(v: wit::AttributeValue) -> model::Value {
-    use wit::AttributeValue as A;
-    match v {
-        A::String(s) => model::Value::String(s),
-        A::Bool(b) => model::Value::Bool(b),
-        A::S64(i) => model::Value::Int(i),
-        A::F64(d) => model::Value::Double(d),
-        A::StringArray(items) => model::Value::StringArray(items),
-        A::BoolArray(items) => model::Value::BoolArray(items),
-        A::S64Array(items) => model::Value::IntArray(items),
-        A::F64Array(items) => model::Value::DoubleArray(items),
-    }
-}
-
-fn key_value(kv: wit::KeyValue) -> model::KeyValue {
-    model::KeyValue {
-        key: kv.key,
-        value: value(kv.value),
-    }
-}
-
-fn key_values(kvs: Vec<wit::KeyValue>) -> Vec<model::KeyValue> {
-    kvs.into_iter().map(key_value).collect()
-}
-
-/// A context from the caller; its `tracestate` is validated like a header's.
-fn context(c: wit::SpanContext) -> model::SpanContext {
-    model::SpanContext {
-        trace_id: model::TraceId {
-            hi: c.trace_id.hi,
-            lo: c.trace_id.lo,
-        },
-        span_id: c.span_id,
-        trace_flags: c.trace_flags,
-        trace_state: validate_tracestate(&c.trace_state).unwrap_or_default(),
-        is_remote: c.is_remote,
-    }
-}
-
-fn config(c: wit::Config) -> Config {
-    Config {
-        resource: key_values(c.resource),
-        default_scope: ScopeConfig {
-            name: c.default_scope.name,
-            version: c.default_scope.version,
-            attributes: key_values(c.default_scope.attributes),
-        },
-        sampler: match c.sampler {
-            wit::Sampler::AlwaysOn => Sampler::AlwaysOn,
-            wit::Sampler::AlwaysOff => Sampler::AlwaysOff,
-            wit::Sampler::TraceIdRatio(r) => Sampler::TraceIdRatio(r),
-            wit::Sampler::ParentBasedRatio(r) => Sampler::ParentBasedRatio(r),
-        },
-        limits: SpanLimits {
-            max_attributes: c.limits.max_attributes,
-            max_value_length: c.limits.max_value_length,
-            max_events: c.limits.max_events,
-            max_links: c.limits.max_links,
-            max_attributes_per_item: c.limits.max_attributes_per_item,
-        },
-        batch: BatchSettings {
-            max_export_batch_size: c.batch.max_export_batch_size,
-            max_queue_size: c.batch.max_queue_size,
-            scheduled_delay_ms: c.batch.scheduled_delay_ms,
-            max_open_spans: c.batch.max_open_spans,
-        },
-    }
-}
-
-// ---- model -> WIT ----
-
-fn wit_context(c: model::SpanContext) -> wit::SpanContext {
-    wit::SpanContext {
-        trace_id: wit::TraceId {
-            hi: c.trace_id.hi,
-            lo: c.trace_id.lo,
-        },
-        span_id: c.span_id,
-        trace_flags: c.trace_flags,
-        trace_state: c.trace_state,
-        is_remote: c.is_remote,
-    }
-}
-
-fn wit_error(e: core::TracingError) -> TracingError {
-    match e {
-        core::TracingError::UnknownSpan => TracingError::UnknownSpan,
-        core::TracingError::TooManyOpenSpans => TracingError::TooManyOpenSpans,
-        core::TracingError::UnknownScope => TracingError::UnknownScope,
-        core::TracingError::ShutDown => TracingError::ShutDown,
-        core::TracingError::InvalidArgument(why) => TracingError::InvalidArgument(why),
-    }
-}
-
 /// Most IDs handed out by one `reserve-*` call (keeps a bad count from exhausting memory).
 const MAX_RESERVE: u32 = 1 << 20;
 
-type WitResult<T> = Result<T, TracingError>;
-
 impl pipeline::Guest for Component {
-    fn configure(config: wit::Config) -> WitResult<()> {
-        let config = self::config(config);
-        with_tracer(|t, host| t.configure(host, config)).map_err(wit_error)
-    }
-
-    fn register_scope(scope: wit::InstrumentationScope) -> WitResult<u32> {
-        with_tracer(|t, _| {
-            t.register_scope(scope.name, scope.version, key_values(scope.attributes))
-        })
-        .map_err(wit_error)
-    }
-
     fn tick() {
         with_tracer(|t, host| t.tick(host));
     }
-
     fn next_deadline() -> Option<u64> {
         with_tracer(|t, _| t.next_deadline())
     }
@@ -240,6 +133,7 @@ impl wit_recorder::Guest for Component {
         wit_recorder::ApplyOutcome {
             applied: outcome.applied,
             refused: outcome.refused,
+            first_refusal: outcome.first_refusal,
             malformed: outcome.malformed,
         }
     }
@@ -275,22 +169,5 @@ impl wit_recorder::Guest for Component {
             }
             words
         })
-    }
-}
-
-impl propagation::Guest for Component {
-    fn inject(context: wit::SpanContext) -> Option<propagation::TraceHeaders> {
-        let context = self::context(context);
-        context.is_valid().then(|| propagation::TraceHeaders {
-            traceparent: format_traceparent(&context),
-            tracestate: Some(context.trace_state).filter(|s| !s.is_empty()),
-        })
-    }
-
-    fn extract(
-        traceparent: String,
-        tracestate: Option<String>,
-    ) -> Result<wit::SpanContext, String> {
-        extract(&traceparent, tracestate.as_deref()).map(wit_context)
     }
 }

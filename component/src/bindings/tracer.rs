@@ -2,12 +2,10 @@
 
 use alloc::{string::String, vec::Vec};
 
+use super::convert::{WitResult, context, key_value, key_values, value, wit_context, wit_error};
 use super::exports::wasm_otlp::tracing::tracer;
 use super::wasm_otlp::tracing::types as wit;
-use super::{
-    Component, WitResult, context, key_value, key_values, value, wit_context, wit_error,
-    with_tracer,
-};
+use super::{Component, with_tracer};
 use crate::model;
 use crate::tracer::{self as core, StartOptions};
 

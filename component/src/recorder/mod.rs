@@ -1,16 +1,20 @@
 //! The browser's hot path: applies a batch of span operations that the host recorded
-//! without crossing into the component (format in [`ops`]). Malformed input stops the
-//! batch at that point with a message; refused operations (unknown span, limits) are
-//! counted and the rest still apply. Nothing here can trap.
+//! without crossing into the component (format in [`ops`]), settings included. Malformed
+//! input stops the batch at that point with a message; refused operations (unknown span,
+//! limits, invalid settings) are counted, the first one's reason kept, and the rest still
+//! apply. Nothing here can trap.
 
 pub mod ops;
 mod text;
 
 use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
+use crate::config::{BatchSettings, Config, ScopeConfig};
+use crate::limits::SpanLimits;
 use crate::model::{KeyValue, SpanContext, SpanKind, Status, TraceId, Value};
 use crate::msg::{concat, float, int};
 use crate::propagation::validate_tracestate;
+use crate::sampler::Sampler;
 use crate::tracer::{Host, Tracer, TracingError};
 use text::TextCursor;
 
@@ -33,6 +37,8 @@ pub struct Outcome {
     pub applied: u32,
     /// Operations refused one by one.
     pub refused: u32,
+    /// Why the first refused operation was refused.
+    pub first_refusal: Option<String>,
     /// Why decoding stopped early, if it did.
     pub malformed: Option<String>,
 }
@@ -49,7 +55,12 @@ pub fn apply(tracer: &mut Tracer, host: &mut impl Host, batch: &OpBatch<'_>) -> 
     while !reader.words.is_empty() {
         match reader.op(tracer, host) {
             Ok(Ok(())) => outcome.applied += 1,
-            Ok(Err(_)) => outcome.refused += 1,
+            Ok(Err(refusal)) => {
+                outcome.refused += 1;
+                outcome
+                    .first_refusal
+                    .get_or_insert_with(|| refusal.message());
+            }
             Err(why) => {
                 let offset = batch.words.len() - reader.words.len();
                 outcome.malformed = Some(concat(&[&why, " (near word ", &int(offset), ")"]));
@@ -100,7 +111,34 @@ impl<'a> Reader<'a> {
         host: &mut impl Host,
     ) -> Decoded<Result<(), TracingError>> {
         let opcode = self.word()?;
-        let span = self.u64()?;
+        Ok(match opcode {
+            ops::CONFIGURE => {
+                let config = self.config()?;
+                tracer.configure(host, config)
+            }
+            ops::SCOPE => {
+                let ScopeConfig {
+                    name,
+                    version,
+                    attributes,
+                } = self.scope()?;
+                tracer.register_scope(name, version, attributes).map(drop)
+            }
+            _ => {
+                let span = self.u64()?;
+                self.span_op(opcode, span, tracer, host)?
+            }
+        })
+    }
+
+    /// Decodes and applies one operation on `span` (errors as in [`Self::op`]).
+    fn span_op(
+        &mut self,
+        opcode: u32,
+        span: u64,
+        tracer: &mut Tracer,
+        host: &mut impl Host,
+    ) -> Decoded<Result<(), TracingError>> {
         Ok(match opcode {
             ops::START => {
                 let trace_id = self.trace_id()?;
@@ -177,6 +215,46 @@ impl<'a> Reader<'a> {
                 tracer.update_name(span, name.into())
             }
             _ => return Err(concat(&["unknown opcode ", &int(opcode)])),
+        })
+    }
+
+    fn config(&mut self) -> Decoded<Config> {
+        let sampler = self.word()?;
+        let ratio = self.number()?;
+        let sampler = match sampler {
+            0 => Sampler::AlwaysOn,
+            1 => Sampler::AlwaysOff,
+            2 => Sampler::TraceIdRatio(ratio),
+            3 => Sampler::ParentBasedRatio(ratio),
+            other => return Err(concat(&["sampler ", &int(other), " is not 0-3"])),
+        };
+        let limits = SpanLimits {
+            max_attributes: self.word()?,
+            max_value_length: self.word()?,
+            max_events: self.word()?,
+            max_links: self.word()?,
+            max_attributes_per_item: self.word()?,
+        };
+        let batch = BatchSettings {
+            max_export_batch_size: self.word()?,
+            max_queue_size: self.word()?,
+            scheduled_delay_ms: self.word()?,
+            max_open_spans: self.word()?,
+        };
+        Ok(Config {
+            resource: self.attributes()?,
+            default_scope: self.scope()?,
+            sampler,
+            limits,
+            batch,
+        })
+    }
+
+    fn scope(&mut self) -> Decoded<ScopeConfig> {
+        Ok(ScopeConfig {
+            name: self.string()?.into(),
+            version: self.string()?.into(),
+            attributes: self.attributes()?,
         })
     }
 
@@ -381,6 +459,23 @@ mod tests {
             self.words.push(s.encode_utf16().count() as u32);
             self.text.push_str(s);
         }
+        fn configure(&mut self, sampler: u32, ratio: f64, limits: [u32; 5], batch: [u32; 4]) {
+            self.words.push(ops::CONFIGURE);
+            self.words.push(sampler);
+            self.numbers.push(ratio);
+            self.words.extend(limits);
+            self.words.extend(batch);
+            self.words.push(1);
+            self.string("service.name");
+            self.words.push(value_type::STRING);
+            self.string("checkout-web-frontend");
+            self.scope("web", "1.0");
+        }
+        fn scope(&mut self, name: &str, version: &str) {
+            self.string(name);
+            self.string(version);
+            self.words.push(0);
+        }
         fn op(&mut self, opcode: u32, span: u64) {
             self.words
                 .extend([opcode, (span >> 32) as u32, span as u32]);
@@ -444,6 +539,7 @@ mod tests {
             Outcome {
                 applied: 7,
                 refused: 0,
+                first_refusal: None,
                 malformed: None
             }
         );
@@ -465,6 +561,61 @@ mod tests {
     }
 
     #[test]
+    fn settings_travel_as_operations() {
+        let (mut t, mut host) = (tracer(), TestHost::default());
+        let mut b = Builder::default();
+        // Strings cut at 12 bytes, every span exported as soon as it ends.
+        b.configure(0, 0.0, [128, 12, 128, 128, 128], [1, 4, 1000, 8]);
+        b.words.push(ops::SCOPE);
+        b.scope("fetch", "2.0");
+        // Refused, with its reason: a batch larger than the queue.
+        b.configure(0, 0.0, [128, 8, 128, 128, 128], [8, 4, 1000, 8]);
+        let root = t.reserve_root();
+        let id = root.trace_id;
+        b.op(ops::START, root.span_id);
+        b.words.extend([
+            (id.hi >> 32) as u32,
+            id.hi as u32,
+            (id.lo >> 32) as u32,
+            id.lo as u32,
+            0,
+            0,
+            1,
+            0,
+            1,
+        ]);
+        b.string("GET");
+        b.string("");
+        b.numbers.push(0.0);
+        b.op(ops::END, root.span_id);
+        b.numbers.push(1.0);
+        let outcome = b.apply(&mut t, &mut host);
+        assert_eq!((outcome.applied, outcome.refused), (4, 1));
+        assert!(
+            outcome.first_refusal.unwrap().contains("max-queue-size"),
+            "the reason of the refused configure"
+        );
+        assert_eq!(outcome.malformed, None);
+
+        assert_eq!(host.sent.len(), 1, "a batch of one leaves at once");
+        let resource_spans = &host.sent[0].0["resourceSpans"][0];
+        let service = &resource_spans["resource"]["attributes"][0];
+        assert_eq!(service["key"], "service.name");
+        assert_eq!(service["value"]["stringValue"], "checkout-web");
+        let scope = &resource_spans["scopeSpans"][0]["scope"];
+        assert_eq!(
+            (&scope["name"], &scope["version"]),
+            (&"fetch".into(), &"2.0".into())
+        );
+
+        // An unknown sampler is malformed input, not a refusal.
+        let mut b = Builder::default();
+        b.configure(9, 0.0, [1; 5], [1; 4]);
+        let outcome = b.apply(&mut t, &mut host);
+        assert!(outcome.malformed.unwrap().contains("sampler 9 is not 0-3"));
+    }
+
+    #[test]
     fn malformed_input_stops_with_a_reason_and_keeps_what_came_before() {
         let (mut t, mut host) = (tracer(), TestHost::default());
         let mut b = Builder::default();
@@ -474,6 +625,7 @@ mod tests {
         let outcome = b.apply(&mut t, &mut host);
         assert_eq!(outcome.applied, 0);
         assert_eq!(outcome.refused, 1);
+        assert_eq!(outcome.first_refusal.unwrap(), "no open span has this ID");
         assert!(outcome.malformed.unwrap().contains("unknown opcode 42"));
     }
 

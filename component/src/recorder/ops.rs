@@ -1,7 +1,8 @@
 //! The recorder's wire format: how a host writes span operations into an `op-batch`
 //! (`words: list<u32>`, `numbers: list<f64>`, `text: string`).
 //!
-//! A span is named by its span ID as two words (high, low). Strings are consumed from
+//! Span operations name their span by its span ID as two words (high, low); the settings
+//! operations (`CONFIGURE`, `SCOPE`) name none. Strings are consumed from
 //! `text` in order; each string operand is its length in UTF-16 code units. Times are
 //! milliseconds after the batch's time origin, taken from `numbers` in order.
 //!
@@ -14,6 +15,8 @@
 //! | `STATUS` = 5 | span ID (2), code (0 unset, 1 ok, 2 error), message length | |
 //! | `END` = 6 | span ID (2) | end |
 //! | `NAME` = 7 | span ID (2), name length | |
+//! | `CONFIGURE` = 8 | sampler (0 always on, 1 always off, 2 trace-ID ratio, 3 parent-based ratio), the 5 span limits and the 4 batch settings in `types.config`'s order, n, n resource attributes, then the default scope as in `SCOPE` | ratio (read whatever the sampler) |
+//! | `SCOPE` = 9 | name length, version length, n, n attributes; registers the next scope index (1, 2, ...) | |
 //!
 //! An attribute is: key length, type, payload. Types: 0 string (length), 1 bool (0/1),
 //! 2 s64 (high, low words, two's complement), 3 f64 (one number), 4 string array (n, n
@@ -37,6 +40,10 @@ pub const STATUS: u32 = 5;
 pub const END: u32 = 6;
 /// Opcode: rename a span.
 pub const NAME: u32 = 7;
+/// Opcode: replace the configuration (`setup.configure`).
+pub const CONFIGURE: u32 = 8;
+/// Opcode: register an instrumentation scope (`setup.register-scope`).
+pub const SCOPE: u32 = 9;
 
 /// Attribute type tags.
 pub mod value_type {

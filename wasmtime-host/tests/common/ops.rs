@@ -1,6 +1,6 @@
 //! Builds recorder op batches in the wire format of `component/src/recorder/ops.rs`.
 
-use wasmtime_host::{AttributeValue, KeyValue, OpBatch};
+use wasmtime_host::{AttributeValue, Config, InstrumentationScope, KeyValue, OpBatch, Sampler};
 
 /// Opcode: start a span.
 pub const START: u32 = 1;
@@ -16,6 +16,10 @@ pub const STATUS: u32 = 5;
 pub const END: u32 = 6;
 /// Opcode: rename a span.
 pub const NAME: u32 = 7;
+/// Opcode: replace the configuration.
+pub const CONFIGURE: u32 = 8;
+/// Opcode: register a scope.
+pub const SCOPE: u32 = 9;
 
 /// Status codes of `STATUS`.
 pub const STATUS_UNSET: u32 = 0;
@@ -253,11 +257,8 @@ impl Ops {
         self.words.push(EVENT);
         self.span(span_id);
         self.string(name);
-        self.words.push(attributes.len() as u32);
         self.numbers.push(time_ms);
-        for attribute in attributes {
-            self.attribute(attribute);
-        }
+        self.attributes(attributes);
         self
     }
 
@@ -275,10 +276,7 @@ impl Ops {
         self.span(linked.span_id);
         self.words.push(linked.flags);
         self.string(trace_state);
-        self.words.push(attributes.len() as u32);
-        for attribute in attributes {
-            self.attribute(attribute);
-        }
+        self.attributes(attributes);
         self
     }
 
@@ -305,6 +303,54 @@ impl Ops {
         self.span(span_id);
         self.string(name);
         self
+    }
+
+    /// `CONFIGURE`: the same settings as `setup.configure(config)`.
+    pub fn configure(&mut self, config: &Config) -> &mut Self {
+        let (sampler, ratio) = match config.sampler {
+            Sampler::AlwaysOn => (0, 0.0),
+            Sampler::AlwaysOff => (1, 0.0),
+            Sampler::TraceIdRatio(ratio) => (2, ratio),
+            Sampler::ParentBasedRatio(ratio) => (3, ratio),
+        };
+        let (l, b) = (&config.limits, &config.batch);
+        self.words.extend([
+            CONFIGURE,
+            sampler,
+            l.max_attributes,
+            l.max_value_length,
+            l.max_events,
+            l.max_links,
+            l.max_attributes_per_item,
+            b.max_export_batch_size,
+            b.max_queue_size,
+            b.scheduled_delay_ms,
+            b.max_open_spans,
+        ]);
+        self.numbers.push(ratio);
+        self.attributes(&config.resource);
+        self.scope_fields(&config.default_scope);
+        self
+    }
+
+    /// `SCOPE`: registers `scope` as the next scope index.
+    pub fn scope(&mut self, scope: &InstrumentationScope) -> &mut Self {
+        self.words.push(SCOPE);
+        self.scope_fields(scope);
+        self
+    }
+
+    fn scope_fields(&mut self, scope: &InstrumentationScope) {
+        self.string(&scope.name);
+        self.string(&scope.version);
+        self.attributes(&scope.attributes);
+    }
+
+    fn attributes(&mut self, attributes: &[KeyValue]) {
+        self.words.push(attributes.len() as u32);
+        for attribute in attributes {
+            self.attribute(attribute);
+        }
     }
 
     /// Appends raw words (for malformed input).
