@@ -10,8 +10,8 @@ const params = new URL(import.meta.url).searchParams;
 // The SDK from ../dist (the page passes /dist/min/index.js for the minified build).
 const sdkUrl = new URL(params.get('sdk') ?? '../dist/index.js', import.meta.url);
 
-// Listen at once, and answer each message once the SDK is up: extractContext returns
-// undefined before `init` has finished.
+// Listen at once, and answer each message once the SDK is up: spans started before
+// `init` has finished record nothing.
 const ready = import(sdkUrl.href).then(async (api) => {
   await api.init({
     endpoint: params.get('collector') ?? 'http://127.0.0.1:4318',

@@ -93,6 +93,7 @@ impl Attributes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Decimal;
 
     fn kv(key: &str, value: Value) -> KeyValue {
         KeyValue {
@@ -128,15 +129,25 @@ mod tests {
         let (attrs, _) = Attributes::bounded(
             [
                 kv("", Value::Bool(true)),
-                kv("nan", Value::Double(f64::NAN)),
-                kv("inf", Value::DoubleArray(vec![1.0, f64::INFINITY])),
-                kv("ok", Value::Double(1.5)),
+                kv("nan", Value::Double(Decimal::from_f64(f64::NAN))),
+                kv(
+                    "inf",
+                    Value::DoubleArray(vec![
+                        Decimal::from_f64(1.0),
+                        Decimal::from_f64(f64::INFINITY),
+                    ]),
+                ),
+                kv("text", Value::Double(Decimal::parse("Infinity"))),
+                kv("ok", Value::Double(Decimal::from_f64(1.5))),
             ],
             10,
             10,
         );
-        assert_eq!(attrs.items, vec![kv("ok", Value::Double(1.5))]);
-        assert_eq!(attrs.dropped, 3);
+        assert_eq!(
+            attrs.items,
+            vec![kv("ok", Value::Double(Decimal::parse("1.5")))]
+        );
+        assert_eq!(attrs.dropped, 4);
     }
 
     #[test]

@@ -8,7 +8,9 @@
 
 use alloc::vec::Vec;
 
-use crate::model::{Attributes, Event, KeyValue, Link, Scope, Span, SpanContext, Status, Value};
+use crate::model::{
+    Attributes, Decimal, Event, KeyValue, Link, Scope, Span, SpanContext, Status, Value,
+};
 
 /// OTLP `SpanFlags`: the parent's (or linked context's) remoteness is known...
 const FLAG_HAS_IS_REMOTE: u32 = 0x100;
@@ -199,11 +201,11 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::String(s) => string_value(out, s),
         Value::Bool(b) => bool_value(out, *b),
         Value::Int(i) => int_value(out, *i),
-        Value::Double(d) => double_value(out, *d),
+        Value::Double(d) => double_value(out, d),
         Value::StringArray(items) => write_array(out, items, |out, s| string_value(out, s)),
         Value::BoolArray(items) => write_array(out, items, |out, b| bool_value(out, *b)),
         Value::IntArray(items) => write_array(out, items, |out, i| int_value(out, *i)),
-        Value::DoubleArray(items) => write_array(out, items, |out, d| double_value(out, *d)),
+        Value::DoubleArray(items) => write_array(out, items, double_value),
     }
 }
 
@@ -229,9 +231,9 @@ fn int_value(out: &mut Vec<u8>, i: i64) {
 }
 
 /// Finite doubles only (non-finite values never get past the limits).
-fn double_value(out: &mut Vec<u8>, d: f64) {
+fn double_value(out: &mut Vec<u8>, d: &Decimal) {
     out.extend_from_slice(b"{\"doubleValue\":");
-    out.extend_from_slice(ryu::Buffer::new().format_finite(d).as_bytes());
+    out.extend_from_slice(d.as_str().as_bytes());
     out.push(b'}');
 }
 
@@ -342,7 +344,7 @@ mod tests {
                     },
                     KeyValue {
                         key: "d".into(),
-                        value: Value::Double(0.5),
+                        value: Value::Double(Decimal::from_f64(0.5)),
                     },
                     KeyValue {
                         key: "a".into(),

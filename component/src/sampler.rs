@@ -3,7 +3,6 @@
 use alloc::string::String;
 
 use crate::model::{SpanContext, TraceId};
-use crate::msg::concat;
 
 /// How new spans are sampled.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,10 +31,7 @@ impl Sampler {
             Sampler::TraceIdRatio(r) | Sampler::ParentBasedRatio(r)
                 if !(0.0..=1.0).contains(&r) =>
             {
-                Err(concat(&[
-                    "sampling ratio must be within 0.0..=1.0, got ",
-                    &crate::msg::float(r),
-                ]))
+                Err("sampling ratio must be a number within 0.0..=1.0".into())
             }
             _ => Ok(()),
         }

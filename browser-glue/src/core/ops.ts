@@ -184,8 +184,8 @@ export class OpWriter {
         this.s64(value as number | bigint);
         break;
       case Type.F64:
-        this.reserve(0, 1);
-        this.numbers[this.n++] = value as number;
+        // As text: JavaScript's shortest round-trip form spares the component a float formatter.
+        this.string(String(value));
         break;
       default: {
         const items = value as AttributeValue[];
@@ -194,10 +194,7 @@ export class OpWriter {
           if (type === Type.StringArray) this.string(item as string);
           else if (type === Type.BoolArray) this.word(item ? 1 : 0);
           else if (type === Type.S64Array) this.s64(item as number | bigint);
-          else {
-            this.reserve(0, 1);
-            this.numbers[this.n++] = item as number;
-          }
+          else this.string(String(item));
         }
       }
     }

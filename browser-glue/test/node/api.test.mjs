@@ -114,14 +114,22 @@ test('values the SDK cannot carry are skipped without breaking the span', async 
   span.setAttribute('obj', { a: 1 });
   span.setAttribute('mixed', [1, 'a']);
   span.setAttribute('nan', NaN);
+  span.setAttribute('infinities', [1.5, -Infinity]);
   span.setAttribute('big', 2n ** 63n - 1n);
   span.setAttribute('ok', 'yes');
+  span.setAttribute('huge', 1e21);
+  span.setAttribute('tiny', [-1.5e-7, 0.1]);
   span.end();
   sdk.flush();
   await sink.waitFor(1);
   const attributes = Object.fromEntries(sink.spans()[0].attributes.map((a) => [a.key, a.value]));
-  assert.deepEqual(attributes, { big: { intValue: '9223372036854775807' }, ok: { stringValue: 'yes' } });
-  assert.equal(sink.spans()[0].droppedAttributesCount, 1, 'NaN is dropped and counted by the component');
+  assert.deepEqual(attributes, {
+    big: { intValue: '9223372036854775807' },
+    ok: { stringValue: 'yes' },
+    huge: { doubleValue: 1e21 },
+    tiny: { arrayValue: { values: [{ doubleValue: -1.5e-7 }, { doubleValue: 0.1 }] } },
+  });
+  assert.equal(sink.spans()[0].droppedAttributesCount, 2, 'non-finite numbers are dropped and counted by the component');
   sdk.shutdown();
   await sink.close();
 });

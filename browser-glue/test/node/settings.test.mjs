@@ -11,7 +11,7 @@ const SPAN = '00f067aa0ba902b7';
 test('settings the component refuses reject init with its reason', async () => {
   const sink = await startSink();
   const options = { endpoint: sink.url, serviceName: 'node-test', loadCoreModule, flushOnHide: false };
-  await assert.rejects(createSdk({ ...options, sampler: { type: 'traceidratio', ratio: 1.5 } }), /wasm-otlp: sampling ratio must be within 0\.0\.\.=1\.0/);
+  await assert.rejects(createSdk({ ...options, sampler: { type: 'traceidratio', ratio: 1.5 } }), /wasm-otlp: sampling ratio must be a number within 0\.0\.\.=1\.0/);
   await assert.rejects(createSdk({ ...options, batch: { size: 0 } }), /at least 1/);
   await assert.rejects(createSdk({ ...options, limits: { valueLength: 0 } }), /max-value-length must be at least 1/);
   await sink.close();

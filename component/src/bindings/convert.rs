@@ -20,11 +20,13 @@ pub fn value(v: wit::AttributeValue) -> model::Value {
         A::String(s) => model::Value::String(s),
         A::Bool(b) => model::Value::Bool(b),
         A::S64(i) => model::Value::Int(i),
-        A::F64(d) => model::Value::Double(d),
+        A::F64(d) => model::Value::Double(model::Decimal::from_f64(d)),
         A::StringArray(items) => model::Value::StringArray(items),
         A::BoolArray(items) => model::Value::BoolArray(items),
         A::S64Array(items) => model::Value::IntArray(items),
-        A::F64Array(items) => model::Value::DoubleArray(items),
+        A::F64Array(items) => {
+            model::Value::DoubleArray(items.into_iter().map(model::Decimal::from_f64).collect())
+        }
     }
 }
 

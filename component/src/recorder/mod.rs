@@ -11,8 +11,8 @@ use alloc::{borrow::ToOwned, string::String, vec::Vec};
 
 use crate::config::{BatchSettings, Config, ScopeConfig};
 use crate::limits::SpanLimits;
-use crate::model::{KeyValue, SpanContext, SpanKind, Status, TraceId, Value};
-use crate::msg::{concat, float, int};
+use crate::model::{Decimal, KeyValue, SpanContext, SpanKind, Status, TraceId, Value};
+use crate::msg::{concat, int};
 use crate::propagation::validate_tracestate;
 use crate::sampler::Sampler;
 use crate::tracer::{Host, Tracer, TracingError};
@@ -291,7 +291,7 @@ impl<'a> Reader<'a> {
     fn time(&mut self) -> Decoded<u64> {
         let ms = self.number()?;
         if !ms.is_finite() {
-            return Err(concat(&["time ", &float(ms), " is not a finite number"]));
+            return Err("a time is not a finite number".into());
         }
         // Whole nanoseconds from the origin, clamped to 0..=u64::MAX: `as` saturates (and
         // `ms * 1e6` may be infinite), so no wider integer arithmetic is needed.
@@ -312,6 +312,11 @@ impl<'a> Reader<'a> {
                 " UTF-16 units",
             ])
         })
+    }
+
+    /// A double given as its text (not a JSON number: not finite, so dropped later).
+    fn decimal(&mut self) -> Decoded<Decimal> {
+        Ok(Decimal::parse(self.string()?))
     }
 
     /// A `tracestate`; an invalid one is dropped, as in header extraction.
@@ -346,13 +351,13 @@ impl<'a> Reader<'a> {
             ops::value_type::STRING => Value::String(self.string()?.into()),
             ops::value_type::BOOL => Value::Bool(self.word()? != 0),
             ops::value_type::S64 => Value::Int(self.u64()? as i64),
-            ops::value_type::F64 => Value::Double(self.number()?),
+            ops::value_type::F64 => Value::Double(self.decimal()?),
             ops::value_type::STRING_ARRAY => {
                 Value::StringArray(self.array(|r| Ok(r.string()?.to_owned()))?)
             }
             ops::value_type::BOOL_ARRAY => Value::BoolArray(self.array(|r| Ok(r.word()? != 0))?),
             ops::value_type::S64_ARRAY => Value::IntArray(self.array(|r| Ok(r.u64()? as i64))?),
-            ops::value_type::F64_ARRAY => Value::DoubleArray(self.array(Reader::number)?),
+            ops::value_type::F64_ARRAY => Value::DoubleArray(self.array(Reader::decimal)?),
             other => return Err(concat(&["attribute type ", &int(other), " is not 0-7"])),
         };
         Ok(KeyValue { key, value })
@@ -525,7 +530,13 @@ mod tests {
         b.string("ratio");
         b.words.push(value_type::F64_ARRAY);
         b.words.push(2);
-        b.numbers.extend([0.25, 0.5]);
+        b.string("0.25");
+        b.string("5e-1");
+        // Not a JSON number: a non-finite double, dropped and counted.
+        b.op(ops::ATTR, child);
+        b.string("ratio");
+        b.words.push(value_type::F64);
+        b.string("NaN");
         b.op(ops::STATUS, child);
         b.words.push(2);
         b.string("HTTP 500");
@@ -537,7 +548,7 @@ mod tests {
         assert_eq!(
             outcome,
             Outcome {
-                applied: 7,
+                applied: 8,
                 refused: 0,
                 first_refusal: None,
                 malformed: None
@@ -553,6 +564,7 @@ mod tests {
         assert_eq!(fetch["startTimeUnixNano"], "1700000000001500000");
         assert_eq!(fetch["endTimeUnixNano"], "1700000000003000001");
         assert_eq!(fetch["attributes"][0]["value"]["intValue"], "-1");
+        assert_eq!(fetch["droppedAttributesCount"], 1);
         assert_eq!(
             fetch["events"][0]["attributes"][0]["value"]["arrayValue"]["values"][1]["doubleValue"],
             0.5

@@ -19,9 +19,10 @@
 //! | `SCOPE` = 9 | name length, version length, n, n attributes; registers the next scope index (1, 2, ...) | |
 //!
 //! An attribute is: key length, type, payload. Types: 0 string (length), 1 bool (0/1),
-//! 2 s64 (high, low words, two's complement), 3 f64 (one number), 4 string array (n, n
-//! lengths), 5 bool array (n, n words), 6 s64 array (n, n word pairs), 7 f64 array (n;
-//! n numbers).
+//! 2 s64 (high, low words, two's complement), 3 f64 (the length of its text, a JSON
+//! number such as JavaScript's `String(x)`; other text, `NaN` say, is a non-finite value
+//! and the attribute is dropped and counted), 4 string array (n, n lengths), 5 bool
+//! array (n, n words), 6 s64 array (n, n word pairs), 7 f64 array (n, n lengths of texts).
 //!
 //! A `START` whose sampled flag is clear is ignored: unsampled spans need no recording,
 //! and the host sends no further operations for them (they would be refused as unknown).
@@ -53,7 +54,7 @@ pub mod value_type {
     pub const BOOL: u32 = 1;
     /// Two words.
     pub const S64: u32 = 2;
-    /// One number.
+    /// The length of its text (a JSON number).
     pub const F64: u32 = 3;
     /// Count, then lengths.
     pub const STRING_ARRAY: u32 = 4;
@@ -61,6 +62,6 @@ pub mod value_type {
     pub const BOOL_ARRAY: u32 = 5;
     /// Count, then word pairs.
     pub const S64_ARRAY: u32 = 6;
-    /// Count; numbers.
+    /// Count, then lengths of texts.
     pub const F64_ARRAY: u32 = 7;
 }

@@ -95,6 +95,12 @@ pub fn parse_span_ids(words: &[u32]) -> Vec<u64> {
         .collect()
 }
 
+/// A double as the recorder takes it: its text (Rust's `{:?}` gives a JSON number for
+/// finite doubles, `NaN` and `inf` for the rest, which the component drops as non-finite).
+fn decimal(number: f64) -> String {
+    format!("{number:?}")
+}
+
 fn join(hi: u32, lo: u32) -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
@@ -198,7 +204,7 @@ impl Ops {
             }
             AttributeValue::F64(number) => {
                 self.words.push(3);
-                self.numbers.push(*number);
+                self.string(&decimal(*number));
             }
             AttributeValue::StringArray(texts) => {
                 self.words.extend([4, texts.len() as u32]);
@@ -218,7 +224,9 @@ impl Ops {
             }
             AttributeValue::F64Array(numbers) => {
                 self.words.extend([7, numbers.len() as u32]);
-                self.numbers.extend(numbers);
+                for &number in numbers {
+                    self.string(&decimal(number));
+                }
             }
         }
     }
