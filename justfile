@@ -29,7 +29,7 @@ npm-setup:
 # modules into JavaScript (two requests fewer at start-up). The Node tests run this module.
 transpile: build-component npm-setup
     cd browser-glue && npx jco transpile ../{{browser-component}} -o gen --name tracing --instantiation async --no-nodejs-compat --valid-lifting-optimization --quiet
-    cd browser-glue && npx wasm-opt -Oz {{wasm-features}} gen/tracing.core.wasm -o gen/tracing.core.wasm
+    cd browser-glue && npx wasm-opt -Oz --strip-producers {{wasm-features}} gen/tracing.core.wasm -o gen/tracing.core.wasm
     cd browser-glue && node tools/inline-small-modules.mjs gen
 
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
