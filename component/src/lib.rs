@@ -21,11 +21,12 @@ extern crate alloc;
 #[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
 compile_error!("the component is built for single-threaded wasm32 (no `atomics` feature)");
 
-/// The component's allocator: talc instead of std's dlmalloc, about 7 KB smaller, and it
-/// reuses freed memory (an instance lives as long as its page or host).
+/// The component's allocator ([`heap`]): size classes over linear memory, instead of
+/// std's dlmalloc (about 9 KB larger) or talc (about 2 KB larger and slower per span).
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: heap::SizeClasses<heap::LinearMemory> =
+    heap::SizeClasses::new(heap::LinearMemory);
 
 /// A panic (a bug: nothing here panics on bad input) traps, as std's handler does on this
 /// target, without formatting a message that has nowhere to go.
@@ -38,6 +39,7 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 pub mod config;
+pub mod heap;
 pub mod ids;
 pub mod limits;
 pub mod model;
