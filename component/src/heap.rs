@@ -3,12 +3,13 @@
 //! Written here rather than taken from a crate because of what the component allocates:
 //! a few small blocks per span (its name, attribute keys and values), freed together once
 //! the span is encoded, and one growing payload buffer per batch. For that pattern a
-//! block popped from, or pushed onto, its class's list is both the fastest allocator and
-//! the smallest (a few hundred bytes of wasm; talc was about 2 KB and twice as slow per
-//! span, a bump allocator that never reuses memory slower still as memory grew). A block
-//! is never split or merged: at most half of a block is unused, and memory freed in one
-//! class is reused only by that class, so the heap is bounded by twice the peak of live
-//! blocks per class.
+//! block popped from, or pushed onto, its class's list is both fast and small: a few
+//! hundred bytes of wasm. Measured against talc, the allocator used before: the
+//! component's part of each span in Chromium went from 0.43 to 0.37 µs (`just
+//! bench-browser`) and the download shrank by 0.3 KB gzip; a bump allocator that never
+//! reuses memory was slower still as memory grew. A block is never split or merged: at
+//! most half of a block is unused, and memory freed in one class is reused only by that
+//! class, so the heap never exceeds twice the sum of each class's peak of live bytes.
 //!
 //! The allocator is generic over where fresh memory comes from ([`Grow`]): linear memory
 //! (`memory.grow`) in the component, a fixed buffer in the native tests.

@@ -22,7 +22,7 @@ extern crate alloc;
 compile_error!("the component is built for single-threaded wasm32 (no `atomics` feature)");
 
 /// The component's allocator ([`heap`]): size classes over linear memory, instead of
-/// std's dlmalloc (about 9 KB larger) or talc (about 2 KB larger and slower per span).
+/// std's dlmalloc (about 9 KB larger) or talc (larger, and slower per span).
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
 static ALLOCATOR: heap::SizeClasses<heap::LinearMemory> =
