@@ -4,6 +4,9 @@
  * component's life (from its first render to its unmount, with a `mounted` event) and
  * returns it, so work the component does can hang under it
  * (`startSpan(name, { parent: span })`). A new name starts a new life, and a new span.
+ * The span is recorded only once the component mounts (`deferred`), with the first
+ * render's start time: a render React throws away (it suspended, or was interrupted)
+ * leaves nothing behind.
  *
  * ```jsx
  * import { useOtlpTrace } from '@wasm-otlp/browser/react';
@@ -28,14 +31,15 @@ export function useOtlpTrace(componentName: string): Span {
   const ref = useRef<Life | undefined>(undefined);
   // Started at the first render under this name.
   if (ref.current?.name !== componentName) {
-    ref.current = { name: componentName, span: startSpan(`component.render.${componentName}`, { attributes: { 'react.component': componentName } }) };
+    const attributes = { 'react.component': componentName };
+    ref.current = { name: componentName, span: startSpan(`component.render.${componentName}`, { attributes, deferred: true }) };
   }
   const life = ref.current;
   useEffect(() => {
     // StrictMode (development) runs mount -> cleanup -> mount synchronously, so the end
     // waits for a microtask: a mount right after a cleanup (that re-mount) cancels it.
     if (life.cleanedUp) life.cleanedUp = false;
-    else life.span.addEvent('mounted');
+    else life.span.begin().addEvent('mounted');
     return () => {
       life.cleanedUp = true;
       queueMicrotask(() => life.cleanedUp && life.span.end());

@@ -32,6 +32,8 @@ export interface SpanSink {
 export class Span {
   private ended = false;
   private endMs = 0;
+  /** @internal Writes the START of a deferred span (see `StartSpanOptions.deferred`). */
+  pending: (() => void) | undefined;
 
   /** @internal Created by the tracer. */
   constructor(
@@ -53,6 +55,20 @@ export class Span {
     return !this.ended && (this.flags & SAMPLED) !== 0;
   }
 
+  /** Records the start of a span started with `deferred` (nothing otherwise). */
+  begin(): this {
+    const start = this.pending;
+    this.pending = undefined;
+    start?.();
+    return this;
+  }
+
+  /** Whether operations on the span are recorded; a deferred span begins here. */
+  private live(): boolean {
+    if (this.pending) this.begin();
+    return this.isRecording();
+  }
+
   /** The span's context (IDs as hex). */
   spanContext(): SpanContext {
     return {
@@ -66,7 +82,7 @@ export class Span {
 
   /** Sets one attribute (replacing one of the same key). Values the SDK cannot carry are ignored. */
   setAttribute(key: string, value: AttributeValue | null | undefined): this {
-    if (this.isRecording()) {
+    if (this.live()) {
       const w = this.sink.writer;
       w.op(Op.Attr, this.hi, this.lo);
       if (!w.attribute(key, value)) w.unwrite(3);
@@ -82,7 +98,7 @@ export class Span {
 
   /** Adds an event. */
   addEvent(name: string, attributes?: Attributes, time?: TimeInput): this {
-    if (this.isRecording()) {
+    if (this.live()) {
       const w = this.sink.writer;
       w.op(Op.Event, this.hi, this.lo);
       w.string(name);
@@ -94,7 +110,7 @@ export class Span {
 
   /** Adds a link to another span's context. */
   addLink(context: SpanContext, attributes?: Attributes): this {
-    if (this.isRecording() && isValidContext(context)) {
+    if (this.live() && isValidContext(context)) {
       const w = this.sink.writer;
       w.op(Op.Link, this.hi, this.lo);
       for (const word of words(context.traceId + context.spanId)) w.word(word);
@@ -121,7 +137,7 @@ export class Span {
 
   /** Sets the status (`Ok` is final; `Unset` is ignored). */
   setStatus(status: SpanStatus): this {
-    if (this.isRecording()) {
+    if (this.live()) {
       const w = this.sink.writer;
       w.op(Op.Status, this.hi, this.lo);
       w.word(status.code);
@@ -132,7 +148,7 @@ export class Span {
 
   /** Renames the span. */
   updateName(name: string): this {
-    if (this.isRecording()) {
+    if (this.live()) {
       this.sink.writer.op(Op.Name, this.hi, this.lo);
       this.sink.writer.string(name);
     }
@@ -142,6 +158,7 @@ export class Span {
   /** Ends the span; later calls are ignored. */
   end(time?: TimeInput): void {
     if (this.ended) return;
+    this.begin();
     this.ended = true;
     this.endMs = Math.max(toMs(time), this.startMs);
     if (this.flags & SAMPLED) {

@@ -31,6 +31,12 @@ export interface StartSpanOptions {
   startTime?: TimeInput;
   /** A scope registered with `registerScope` (default: the SDK's own). */
   scope?: number;
+  /**
+   * Record the span only once it is used (`begin()`, an attribute, an event, a status, or
+   * `end()`), keeping its start time. A span never used is never recorded: for work that
+   * may be abandoned before it counts, such as a React render that React throws away.
+   */
+  deferred?: boolean;
 }
 
 /** How the tracer batches. */
@@ -82,7 +88,16 @@ export class Tracer implements SpanSink {
       const r = this.ids.roots;
       span = new Span(this, r[at], r[at + 1], r[at + 2], r[at + 3], r[at + 4], r[at + 5], r[at + 6], '', startMs);
     }
-    if (!(span.flags & SAMPLED)) return span;
+    if (span.flags & SAMPLED) {
+      // No closure on the hot path: only deferred spans keep one.
+      if (options.deferred) span.pending = () => this.writeStart(span, name, options, parentHi, parentLo, remote);
+      else this.writeStart(span, name, options, parentHi, parentLo, remote);
+    }
+    return span;
+  }
+
+  /** The span's START, then the attributes and links it was started with. */
+  private writeStart(span: Span, name: string, options: StartSpanOptions, parentHi: number, parentLo: number, remote: number): void {
     const w = this.writer;
     w.op(Op.Start, span.hi, span.lo);
     w.word(span.t0);
@@ -96,10 +111,9 @@ export class Tracer implements SpanSink {
     w.word(options.scope ?? 0);
     w.string(name);
     w.string(span.traceState);
-    w.time(startMs);
+    w.time(span.startMs);
     if (options.attributes) span.setAttributes(options.attributes);
     if (options.links) for (const link of options.links) span.addLink(link.context, link.attributes);
-    return span;
   }
 
   /** Replaces the component's configuration; throws with the component's reason if it refuses. */

@@ -1,7 +1,7 @@
 // The page of react.test.mjs, bundled by it with esbuild (React included): the built SDK
 // from the demo server's /dist/min/ (an import map gives its `react` import this bundle's
 // React), and a component traced with useOtlpTrace, driven by the test through window.app.
-import { StrictMode } from 'react';
+import { StrictMode, Suspense } from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { flush, getSdk, init, startSpan } from '/dist/min/index.js';
@@ -14,6 +14,16 @@ function Traced({ name }) {
   return <p>{name}</p>;
 }
 
+/** Data that is not there at the first render: the component suspends until it is. */
+let data;
+let loading;
+
+function Suspending({ name }) {
+  span = useOtlpTrace(name);
+  if (!data) throw (loading ??= new Promise((resolve) => setTimeout(() => resolve((data = name)), 50)));
+  return <p>{data}</p>;
+}
+
 const root = createRoot(document.getElementById('root'));
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
@@ -24,6 +34,17 @@ window.app = {
   /** Renders <Traced name> in StrictMode (effects included); returns its span's context. */
   async render(name) {
     flushSync(() => root.render(<StrictMode><Traced name={name} /></StrictMode>));
+    await tick();
+    return span.spanContext();
+  },
+  /**
+   * Renders <Suspending name> under <Suspense>: its first render suspends and React throws
+   * it away (hooks included); the retry after the data arrived mounts it.
+   */
+  async renderSuspending(name) {
+    flushSync(() => root.render(<Suspense fallback={<p>loading</p>}><Suspending name={name} /></Suspense>));
+    await loading;
+    for (let i = 0; i < 50 && !document.getElementById('root').textContent.includes(name); i++) await tick();
     await tick();
     return span.spanContext();
   },

@@ -129,3 +129,21 @@ test('a new name is a new component life: the old span ends, a new one starts', 
   assert.equal(stats.spansEnded, 2);
   assert.deepEqual(errors, []);
 });
+
+for (const mode of MODES) {
+  test(`React ${mode} build: a render React throws away (it suspended) leaves no span behind`, { timeout: 30_000 }, async () => {
+    const service = `react-suspense-${mode}`;
+    const { page, errors } = await openApp(mode, service);
+    const mounted = await page.evaluate(() => window.app.renderSuspending('Profile'));
+    await page.evaluate(() => window.app.unmount());
+    const stats = await page.evaluate(() => window.app.flush());
+    const spans = await spansOf(service, 1);
+    await page.close();
+    assert.deepEqual(spans.map((s) => s.name), ['component.render.Profile']);
+    assert.equal(spans[0].spanId, mounted.spanId, 'the span of the render that mounted');
+    assert.equal(mountedEvents(spans[0]), 1);
+    assert.equal(stats.spansStarted, stats.spansEnded, 'no span left open by the discarded render');
+    assert.equal(stats.spansStarted, 1);
+    assert.deepEqual(errors, []);
+  });
+}

@@ -133,3 +133,30 @@ test('values the SDK cannot carry are skipped without breaking the span', async 
   sdk.shutdown();
   await sink.close();
 });
+
+test('a deferred span is recorded only once used, with its original start time', async () => {
+  const sink = await startSink();
+  const sdk = await sdkFor(sink);
+  const tracer = sdk.tracer;
+  const abandoned = tracer.startSpan('abandoned', { deferred: true });
+  const begun = tracer.startSpan('begun', { deferred: true, attributes: { a: 1 } });
+  const used = tracer.startSpan('used', { deferred: true });
+  await new Promise((r) => setTimeout(r, 20));
+  begun.begin().end();
+  used.setAttribute('b', 2);
+  used.end();
+  sdk.flush();
+  await sink.waitFor(1);
+  const spans = Object.fromEntries(sink.spans().map((s) => [s.name, s]));
+  assert.deepEqual(Object.keys(spans).sort(), ['begun', 'used']);
+  assert.equal(abandoned.isRecording(), true, 'still a live handle: it records if used later');
+  assert.deepEqual(spans.begun.attributes, [{ key: 'a', value: { intValue: '1' } }]);
+  assert.deepEqual(spans.used.attributes, [{ key: 'b', value: { intValue: '2' } }]);
+  const ms = (s, edge) => Number(BigInt(s[`${edge}TimeUnixNano`]) / 1000n) / 1000;
+  assert.ok(ms(spans.begun, 'end') - ms(spans.begun, 'start') >= 15, 'the start is when the span was created, not when it began');
+  const stats = sdk.stats();
+  assert.equal(stats.spansStarted, 2n, 'the abandoned span never reached the component');
+  assert.equal(stats.spansEnded, 2n);
+  sdk.shutdown();
+  await sink.close();
+});
