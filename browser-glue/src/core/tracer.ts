@@ -118,17 +118,17 @@ export class Tracer implements SpanSink {
 
   /** Replaces the component's configuration; throws with the component's reason if it refuses. */
   configure(settings: Settings): void {
-    this.now((w) => w.configure(settings));
+    this.applySettings((w) => w.configure(settings));
   }
 
   /** Registers an instrumentation scope; returns its index for `startSpan({ scope })`. */
   registerScope(name: string, version = ''): number {
-    this.now((w) => w.scope(name, version));
+    this.applySettings((w) => w.scope(name, version));
     return ++this.scopes;
   }
 
   /** Applies what is recorded, then the settings `write` records, at once. */
-  private now(write: (writer: OpWriter) => void): void {
+  private applySettings(write: (writer: OpWriter) => void): void {
     this.apply();
     write(this.writer);
     const outcome = this.component.recorder.apply(this.writer.drain());
