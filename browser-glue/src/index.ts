@@ -1,5 +1,7 @@
 /**
- * @wasm-otlp/browser: tracing for web apps through the wasm-otlp component.
+ * @wasm-otlp/browser: tracing for web apps through the wasm-otlp component, with the
+ * default automatic instrumentations (page load, fetch, XHR, interactions, errors,
+ * navigations). `@wasm-otlp/browser/core` is the same without them.
  *
  * ```js
  * import { init, startSpan, traceAsync } from '@wasm-otlp/browser';
@@ -8,76 +10,30 @@
  * ```
  */
 
-import { FLOW_LIMIT_MS, activeSpan, withSpan } from './core/context.js';
-import { Span } from './core/span.js';
-import type { StartSpanOptions } from './core/tracer.js';
-import { measure as measureIn, traceAsync as traceAsyncIn } from './helpers.js';
-import { type InitOptions, type Sdk, createSdk } from './sdk.js';
+import { init as initCore } from './api.js';
+import type { Instrumentation } from './instrument/instrumentation.js';
+import { type DefaultInstrumentations, defaultInstrumentations } from './instrumentations.js';
+import { type Sdk, type SdkOptions, createSdk as createCoreSdk } from './sdk.js';
 
-export type { Attributes, AttributeValue } from './core/ops.js';
-export { type SpanStatus, StatusCode, Span } from './core/span.js';
-import { type SpanContext, extract, traceparent } from './core/span-context.js';
-export { type SpanContext, traceparent };
-export { SpanKind, type StartSpanOptions, Tracer } from './core/tracer.js';
-export type { TimeInput } from './core/time.js';
-export { createSdk, type InitOptions, type SamplerOption, type Sdk } from './sdk.js';
-export { FLOW_LIMIT_MS, activeSpan, withSpan };
+export * from './core.js';
+export * from './instrumentations.js';
 
-let sdk: Sdk | undefined;
-
-/** A span for calls made before `init` finished: carries nothing, records nothing. */
-const NOT_STARTED = new Span({ writer: undefined as never, spanEnded() {} }, 0, 0, 0, 0, 0, 0, 0, '', 0);
-
-/** Starts the SDK (once; later calls return the running one). */
-export async function init(options: InitOptions): Promise<Sdk> {
-  sdk ??= await createSdk(options);
-  return sdk;
+/** Everything `init` accepts: `instrumentations` turns defaults off (`{ xhr: false }`) or lists exactly those to install. */
+export interface InitOptions extends Omit<SdkOptions, 'instrumentations'> {
+  instrumentations?: DefaultInstrumentations | Instrumentation[];
 }
 
-/** The running SDK, if `init` finished. */
-export function getSdk(): Sdk | undefined {
-  return sdk;
+function withDefaults(options: InitOptions): SdkOptions {
+  const chosen = options.instrumentations;
+  return { ...options, instrumentations: Array.isArray(chosen) ? chosen : defaultInstrumentations(chosen) };
 }
 
-/** Starts a span (a non-recording one before `init` finished). */
-export function startSpan(name: string, options?: StartSpanOptions): Span {
-  return sdk ? sdk.tracer.startSpan(name, options) : NOT_STARTED;
+/** Starts the SDK with the default instrumentations (once; later calls return the running one). */
+export function init(options: InitOptions): Promise<Sdk> {
+  return initCore(withDefaults(options));
 }
 
-/** Runs `fn` inside a new span and ends it (error status if it throws). */
-export function measure<T>(name: string, fn: (span: Span) => T, options?: StartSpanOptions): T {
-  return sdk ? measureIn(sdk.tracer, name, fn, options) : fn(NOT_STARTED);
+/** Loads and starts an independent SDK instance with the default instrumentations. */
+export function createSdk(options: InitOptions): Promise<Sdk> {
+  return createCoreSdk(withDefaults(options));
 }
-
-/** Runs async `fn` inside a new span, ended when its promise settles. */
-export function traceAsync<T>(name: string, fn: (span: Span) => Promise<T>, options?: StartSpanOptions): Promise<T> {
-  return sdk ? traceAsyncIn(sdk.tracer, name, fn, options) : fn(NOT_STARTED);
-}
-
-/** Applies recorded spans and exports everything queued. */
-export function flush(): void {
-  sdk?.flush();
-}
-
-/** Flushes and stops the SDK. */
-export function shutdown(): void {
-  sdk?.shutdown();
-  sdk = undefined;
-}
-
-/**
- * W3C headers for `span`, to carry its context to another process or a worker
- * (`worker.postMessage({ trace: injectContext(span), ... })`).
- */
-export function injectContext(span: Span): { traceparent: string; tracestate?: string } {
-  const ctx = span.spanContext();
-  return ctx.traceState ? { traceparent: traceparent(ctx), tracestate: ctx.traceState } : { traceparent: traceparent(ctx) };
-}
-
-/** The remote context in a carrier made by `injectContext` or in W3C headers (undefined if invalid). */
-export function extractContext(carrier: { traceparent?: string; tracestate?: string } | undefined): SpanContext | undefined {
-  return carrier?.traceparent ? extract(carrier.traceparent, carrier.tracestate) : undefined;
-}
-
-/** The active span, if any (alias of `activeSpan`, OpenTelemetry's name). */
-export const getActiveSpan = activeSpan;

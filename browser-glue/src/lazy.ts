@@ -8,7 +8,7 @@
  * ```
  */
 
-import type { InitOptions } from './sdk.js';
+import type { InitOptions } from './index.js';
 
 type Api = typeof import('./index.js');
 

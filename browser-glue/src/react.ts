@@ -16,7 +16,7 @@
 
 import { useEffect, useRef } from 'react';
 import type { Span } from './core/span.js';
-import { startSpan } from './index.js';
+import { startSpan } from './api.js';
 
 /** One component life. */
 interface Life {

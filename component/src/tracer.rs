@@ -131,6 +131,9 @@ pub struct Tracer {
     shut_down: bool,
     /// The transport refused the last payload: only `tick` and flushes try again.
     transport_busy: bool,
+    /// Spans at the front of the queue that a flush asked to export and that are still
+    /// waiting (the transport was busy): `tick` sends them without waiting for the delay.
+    flush_owed: usize,
 }
 
 type Result<T> = core::result::Result<T, TracingError>;
@@ -152,6 +155,7 @@ impl Tracer {
             stats: Stats::default(),
             shut_down: false,
             transport_busy: false,
+            flush_owed: 0,
         };
         tracer.apply_config(Config::default());
         tracer
@@ -575,11 +579,12 @@ impl Tracer {
         Ok(())
     }
 
-    /// Exports everything queued if the oldest queued span has waited the scheduled delay,
-    /// and full batches at once. After the transport refused a payload, this is what
-    /// retries (hosts call it when the transport has room again).
+    /// Exports what a flush left owed, full batches, and everything queued if the oldest
+    /// queued span has waited the scheduled delay. After the transport refused a payload,
+    /// this is what retries (hosts call it when the transport has room again).
     pub fn tick(&mut self, host: &mut impl Host) {
         self.transport_busy = false;
+        while self.flush_owed > 0 && self.export_batch(host) {}
         let batch = self.config.batch.max_export_batch_size as usize;
         while self.queue.len() >= batch && self.export_batch(host) {}
         if let Some(deadline) = self.next_deadline()
@@ -590,6 +595,8 @@ impl Tracer {
     }
 
     /// When the oldest queued span's delay runs out (a queued span waits from its end time).
+    /// A flush the transport could not take is not a deadline: the host ticks when the
+    /// transport has room again.
     pub fn next_deadline(&self) -> Option<u64> {
         let delay_ns = u64::from(self.config.batch.scheduled_delay_ms) * 1_000_000;
         self.queue
@@ -597,9 +604,11 @@ impl Tracer {
             .map(|span| span.end_time.saturating_add(delay_ns))
     }
 
-    /// Exports everything queued, in batches, until the transport refuses one.
+    /// Exports everything queued, in batches. Whatever the transport cannot take now stays
+    /// owed: the next `tick` (hosts call it when the transport has room) goes on with it.
     pub fn force_flush(&mut self, host: &mut impl Host) {
         self.transport_busy = false;
+        self.flush_owed = self.queue.len();
         self.export_all(host);
     }
 
@@ -640,6 +649,7 @@ impl Tracer {
         for _ in 0..n {
             self.queue.pop_front();
         }
+        self.flush_owed = self.flush_owed.saturating_sub(n);
         self.stats.spans_exported += n as u64;
         self.stats.payloads_sent += 1;
         true
@@ -833,6 +843,38 @@ mod tests {
             "the rest after the delay"
         );
         assert_eq!(t.stats().spans_exported, 3);
+    }
+
+    #[test]
+    fn a_flush_the_transport_cannot_take_at_once_goes_on_at_each_tick() {
+        let batch = BatchSettings {
+            max_export_batch_size: 2,
+            scheduled_delay_ms: 60_000,
+            ..Default::default()
+        };
+        let (mut t, mut host) = configured(batch);
+        host.busy = true;
+        for _ in 0..5 {
+            let s = start(&mut t, &mut host, Parent::None);
+            t.end_span(&mut host, s, Some(1)).unwrap();
+        }
+        t.force_flush(&mut host);
+        assert!(host.sent.is_empty());
+        host.busy = false;
+        t.tick(&mut host);
+        assert_eq!(
+            host.sent.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+            [2, 2, 1],
+            "the partial batch too, long before the delay"
+        );
+        let s = start(&mut t, &mut host, Parent::None);
+        t.end_span(&mut host, s, Some(2)).unwrap();
+        t.tick(&mut host);
+        assert_eq!(
+            host.sent.len(),
+            3,
+            "a span ended after the flush waits for its delay"
+        );
     }
 
     #[test]

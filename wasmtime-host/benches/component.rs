@@ -9,7 +9,7 @@
 //! smoke test.
 
 #[allow(dead_code, reason = "the benchmark uses only the builder part")]
-#[path = "../tests/common/ops.rs"]
+#[path = "../tests/component/common/ops.rs"]
 mod ops;
 
 use std::hint::black_box;

@@ -21,6 +21,8 @@ export interface TracingComponent {
   };
   pipeline: {
     forceFlush(): void;
+    /** Unix nanoseconds at which `tick` would export, if anything is queued. */
+    nextDeadline(): bigint | undefined;
     tick(): void;
     shutdown(): void;
     readStats(): Record<string, bigint>;

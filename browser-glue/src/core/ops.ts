@@ -111,11 +111,18 @@ export class OpWriter {
     this.w -= count;
   }
 
-  /** A string operand: its UTF-16 length, and the text appended. */
+  /**
+   * A string operand: its UTF-16 length, and the text appended. Made well-formed first (a
+   * lone surrogate becomes U+FFFD, which keeps the length): two strings ending and
+   * beginning with the halves of one character would otherwise fuse into one character
+   * when the batch's text is encoded, and every later length would be off by one. A
+   * non-string (from untyped callers) is recorded as its `String()` text.
+   */
   string(value: string): void {
+    const text = wellFormed(typeof value === 'string' ? value : textOf(value));
     this.reserve(1, 0);
-    this.words[this.w++] = value.length;
-    this.text += value;
+    this.words[this.w++] = text.length;
+    this.text += text;
   }
 
   /** A time in milliseconds after the time origin, or another number operand. */
@@ -226,6 +233,23 @@ export class OpWriter {
     this.text = '';
     this.ended = 0;
     return batch;
+  }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `value` with each lone surrogate replaced by U+FFFD (`toWellFormed`, where the engine has it). */
+const wellFormed: (value: string) => string =
+  typeof (String.prototype as { toWellFormed?: unknown }).toWellFormed === 'function'
+    ? (value) => (value as string & { toWellFormed(): string }).toWellFormed()
+    : (value) => value.replace(LONE_SURROGATE, '\uFFFD');
+
+/** `String(value)`, or empty when even that throws (an object whose `toString` throws). */
+function textOf(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '';
   }
 }
 

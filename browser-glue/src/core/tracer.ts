@@ -1,7 +1,12 @@
 /**
  * The tracer: starts spans with IDs from the component's blocks, records their
- * operations into the current batch, and applies the batch to the component when enough
- * spans ended, when the delay passed, or when asked to flush.
+ * operations into the current batch, and hands the batch to the component when a batch of
+ * spans ended, when the component's export deadline comes, or when asked to flush. The
+ * component owns batch timing: the one timer here is armed at its `next-deadline`.
+ *
+ * Fail-open: every call into the component is guarded. If one throws (a trap), tracing is
+ * off for the page from then on: spans become non-recording, recorded operations are
+ * dropped, one console warning says why, and `stats()` counts it; the app goes on.
  */
 
 import { activeSpan } from './context.js';
@@ -10,7 +15,7 @@ import { IdPool } from './ids.js';
 import { type Attributes, Op, OpWriter, type Settings } from './ops.js';
 import { Span, type SpanSink } from './span.js';
 import { SAMPLED, type SpanContext, isValidContext, words } from './span-context.js';
-import { type TimeInput, timeOriginUnixNanos, toMs } from './time.js';
+import { type TimeInput, now, timeOriginUnixNanos, toMs } from './time.js';
 
 /** Span kinds (the recorder's numbering). */
 export const enum SpanKind {
@@ -41,18 +46,27 @@ export interface StartSpanOptions {
 
 /** How the tracer batches. */
 export interface TracerOptions {
-  /** Ended spans per applied batch. */
+  /** Ended spans per applied batch (the component's export batch size). */
   batchSize: number;
-  /** Longest wait, in ms, between a span's end and its export. */
-  delayMs: number;
+}
+
+/** Counters the JavaScript side keeps (beside the component's `read-stats`). */
+export interface TracerCounters {
+  /** 1 once the component failed and tracing turned off for the page. */
+  tracingOff: number;
+  /** Errors inside instrumentation code, caught so that the page's own call went on. */
+  instrumentationErrors: number;
 }
 
 /** Starts spans and feeds the component. */
 export class Tracer implements SpanSink {
   readonly writer = new OpWriter(timeOriginUnixNanos());
+  readonly counters: TracerCounters = { tracingOff: 0, instrumentationErrors: 0 };
   private readonly ids: IdPool;
+  private readonly origin = timeOriginUnixNanos();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private scopes = 0;
+  private off = false;
 
   constructor(
     private readonly component: TracingComponent,
@@ -63,19 +77,34 @@ export class Tracer implements SpanSink {
 
   /** Starts a span under `options.parent`, or the active span, or in a new trace. */
   startSpan(name: string, options: StartSpanOptions = {}): Span {
-    const parent = options.parent === undefined ? activeSpan() : options.parent;
     const startMs = toMs(options.startTime);
+    if (this.off) return this.inert(startMs);
+    try {
+      return this.begin(name, options, startMs);
+    } catch (error) {
+      this.fail(error);
+      return this.inert(startMs);
+    }
+  }
+
+  /** A span that records nothing and propagates nothing (tracing is off). */
+  private inert(startMs: number): Span {
+    return new Span(this, 0, 0, 0, 0, 0, 0, 0, '', startMs);
+  }
+
+  private begin(name: string, options: StartSpanOptions, startMs: number): Span {
+    const parent = options.parent === undefined ? activeSpan() : options.parent;
     let span: Span;
     let parentHi = 0;
     let parentLo = 0;
     let remote = 0;
-    if (parent instanceof Span) {
+    if (parent instanceof Span && (parent.hi | parent.lo) !== 0) {
       const at = this.ids.nextSpanId();
       const ids = this.ids.spanIds;
       span = new Span(this, parent.t0, parent.t1, parent.t2, parent.t3, ids[at], ids[at + 1], parent.flags, parent.traceState, startMs);
       parentHi = parent.hi;
       parentLo = parent.lo;
-    } else if (parent && isValidContext(parent)) {
+    } else if (parent && !(parent instanceof Span) && isValidContext(parent)) {
       const [t0, t1, t2, t3, hi, lo] = words(parent.traceId + parent.spanId);
       const at = this.ids.nextSpanId();
       const ids = this.ids.spanIds;
@@ -123,7 +152,7 @@ export class Tracer implements SpanSink {
 
   /** Registers an instrumentation scope; returns its index for `startSpan({ scope })`. */
   registerScope(name: string, version = ''): number {
-    this.applySettings((w) => w.scope(name, version));
+    if (!this.off) this.applySettings((w) => w.scope(name, version));
     return ++this.scopes;
   }
 
@@ -136,24 +165,105 @@ export class Tracer implements SpanSink {
     if (refused) throw new Error(`wasm-otlp: ${refused}`);
   }
 
-  /** @internal Counts an ended span; applies a full batch, or arms the delay timer. */
+  /**
+   * @internal Counts an ended span. A full batch is handed over at once; the first span
+   * to end while no deadline is armed is handed over too, so that the component's
+   * deadline covers it, and the timer is armed at that deadline.
+   */
   spanEnded(): void {
-    if (++this.writer.ended >= this.options.batchSize) this.apply();
-    else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.options.delayMs);
+    if (++this.writer.ended >= this.options.batchSize || this.timer === undefined) {
+      this.apply();
+      this.arm();
+    }
   }
 
   /** Hands the recorded operations to the component (which exports full batches). */
   apply(): void {
     if (this.writer.isEmpty) return;
-    const outcome = this.component.recorder.apply(this.writer.drain());
-    if (outcome.malformed) console.warn(`wasm-otlp: recorder refused a batch: ${outcome.malformed}`);
+    const batch = this.writer.drain();
+    const outcome = this.call(() => this.component.recorder.apply(batch), undefined);
+    if (outcome?.malformed) console.warn(`wasm-otlp: recorder refused a batch: ${outcome.malformed}`);
   }
 
-  /** Applies what is recorded and exports everything queued now. */
+  /** Applies what is recorded and exports everything queued now (what the transport cannot take yet goes out as it frees up). */
   flush(): void {
+    this.disarm();
+    this.apply();
+    this.call(() => this.component.pipeline.forceFlush(), undefined);
+    this.arm();
+  }
+
+  /** The transport has room again: the component sends what waits (a flush it owes included). */
+  transportIdle(): void {
+    this.call(() => this.component.pipeline.tick(), undefined);
+    this.arm();
+  }
+
+  /** Stops the timer and the component (after a flush); later spans are not recorded. */
+  shutdown(): void {
+    this.flush();
+    this.disarm();
+    this.call(() => this.component.pipeline.shutdown(), undefined);
+    this.off = true;
+  }
+
+  /** The component's counters and the tracer's own. */
+  stats(): Record<string, bigint> {
+    const stats = this.call(() => this.component.pipeline.readStats(), {} as Record<string, bigint>);
+    return { ...stats, tracingOff: BigInt(this.counters.tracingOff), instrumentationErrors: BigInt(this.counters.instrumentationErrors) };
+  }
+
+  /**
+   * Runs instrumentation code that must never break the page's own call: an error in it
+   * is counted and swallowed (the instrumentation then records nothing for that call).
+   */
+  safely<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch {
+      this.counters.instrumentationErrors++;
+      return fallback;
+    }
+  }
+
+  /** Arms the one timer at the component's next deadline, if it has one still ahead. */
+  private arm(): void {
+    if (this.timer !== undefined || this.off) return;
+    const deadline = this.call(() => this.component.pipeline.nextDeadline(), undefined);
+    if (deadline === undefined) return;
+    const ms = Number(deadline - this.origin) / 1e6 - now();
+    // A deadline already past means the transport is busy: its `onIdle` ticks instead.
+    if (ms < 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.apply();
+      this.transportIdle();
+    }, ms);
+  }
+
+  private disarm(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.apply();
-    this.component.pipeline.forceFlush();
+  }
+
+  /** Calls into the component; if it throws, tracing turns off and `fallback` is returned. */
+  private call<T>(fn: () => T, fallback: T): T {
+    if (this.off) return fallback;
+    try {
+      return fn();
+    } catch (error) {
+      this.fail(error);
+      return fallback;
+    }
+  }
+
+  /** The component failed: tracing is off for the page from now on. */
+  private fail(error: unknown): void {
+    if (this.off) return;
+    this.off = true;
+    this.counters.tracingOff = 1;
+    this.disarm();
+    this.writer.drain();
+    console.warn('wasm-otlp: the tracing component failed; tracing is off for this page', error);
   }
 }

@@ -6,21 +6,33 @@
 import type { Span } from '../core/span.js';
 import { StatusCode } from '../core/span.js';
 import { SpanKind, type Tracer } from '../core/tracer.js';
-import { traceparent } from '../core/span-context.js';
-
-/** A URL pattern: a prefix string or a regular expression. */
-export type UrlMatcher = string | RegExp;
+import { isValidContext, traceparent } from '../core/span-context.js';
+import type { InstrumentationContext, UrlMatcher } from './instrumentation.js';
+import { type UrlSanitizer, recordedUrl } from './url.js';
 
 /** Settings shared by the fetch and XHR instrumentations. */
 export interface HttpSettings {
   /** Cross-origin URLs that may receive `traceparent` (same-origin ones always do). */
-  propagateTraceHeaderCorsUrls: UrlMatcher[];
+  propagateTraceHeaderCorsUrls: readonly UrlMatcher[];
   /** URLs never traced (the exporter's own endpoint is always ignored). */
-  ignoreUrls: UrlMatcher[];
+  ignoreUrls: readonly UrlMatcher[];
   /** The exporter's endpoint. */
   exporterUrl: string;
   /** Scope of HTTP client spans. */
   scope: number;
+  /** The app's URL rewrite before recording (`InitOptions.sanitizeUrl`). */
+  sanitizeUrl?: UrlSanitizer;
+}
+
+/** The HTTP settings of an instrumentation being installed (fetch and XHR share one scope). */
+export function httpSettings(context: InstrumentationContext): HttpSettings {
+  return {
+    propagateTraceHeaderCorsUrls: context.propagateTraceHeaderCorsUrls,
+    ignoreUrls: context.ignoreUrls,
+    exporterUrl: context.exporterUrl,
+    scope: context.scope('@wasm-otlp/instrumentation-http'),
+    sanitizeUrl: context.sanitizeUrl,
+  };
 }
 
 function matches(url: string, matcher: UrlMatcher): boolean {
@@ -47,24 +59,31 @@ export function mayPropagate(url: URL, settings: HttpSettings): boolean {
   return url.origin === globalThis.location?.origin || settings.propagateTraceHeaderCorsUrls.some((m) => matches(url.href, m));
 }
 
+/** The methods the HTTP conventions know; any other is recorded as `_OTHER` (span names stay few). */
+const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
+
 /** Starts a client span for `method url` with the stable HTTP client attributes. */
-export function startClientSpan(tracer: Tracer, method: string, url: URL, scope: number): Span {
+export function startClientSpan(tracer: Tracer, method: unknown, url: URL, settings: HttpSettings): Span {
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return tracer.startSpan(method, {
+  const upper = String(method).toUpperCase();
+  const known = KNOWN_METHODS.has(upper) ? upper : '_OTHER';
+  return tracer.startSpan(known, {
     kind: SpanKind.Client,
-    scope,
+    scope: settings.scope,
     attributes: {
-      'http.request.method': method,
-      'url.full': url.href,
+      'http.request.method': known,
+      'http.request.method_original': known === upper ? undefined : String(method),
+      'url.full': recordedUrl(url, settings.sanitizeUrl),
       'server.address': url.hostname,
       'server.port': port,
     },
   });
 }
 
-/** The headers to add to a request for `span` (empty for an unsampled-and-invalid context). */
+/** The headers to add to a request for `span` (none for a span with no valid context: tracing is off). */
 export function traceHeaders(span: Span): Record<string, string> {
   const ctx = span.spanContext();
+  if (!isValidContext(ctx)) return {};
   const headers: Record<string, string> = { traceparent: traceparent(ctx) };
   if (ctx.traceState) headers.tracestate = ctx.traceState;
   return headers;

@@ -10,6 +10,7 @@ import { enterSpan } from '../core/context.js';
 import type { Span } from '../core/span.js';
 import type { Tracer } from '../core/tracer.js';
 import type { Attributes } from '../core/ops.js';
+import type { Instrumentation } from './instrumentation.js';
 
 /** Which events on which elements are traced. */
 export interface InteractionSettings {
@@ -27,12 +28,13 @@ export const INTERACTIVE = 'button, a, input, select, textarea, [role=button], [
 /** Listens (capture phase, before the page's handlers); returns the function that stops it. */
 export function instrumentInteractions(tracer: Tracer, settings: InteractionSettings): () => void {
   if (typeof document === 'undefined') return () => {};
-  const onEvent = (event: Event) => {
-    const element = event.target instanceof Element ? event.target.closest(settings.selector) : null;
-    if (!element) return;
-    const span = tracer.startSpan(`user.${event.type}`, { scope: settings.scope, parent: null, attributes: attributesOf(event, element) });
-    activate(span, event);
-  };
+  const onEvent = (event: Event) =>
+    tracer.safely(() => {
+      const element = event.target instanceof Element ? event.target.closest(settings.selector) : null;
+      if (!element) return;
+      const span = tracer.startSpan(`user.${event.type}`, { scope: settings.scope, parent: null, attributes: attributesOf(event, element) });
+      activate(tracer, span, event);
+    }, undefined);
   for (const type of settings.events) addEventListener(type, onEvent, { capture: true });
   return () => {
     for (const type of settings.events) removeEventListener(type, onEvent, { capture: true });
@@ -40,18 +42,28 @@ export function instrumentInteractions(tracer: Tracer, settings: InteractionSett
 }
 
 /** Makes `span` the active span: exactly while `event` is dispatched, as a flow until the task ends; then ends it. */
-function activate(span: Span, event: Event): void {
+function activate(tracer: Tracer, span: Span, event: Event): void {
   const leave = enterSpan(span, () => event.eventPhase !== Event.NONE);
-  setTimeout(() => {
-    leave();
-    span.end();
-  });
+  setTimeout(() =>
+    tracer.safely(() => {
+      leave();
+      span.end();
+    }, undefined),
+  );
 }
 
 function attributesOf(event: Event, element: Element): Attributes {
   const attributes: Attributes = { 'event.type': event.type, 'element.tag': element.tagName.toLowerCase() };
   if (element.id) attributes['element.id'] = element.id;
-  const name = element.getAttribute('data-otlp') || element.getAttribute('aria-label') || element.textContent?.trim().slice(0, 64);
+  // Privacy is decided on the element the event really targets: inside a shadow root
+  // `event.target` is the host, and the matched element may be a link around an editor.
+  const target = event.composedPath()[0];
+  // A closed shadow root hides its inputs (the path stops at its host): a custom element
+  // or a shadow host counts as a text entry, to be safe.
+  const typedInto = target instanceof Element && (isTextEntry(target) || target.shadowRoot !== null || target.localName.includes('-'));
+  // An element holding what the user types is never named by its text.
+  const text = typedInto || element.querySelector(EDITABLE) ? undefined : element.textContent?.trim().slice(0, 64);
+  const name = element.getAttribute('data-otlp') || element.getAttribute('aria-label') || text;
   if (name) attributes['element.name'] = name;
   if (event instanceof MouseEvent) {
     attributes['mouse.x'] = event.clientX;
@@ -59,7 +71,7 @@ function attributesOf(event: Event, element: Element): Attributes {
   }
   if (event instanceof KeyboardEvent) {
     // Printable keys typed into a text field are what the user writes: never record them.
-    const typing = event.key.length === 1 && isTextEntry(element);
+    const typing = event.key.length === 1 && (typedInto || isTextEntry(element));
     attributes.key = typing ? '(redacted)' : event.key;
     if (!typing) attributes.code = event.code;
     attributes.ctrl = event.ctrlKey;
@@ -70,7 +82,23 @@ function attributesOf(event: Event, element: Element): Attributes {
   return attributes;
 }
 
+/** Elements inside which the user may have typed. */
+const EDITABLE = 'input, textarea, [contenteditable]:not([contenteditable=false])';
+
 /** Fields whose keystrokes are private text. */
 function isTextEntry(element: Element): boolean {
   return element instanceof HTMLTextAreaElement || (element instanceof HTMLElement && element.isContentEditable) || (element instanceof HTMLInputElement && !['button', 'checkbox', 'radio', 'submit', 'reset'].includes(element.type));
+}
+
+/** Traces clicks and key presses on interactive elements (see the module comment). */
+export function interactionInstrumentation(options: { events?: string[]; selector?: string } = {}): Instrumentation {
+  return {
+    name: 'interactions',
+    install: (context) =>
+      instrumentInteractions(context.tracer, {
+        events: options.events ?? ['click', 'keydown'],
+        selector: options.selector ?? INTERACTIVE,
+        scope: context.scope('@wasm-otlp/instrumentation-user-interaction'),
+      }),
+  };
 }

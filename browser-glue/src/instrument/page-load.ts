@@ -7,8 +7,10 @@
  */
 
 import type { Span } from '../core/span.js';
-import type { SpanContext } from '../core/span-context.js';
+import { type SpanContext, extract } from '../core/span-context.js';
 import { SpanKind, type Tracer } from '../core/tracer.js';
+import { type UrlSanitizer, recordedUrl } from './url.js';
+import type { Instrumentation } from './instrumentation.js';
 
 /** Navigation Timing phases recorded as events on the page-load span, in order. */
 const PHASES = [
@@ -30,13 +32,13 @@ const PHASES = [
 ] as const;
 
 /** Records the page load once `load` has finished; `parentFromMeta` reads the server's context. */
-export function instrumentPageLoad(tracer: Tracer, scope: number, parentFromMeta: () => SpanContext | undefined): () => void {
+export function instrumentPageLoad(tracer: Tracer, scope: number, parentFromMeta: () => SpanContext | undefined, sanitizeUrl?: UrlSanitizer): () => void {
   if (typeof document === 'undefined' || typeof performance.getEntriesByType !== 'function') return () => {};
   let cancelled = false;
   const record = () => {
     // loadEventEnd is set after the load handlers return: wait one task.
     setTimeout(() => {
-      if (!cancelled) recordPageLoad(tracer, scope, parentFromMeta());
+      if (!cancelled) tracer.safely(() => recordPageLoad(tracer, scope, parentFromMeta(), sanitizeUrl), undefined);
     });
   };
   if (document.readyState === 'complete') record();
@@ -47,10 +49,10 @@ export function instrumentPageLoad(tracer: Tracer, scope: number, parentFromMeta
   };
 }
 
-function recordPageLoad(tracer: Tracer, scope: number, parent: SpanContext | undefined): void {
+function recordPageLoad(tracer: Tracer, scope: number, parent: SpanContext | undefined, sanitizeUrl?: UrlSanitizer): void {
   const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
   if (!nav) return;
-  const url = location.href;
+  const url = recordedUrl(location.href, sanitizeUrl);
   const page = tracer.startSpan('documentLoad', {
     scope,
     parent: parent ?? null,
@@ -77,7 +79,7 @@ function recordPageLoad(tracer: Tracer, scope: number, parent: SpanContext | und
       parent: page,
       kind: SpanKind.Client,
       startTime: resource.startTime,
-      attributes: { 'url.full': resource.name, 'resource.initiator_type': resource.initiatorType },
+      attributes: { 'url.full': recordedUrl(resource.name, sanitizeUrl), 'resource.initiator_type': resource.initiatorType },
     });
     addTransferAttributes(span, resource);
     span.end(resource.responseEnd || resource.startTime + resource.duration);
@@ -89,4 +91,19 @@ function addTransferAttributes(span: Span, entry: PerformanceResourceTiming): vo
   if (entry.transferSize) span.setAttribute('http.response.size', entry.transferSize);
   if (entry.encodedBodySize) span.setAttribute('http.response.body.size', entry.encodedBodySize);
   if (entry.nextHopProtocol) span.setAttribute('network.protocol.name', entry.nextHopProtocol);
+}
+
+/** Records the page load (see the module comment), continuing `<meta name="traceparent">`. */
+export function pageLoadInstrumentation(): Instrumentation {
+  return {
+    name: 'pageLoad',
+    install: (context) => instrumentPageLoad(context.tracer, context.scope('@wasm-otlp/instrumentation-page-load'), traceFromMeta, context.sanitizeUrl),
+  };
+}
+
+/** The server's trace context from `<meta name="traceparent">` (and `tracestate`), if any. */
+function traceFromMeta(): SpanContext | undefined {
+  const meta = (name: string) => document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content;
+  const traceparent = meta('traceparent');
+  return traceparent ? extract(traceparent, meta('tracestate')) : undefined;
 }

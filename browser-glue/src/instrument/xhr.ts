@@ -1,31 +1,42 @@
-/** Traces `XMLHttpRequest`: a client span per `send`, `traceparent` where allowed, status and errors. */
+/**
+ * Traces `XMLHttpRequest`: a client span per `send`, `traceparent` where allowed, status
+ * and errors. Fail-open: `open` and `send` always run the originals with the page's own
+ * arguments and return or throw what they do.
+ */
 
 import type { Span } from '../core/span.js';
 import type { Tracer } from '../core/tracer.js';
-import { type HttpSettings, absoluteUrl, endWithError, endWithStatus, isIgnored, mayPropagate, startClientSpan, traceHeaders } from './http.js';
+import { type HttpSettings, absoluteUrl, endWithError, endWithStatus, httpSettings, isIgnored, mayPropagate, startClientSpan, traceHeaders } from './http.js';
+import type { Instrumentation } from './instrumentation.js';
 
 /** What `open` saw, kept per request. */
 const opened = new WeakMap<XMLHttpRequest, { method: string; url: URL | undefined }>();
+/** Requests whose span is open (a second `send` on one of them starts none). */
+const watched = new WeakSet<XMLHttpRequest>();
 
 /** Wraps `XMLHttpRequest.prototype.open` and `send`; returns the function that restores them. */
 export function instrumentXhr(tracer: Tracer, settings: HttpSettings): () => void {
   if (typeof XMLHttpRequest === 'undefined') return () => {};
   const proto = XMLHttpRequest.prototype;
   const { open, send } = proto;
-  proto.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
-    opened.set(this, { method: method.toUpperCase(), url: absoluteUrl(url) });
-    return (open as (...args: unknown[]) => void).call(this, method, url, ...rest);
+  proto.open = function (this: XMLHttpRequest, method: string, url: string | URL) {
+    // eslint-disable-next-line prefer-rest-params
+    const result = (open as (...args: unknown[]) => void).apply(this, arguments as unknown as unknown[]);
+    tracer.safely(() => opened.set(this, { method, url: absoluteUrl(url) }), undefined);
+    return result;
   } as typeof proto.open;
-  proto.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
-    const request = opened.get(this);
-    if (request?.url && !isIgnored(request.url, settings)) {
-      const span = startClientSpan(tracer, request.method, request.url, settings.scope);
+  proto.send = function (this: XMLHttpRequest) {
+    tracer.safely(() => {
+      const request = opened.get(this);
+      if (!request?.url || watched.has(this) || this.readyState !== XMLHttpRequest.OPENED || isIgnored(request.url, settings)) return;
+      const span = startClientSpan(tracer, request.method, request.url, settings);
+      watch(tracer, this, span);
       if (mayPropagate(request.url, settings)) {
         for (const [name, value] of Object.entries(traceHeaders(span))) this.setRequestHeader(name, value);
       }
-      watch(this, span);
-    }
-    return send.call(this, body as XMLHttpRequestBodyInit | null | undefined);
+    }, undefined);
+    // eslint-disable-next-line prefer-rest-params
+    return (send as (...args: unknown[]) => void).apply(this, arguments as unknown as unknown[]);
   };
   return () => {
     proto.open = open;
@@ -34,7 +45,8 @@ export function instrumentXhr(tracer: Tracer, settings: HttpSettings): () => voi
 }
 
 /** Ends `span` when the request settles. */
-function watch(xhr: XMLHttpRequest, span: Span): void {
+function watch(tracer: Tracer, xhr: XMLHttpRequest, span: Span): void {
+  watched.add(xhr);
   let failure: string | undefined;
   for (const type of ['error', 'timeout', 'abort'] as const) {
     xhr.addEventListener(type, () => (failure = type), { once: true });
@@ -42,9 +54,14 @@ function watch(xhr: XMLHttpRequest, span: Span): void {
   xhr.addEventListener(
     'loadend',
     () => {
-      if (failure) endWithError(span, new Error(`XMLHttpRequest ${failure}`), failure);
-      else endWithStatus(span, xhr.status);
+      watched.delete(xhr);
+      tracer.safely(() => (failure ? endWithError(span, new Error(`XMLHttpRequest ${failure}`), failure) : endWithStatus(span, xhr.status)), undefined);
     },
     { once: true },
   );
+}
+
+/** Traces `XMLHttpRequest` (see the module comment). */
+export function xhrInstrumentation(): Instrumentation {
+  return { name: 'xhr', install: (context) => instrumentXhr(context.tracer, httpSettings(context)) };
 }

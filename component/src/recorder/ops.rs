@@ -24,6 +24,10 @@
 //! and the attribute is dropped and counted), 4 string array (n, n lengths), 5 bool
 //! array (n, n words), 6 s64 array (n, n word pairs), 7 f64 array (n, n lengths of texts).
 //!
+//! This file is the format's one source: the wasmtime-host tests write batches with these
+//! constants, and a test below checks that the browser SDK's writer
+//! (`browser-glue/src/core/ops.ts`) uses the same numbers.
+//!
 //! A `START` whose sampled flag is clear is ignored: unsampled spans need no recording,
 //! and the host sends no further operations for them (they would be refused as unknown).
 
@@ -46,6 +50,16 @@ pub const CONFIGURE: u32 = 8;
 /// Opcode: register an instrumentation scope (`setup.register-scope`).
 pub const SCOPE: u32 = 9;
 
+/// Status codes of `STATUS`.
+pub mod status {
+    /// No status.
+    pub const UNSET: u32 = 0;
+    /// Ok (final).
+    pub const OK: u32 = 1;
+    /// Error, with a message.
+    pub const ERROR: u32 = 2;
+}
+
 /// Attribute type tags.
 pub mod value_type {
     /// UTF-16 length of a string.
@@ -64,4 +78,61 @@ pub mod value_type {
     pub const S64_ARRAY: u32 = 6;
     /// Count, then lengths of texts.
     pub const F64_ARRAY: u32 = 7;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The members of `const enum NAME { A = 1, ... }` in TypeScript source.
+    fn typescript_enum(source: &str, name: &str) -> Vec<(String, u32)> {
+        let start = source
+            .find(&format!("const enum {name} {{"))
+            .unwrap_or_else(|| panic!("enum {name} in ops.ts"));
+        let body = &source[start..];
+        let body = &body[body.find('{').unwrap() + 1..body.find('}').unwrap()];
+        body.split(',')
+            .filter_map(|member| member.split_once('='))
+            .map(|(key, value)| (key.trim().to_owned(), value.trim().parse().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn the_browser_writer_uses_these_numbers() {
+        let ts = include_str!("../../../browser-glue/src/core/ops.ts");
+        let ops = [
+            ("Start", START),
+            ("Attr", ATTR),
+            ("Event", EVENT),
+            ("Link", LINK),
+            ("Status", STATUS),
+            ("End", END),
+            ("Name", NAME),
+            ("Configure", CONFIGURE),
+            ("Scope", SCOPE),
+        ];
+        let expected: Vec<_> = ops.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(typescript_enum(ts, "Op"), expected);
+        use value_type::*;
+        let types = [
+            ("String", STRING),
+            ("Bool", BOOL),
+            ("S64", S64),
+            ("F64", F64),
+            ("StringArray", STRING_ARRAY),
+            ("BoolArray", BOOL_ARRAY),
+            ("S64Array", S64_ARRAY),
+            ("F64Array", F64_ARRAY),
+        ];
+        let expected: Vec<_> = types.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(typescript_enum(ts, "Type"), expected);
+        let span = include_str!("../../../browser-glue/src/core/span.ts");
+        let statuses = [
+            ("Unset", status::UNSET),
+            ("Ok", status::OK),
+            ("Error", status::ERROR),
+        ];
+        let expected: Vec<_> = statuses.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(typescript_enum(span, "StatusCode"), expected);
+    }
 }

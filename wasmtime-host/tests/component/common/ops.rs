@@ -2,31 +2,10 @@
 
 use wasmtime_host::{AttributeValue, Config, InstrumentationScope, KeyValue, OpBatch, Sampler};
 
-/// Opcode: start a span.
-pub const START: u32 = 1;
-/// Opcode: set one attribute.
-pub const ATTR: u32 = 2;
-/// Opcode: add an event.
-pub const EVENT: u32 = 3;
-/// Opcode: add a link.
-pub const LINK: u32 = 4;
-/// Opcode: set the status.
-pub const STATUS: u32 = 5;
-/// Opcode: end a span.
-pub const END: u32 = 6;
-/// Opcode: rename a span.
-pub const NAME: u32 = 7;
-/// Opcode: replace the configuration.
-pub const CONFIGURE: u32 = 8;
-/// Opcode: register a scope.
-pub const SCOPE: u32 = 9;
-
-/// Status codes of `STATUS`.
-pub const STATUS_UNSET: u32 = 0;
-/// `STATUS` ok.
-pub const STATUS_OK: u32 = 1;
-/// `STATUS` error.
-pub const STATUS_ERROR: u32 = 2;
+use wasm_otlp_component::recorder::ops::value_type;
+pub use wasm_otlp_component::recorder::ops::{
+    ATTR, CONFIGURE, END, EVENT, LINK, NAME, SCOPE, START, STATUS,
+};
 
 /// A span's identity as the recorder sees it (from `reserve-roots` or `reserve-span-ids`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -194,36 +173,40 @@ impl Ops {
         self.string(&attribute.key);
         match &attribute.value {
             AttributeValue::String(text) => {
-                self.words.push(0);
+                self.words.push(value_type::STRING);
                 self.string(text);
             }
-            AttributeValue::Bool(flag) => self.words.extend([1, u32::from(*flag)]),
+            AttributeValue::Bool(flag) => self.words.extend([value_type::BOOL, u32::from(*flag)]),
             AttributeValue::S64(number) => {
-                self.words.push(2);
+                self.words.push(value_type::S64);
                 self.words.extend(split(*number as u64));
             }
             AttributeValue::F64(number) => {
-                self.words.push(3);
+                self.words.push(value_type::F64);
                 self.string(&decimal(*number));
             }
             AttributeValue::StringArray(texts) => {
-                self.words.extend([4, texts.len() as u32]);
+                self.words
+                    .extend([value_type::STRING_ARRAY, texts.len() as u32]);
                 for text in texts {
                     self.string(text);
                 }
             }
             AttributeValue::BoolArray(flags) => {
-                self.words.extend([5, flags.len() as u32]);
+                self.words
+                    .extend([value_type::BOOL_ARRAY, flags.len() as u32]);
                 self.words.extend(flags.iter().map(|&flag| u32::from(flag)));
             }
             AttributeValue::S64Array(numbers) => {
-                self.words.extend([6, numbers.len() as u32]);
+                self.words
+                    .extend([value_type::S64_ARRAY, numbers.len() as u32]);
                 for &number in numbers {
                     self.words.extend(split(number as u64));
                 }
             }
             AttributeValue::F64Array(numbers) => {
-                self.words.extend([7, numbers.len() as u32]);
+                self.words
+                    .extend([value_type::F64_ARRAY, numbers.len() as u32]);
                 for &number in numbers {
                     self.string(&decimal(number));
                 }

@@ -2,12 +2,12 @@
 //! the host clock, on `tick`), flush and shutdown export the rest, a full queue drops
 //! and counts, and a busy transport keeps spans queued.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{Harness, MS, batch, decode, no_trap, ok, spans_of, string_attribute, test_config};
+use crate::common::{
+    Harness, MS, batch, decode, no_trap, ok, spans_of, string_attribute, test_config,
+};
 use wasmtime_host::{Config, KeyValue, TracingError};
 
 fn config_with_batch(

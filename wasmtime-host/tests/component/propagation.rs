@@ -1,9 +1,7 @@
 //! W3C Trace Context: `traceparent`/`tracestate` inject and extract round-trip, and
 //! malformed headers are rejected as the specification says.
 
-mod common;
-
-use common::{Harness, no_trap, ok};
+use crate::common::{Harness, no_trap, ok};
 use wasmtime_host::{SpanContext, SpanOptions, TraceId};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -206,7 +204,7 @@ fn a_child_of_an_extracted_context_continues_its_trace_and_tracestate() {
     t.end(child);
 
     let exported = t.flush_one_span();
-    assert_eq!(common::hex(&exported.trace_id), TRACE);
-    assert_eq!(common::hex(&exported.parent_span_id), SPAN);
+    assert_eq!(crate::common::hex(&exported.trace_id), TRACE);
+    assert_eq!(crate::common::hex(&exported.parent_span_id), SPAN);
     assert_eq!(exported.trace_state, "vendor=abc");
 }

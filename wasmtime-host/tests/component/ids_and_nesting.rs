@@ -1,10 +1,10 @@
 //! Span and trace IDs: nesting, parent IDs, their OTLP/JSON form, and uniqueness.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::{Harness, hex, ok, raw_json, raw_spans, span_id_bytes, span_named, trace_id_bytes};
+use crate::common::{
+    Harness, hex, ok, raw_json, raw_spans, span_id_bytes, span_named, trace_id_bytes,
+};
 use wasmtime_host::{SpanOptions, TracingError};
 
 fn is_lower_hex(text: &str, len: usize) -> bool {
@@ -135,7 +135,8 @@ fn a_parent_handle_that_names_no_open_span_is_refused() {
     let ended = t.start("ended");
     t.end(ended);
     for parent in [ended, 0, 0xdead_beef] {
-        let refused = common::no_trap(t.start_span("orphan", &SpanOptions::child_of(parent)));
+        let refused =
+            crate::common::no_trap(t.start_span("orphan", &SpanOptions::child_of(parent)));
         assert_eq!(
             refused,
             Err(TracingError::UnknownSpan),

@@ -4,14 +4,13 @@
 //! the same operations, settings included, give byte-identical payloads, outcomes and
 //! stats; and settings sent as operations act as `setup`'s calls do.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::ops::{Ops, RecordedIds, STATUS_ERROR, STATUS_OK, Start, parse_roots, parse_span_ids};
-use common::{
+use crate::common::ops::{Ops, RecordedIds, Start, parse_roots, parse_span_ids};
+use crate::common::{
     Harness, T0, batch, browser_runtime, exported_interfaces, no_trap, ok, runtime, test_config,
 };
+use wasm_otlp_component::recorder::ops::status;
 use wasmtime_host::{
     ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Payload, Randomness,
     Sampler, SpanContext, SpanOptions, Stats, TraceId, TracingRuntime,
@@ -177,7 +176,7 @@ fn record_the_scenario(runtime: &TracingRuntime, settings: Settings) -> Observed
     settings.configure(&mut t, &mut seen, &ratio);
     seen.reserve_roots(&mut t, 32);
     settings.configure(&mut t, &mut seen, &scenario_config());
-    let fetch = settings.register_scope(&mut t, &mut seen, &common::scope("fetch", "2.1.0"));
+    let fetch = settings.register_scope(&mut t, &mut seen, &crate::common::scope("fetch", "2.1.0"));
     seen.read(&mut t);
 
     let roots = seen.reserve_roots(&mut t, 4);
@@ -223,7 +222,7 @@ fn record_the_scenario(runtime: &TracingRuntime, settings: Settings) -> Observed
             KeyValue::new("reason", "deadlock"),
         ],
     )
-    .status(client.span_id, STATUS_ERROR, "lock wait timeout exceeded")
+    .status(client.span_id, status::ERROR, "lock wait timeout exceeded")
     .end(client.span_id, 4.0)
     .link(
         server.span_id,
@@ -231,7 +230,7 @@ fn record_the_scenario(runtime: &TracingRuntime, settings: Settings) -> Observed
         "other=2",
         &[KeyValue::new("link.kind", "fan-in")],
     )
-    .status(server.span_id, STATUS_OK, "")
+    .status(server.span_id, status::OK, "")
     .name(server.span_id, "GET /checkout")
     .end(server.span_id, 9.5);
     seen.apply(&mut t, &ops);
@@ -297,7 +296,7 @@ fn the_same_op_batches_give_byte_identical_payloads_outcomes_and_stats() {
         "{} payloads",
         tracing.payloads.len()
     );
-    let exported: BTreeSet<String> = common::spans_of_payloads(&tracing.payloads)
+    let exported: BTreeSet<String> = crate::common::spans_of_payloads(&tracing.payloads)
         .into_iter()
         .map(|span| span.name)
         .collect();
@@ -353,13 +352,13 @@ fn invalid_settings_sent_as_operations_are_refused_with_the_reason_and_change_no
         .end(ids.span_id, 1.0);
     assert_eq!(no_trap(t.apply(&ops.batch())).applied, 2);
     let payloads = t.flush();
-    let request = common::decode(&payloads[0]);
+    let request = crate::common::decode(&payloads[0]);
     let resource = request.resource_spans[0]
         .resource
         .as_ref()
         .expect("a resource");
     assert_eq!(
-        common::string_attribute(&resource.attributes, "service.name"),
+        crate::common::string_attribute(&resource.attributes, "service.name"),
         "wasm-otlp-tests"
     );
 }
@@ -371,7 +370,10 @@ fn a_call_to_world_tracing_only_interfaces_on_the_browser_component_is_an_error_
     assert!(!t.has_tracer());
     let errors = [
         ("setup", t.configure(&test_config()).err()),
-        ("setup", t.register_scope(&common::scope("s", "1")).err()),
+        (
+            "setup",
+            t.register_scope(&crate::common::scope("s", "1")).err(),
+        ),
         ("propagation", t.inject(&remote_context()).err()),
         (
             "propagation",
@@ -403,7 +405,7 @@ fn a_call_to_world_tracing_only_interfaces_on_the_browser_component_is_an_error_
     ops.start(&Start::root(ids, "recorded", 0.0))
         .end(ids.span_id, 1.0);
     assert_eq!(no_trap(t.apply(&ops.batch())).applied, 2);
-    assert_eq!(common::names(&t.flush_spans()), ["recorded"]);
+    assert_eq!(crate::common::names(&t.flush_spans()), ["recorded"]);
     let stats = no_trap(t.read_stats());
     assert_eq!((stats.spans_started, stats.rejected_operations), (1, 0));
 }

@@ -1,10 +1,8 @@
 //! Sampling: the trace-ID ratio keeps its share of traces, parent-based sampling follows
 //! the parent, and unsampled spans still propagate a valid context but export nothing.
 
-mod common;
-
-use common::ops::parse_roots;
-use common::{Harness, no_trap, ok, test_config};
+use crate::common::ops::parse_roots;
+use crate::common::{Harness, no_trap, ok, test_config};
 use wasmtime_host::{Config, Sampler, SpanContext, SpanOptions};
 
 fn config_with_sampler(sampler: Sampler) -> Config {

@@ -1,11 +1,9 @@
 //! The component's imports: only this package's host services, never `wasi:*`, and the
 //! host answers them with real randomness.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{Harness, runtime};
+use crate::common::{Harness, runtime};
 
 const PACKAGE: &str = "wasm-otlp:tracing";
 const VERSION: &str = "0.1.0";
@@ -61,7 +59,7 @@ fn the_only_imported_functions_are_now_random_bytes_and_send() {
 
 #[test]
 fn the_component_exports_setup_pipeline_tracer_recorder_and_propagation() {
-    let exports = common::exported_interfaces(runtime());
+    let exports = crate::common::exported_interfaces(runtime());
     let expected: BTreeSet<String> = ["setup", "pipeline", "tracer", "recorder", "propagation"]
         .into_iter()
         .map(interface)
@@ -77,7 +75,7 @@ fn two_instances_never_generate_the_same_ids() {
     let a = first.start("a");
     let b = second.start("b");
     assert_ne!(a, b, "two instances produced the same first span ID");
-    let a_context = common::ok(first.context_of(a));
-    let b_context = common::ok(second.context_of(b));
+    let a_context = crate::common::ok(first.context_of(a));
+    let b_context = crate::common::ok(second.context_of(b));
     assert_ne!(a_context.trace_id, b_context.trace_id);
 }

@@ -1,9 +1,7 @@
 //! Span limits: what is cut is counted (`dropped*Count`, `stats.truncated-values`),
 //! strings are truncated at a character boundary, and open spans are capped.
 
-mod common;
-
-use common::{Harness, attribute, batch, keys, no_trap, ok, string_attribute, test_config};
+use crate::common::{Harness, attribute, batch, keys, no_trap, ok, string_attribute, test_config};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use wasmtime_host::{
     AttributeValue, Config, KeyValue, Link, SpanContext, SpanLimits, SpanOptions, TraceId,

@@ -2,18 +2,15 @@
 //! from `reserve-roots`/`reserve-span-ids`, and malformed input is reported, never trapped
 //! on, and leaves the component usable.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::ops::{
-    END, Ops, RecordedIds, START, STATUS_ERROR, STATUS_OK, Start, parse_roots, parse_span_ids,
-};
-use common::{
+use crate::common::ops::{END, Ops, RecordedIds, START, Start, parse_roots, parse_span_ids};
+use crate::common::{
     Harness, T0, attribute, keys, no_trap, ok, span_named, string_attribute, test_config,
 };
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue};
+use wasm_otlp_component::recorder::ops::status;
 use wasmtime_host::{
     ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Sampler,
 };
@@ -130,7 +127,7 @@ fn spans_recorded_as_ops_reach_the_payload_with_everything_they_carry() {
             KeyValue::new("backoff", 0.125f64),
         ],
     )
-    .status(client.span_id, STATUS_ERROR, "timeout")
+    .status(client.span_id, status::ERROR, "timeout")
     .end(client.span_id, 7.75)
     .link(
         server.span_id,
@@ -138,7 +135,7 @@ fn spans_recorded_as_ops_reach_the_payload_with_everything_they_carry() {
         "other=1",
         &[KeyValue::new("why", "fan-in")],
     )
-    .status(server.span_id, STATUS_OK, "")
+    .status(server.span_id, status::OK, "")
     .name(server.span_id, "GET /users/:id")
     .end(server.span_id, 10.25);
     applied_cleanly(no_trap(t.apply(&ops.batch())), 18);
@@ -275,7 +272,7 @@ fn a_remote_parent_and_a_registered_scope_are_recorded() {
     applied_cleanly(no_trap(t.apply(&ops.batch())), 2);
 
     let payloads = t.flush();
-    let request = common::decode(&payloads[0]);
+    let request = crate::common::decode(&payloads[0]);
     let scope_spans = &request.resource_spans[0].scope_spans;
     assert_eq!(scope_spans.len(), 1);
     assert_eq!(
@@ -284,10 +281,10 @@ fn a_remote_parent_and_a_registered_scope_are_recorded() {
     );
     let span = &scope_spans[0].spans[0];
     assert_eq!(
-        common::hex(&span.trace_id),
+        crate::common::hex(&span.trace_id),
         "4bf92f3577b34da6a3ce929d0e0e4736"
     );
-    assert_eq!(common::hex(&span.parent_span_id), "00f067aa0ba902b7");
+    assert_eq!(crate::common::hex(&span.parent_span_id), "00f067aa0ba902b7");
 }
 
 #[test]
@@ -349,7 +346,7 @@ fn malformed_input_is_reported_and_nothing_after_it_is_applied() {
         "an unknown opcode is malformed"
     );
     let spans = t.flush_spans();
-    assert_eq!(common::names(&spans), ["before"]);
+    assert_eq!(crate::common::names(&spans), ["before"]);
 }
 
 #[test]

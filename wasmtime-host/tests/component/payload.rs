@@ -2,11 +2,9 @@
 //! status, exceptions, span kinds, resource and scopes; and that the payload decodes with
 //! opentelemetry-proto into exactly the spans that were made.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{
+use crate::common::{
     Harness, MS, T0, attribute, decode, hex, keys, ok, raw_json, raw_spans, span_id_bytes,
     span_named, spans_of, string_attribute, test_config, trace_id_bytes,
 };
@@ -53,7 +51,7 @@ fn start_and_end_times_are_the_host_clock_in_unix_nanoseconds() {
     // OTLP/JSON writes 64-bit integers as decimal strings.
     assert_eq!(raw["startTimeUnixNano"], start.to_string());
     assert_eq!(raw["endTimeUnixNano"], end.to_string());
-    let decoded = common::spans_of_payloads(&payloads);
+    let decoded = crate::common::spans_of_payloads(&payloads);
     assert_eq!(decoded[0].start_time_unix_nano, start);
     assert_eq!(decoded[0].end_time_unix_nano, end);
 }
@@ -139,7 +137,7 @@ fn every_attribute_type_reaches_the_payload() {
         "-9223372036854775808"
     );
 
-    let exported = &common::spans_of_payloads(&payloads)[0];
+    let exported = &crate::common::spans_of_payloads(&payloads)[0];
     let expected: Vec<(&str, Value)> = vec![
         (
             "str",
@@ -512,7 +510,7 @@ fn a_span_in_an_unregistered_scope_is_refused() {
         scope: 99,
         ..SpanOptions::root()
     };
-    let refused = common::no_trap(t.start_span("nowhere", &options));
+    let refused = crate::common::no_trap(t.start_span("nowhere", &options));
     assert_eq!(refused, Err(wasmtime_host::TracingError::UnknownScope));
 }
 

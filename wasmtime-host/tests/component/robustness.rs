@@ -3,13 +3,11 @@
 //! clock that jumps) against one long-lived instance, which must still work afterwards
 //! and only ever send valid OTLP/JSON.
 
-mod common;
-
 use std::cell::RefCell;
 use std::fmt;
 
-use common::ops::{Ops, RecordedIds, Start};
-use common::{Harness, T0, batch, spans_of, test_config};
+use crate::common::ops::{Ops, RecordedIds, Start};
+use crate::common::{Harness, T0, batch, spans_of, test_config};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -650,7 +648,7 @@ fn try_decode(payload: &Payload) -> Result<ExportTraceServiceRequest, TestCaseEr
             let text = String::from_utf8_lossy(&payload.body);
             TestCaseError::fail(format!(
                 "invalid OTLP/JSON ({err}): {}",
-                common::preview(&text)
+                crate::common::preview(&text)
             ))
         })?;
     prop_assert_eq!(
@@ -733,7 +731,7 @@ fn random_call_sequences_never_trap_and_leave_the_instance_working() {
 fn a_shut_down_instance_refuses_calls_without_trapping() {
     let harness = RefCell::new(Harness::new());
     let open = harness.borrow_mut().start("open");
-    common::no_trap(harness.borrow_mut().shutdown());
+    crate::common::no_trap(harness.borrow_mut().shutdown());
     let result = runner(24).run(&vec(call(), 0..MAX_CALLS), |calls| {
         let mut t = harness.borrow_mut();
         let started = vec![open];
@@ -766,9 +764,9 @@ fn huge_arguments_are_cut_not_trapped_on() {
         "array",
         AttributeValue::StringArray(vec![huge.clone(); 4]),
     );
-    common::ok(t.add_event(span, &huge, &[KeyValue::new("k", huge.as_str())], None));
-    common::ok(t.record_exception(span, &huge, &huge, &huge, None));
-    common::ok(t.set_status(span, &Status::Error(huge.clone())));
+    crate::common::ok(t.add_event(span, &huge, &[KeyValue::new("k", huge.as_str())], None));
+    crate::common::ok(t.record_exception(span, &huge, &huge, &huge, None));
+    crate::common::ok(t.set_status(span, &Status::Error(huge.clone())));
     t.end(span);
     let exported = t.flush_one_span();
     assert_eq!(

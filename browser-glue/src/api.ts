@@ -1,0 +1,71 @@
+/**
+ * The module-level API both entries share (`@wasm-otlp/browser` and its `core`): one SDK
+ * per page, started by `init`, and the calls that use it, which are safe before `init`
+ * finished (they run the work, recording nothing).
+ */
+
+import { activeSpan } from './core/context.js';
+import { Span } from './core/span.js';
+import { type SpanContext, extract, traceparent } from './core/span-context.js';
+import type { StartSpanOptions } from './core/tracer.js';
+import { measure as measureIn, traceAsync as traceAsyncIn } from './helpers.js';
+import { type Sdk, type SdkOptions, createSdk } from './sdk.js';
+
+let sdk: Sdk | undefined;
+
+/** A span for calls made before `init` finished: carries nothing, records nothing. */
+const NOT_STARTED = new Span({ writer: undefined as never, spanEnded() {} }, 0, 0, 0, 0, 0, 0, 0, '', 0);
+
+/** Starts the SDK (once; later calls return the running one). */
+export async function init(options: SdkOptions): Promise<Sdk> {
+  sdk ??= await createSdk(options);
+  return sdk;
+}
+
+/** The running SDK, if `init` finished. */
+export function getSdk(): Sdk | undefined {
+  return sdk;
+}
+
+/** Starts a span (a non-recording one before `init` finished). */
+export function startSpan(name: string, options?: StartSpanOptions): Span {
+  return sdk ? sdk.tracer.startSpan(name, options) : NOT_STARTED;
+}
+
+/** Runs `fn` inside a new span and ends it (error status if it throws). */
+export function measure<T>(name: string, fn: (span: Span) => T, options?: StartSpanOptions): T {
+  return sdk ? measureIn(sdk.tracer, name, fn, options) : fn(NOT_STARTED);
+}
+
+/** Runs async `fn` inside a new span, ended when its promise settles. */
+export function traceAsync<T>(name: string, fn: (span: Span) => Promise<T>, options?: StartSpanOptions): Promise<T> {
+  return sdk ? traceAsyncIn(sdk.tracer, name, fn, options) : fn(NOT_STARTED);
+}
+
+/** Applies recorded spans and exports everything queued. */
+export function flush(): void {
+  sdk?.flush();
+}
+
+/** Flushes and stops the SDK. */
+export function shutdown(): void {
+  sdk?.shutdown();
+  sdk = undefined;
+}
+
+/**
+ * W3C headers for `span`, to carry its context to another process or a worker
+ * (`worker.postMessage({ trace: injectContext(span), ... })`).
+ */
+export function injectContext(span: Span): { traceparent: string; tracestate?: string } {
+  const ctx = span.spanContext();
+  return ctx.traceState ? { traceparent: traceparent(ctx), tracestate: ctx.traceState } : { traceparent: traceparent(ctx) };
+}
+
+/** The remote context in a carrier made by `injectContext` or in W3C headers (undefined if invalid). */
+export function extractContext(carrier: { traceparent?: string; tracestate?: string } | undefined): SpanContext | undefined {
+  return carrier?.traceparent ? extract(carrier.traceparent, carrier.tracestate) : undefined;
+}
+
+/** The active span, if any (alias of `activeSpan`, OpenTelemetry's name). */
+export const getActiveSpan = activeSpan;

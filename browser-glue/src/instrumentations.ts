@@ -1,0 +1,39 @@
+/**
+ * @wasm-otlp/browser/instrumentations: the automatic instrumentations, one factory each,
+ * for `init({ instrumentations: [...] })`. The package has no side effects at import, so
+ * a bundler keeps only the factories an app calls.
+ */
+
+import type { Instrumentation } from './instrument/instrumentation.js';
+import { errorInstrumentation } from './instrument/errors.js';
+import { fetchInstrumentation } from './instrument/fetch.js';
+import { interactionInstrumentation } from './instrument/interaction.js';
+import { navigationInstrumentation } from './instrument/navigation.js';
+import { pageLoadInstrumentation } from './instrument/page-load.js';
+import { xhrInstrumentation } from './instrument/xhr.js';
+
+export { errorInstrumentation, fetchInstrumentation, interactionInstrumentation, navigationInstrumentation, pageLoadInstrumentation, xhrInstrumentation };
+export { INTERACTIVE } from './instrument/interaction.js';
+
+/** Which default instrumentations to install: each on unless `false` (interactions may take its options). */
+export interface DefaultInstrumentations {
+  pageLoad?: boolean;
+  fetch?: boolean;
+  xhr?: boolean;
+  /** Events and the selector of traced elements (default `click`, `keydown` on interactive elements). */
+  interactions?: boolean | { events?: string[]; selector?: string };
+  errors?: boolean;
+  navigation?: boolean;
+}
+
+/** The default instrumentations, less those turned off. */
+export function defaultInstrumentations(on: DefaultInstrumentations = {}): Instrumentation[] {
+  const chosen: Instrumentation[] = [];
+  if (on.pageLoad !== false) chosen.push(pageLoadInstrumentation());
+  if (on.fetch !== false) chosen.push(fetchInstrumentation());
+  if (on.xhr !== false) chosen.push(xhrInstrumentation());
+  if (on.interactions !== false) chosen.push(interactionInstrumentation(typeof on.interactions === 'object' ? on.interactions : {}));
+  if (on.errors !== false) chosen.push(errorInstrumentation());
+  if (on.navigation !== false) chosen.push(navigationInstrumentation());
+  return chosen;
+}

@@ -1,0 +1,15 @@
+//! The component under wasmtime: every integration test in one binary, so that wasmtime
+//! is linked once and the component compiled once (`common::runtime`).
+
+mod common;
+
+mod batching;
+mod browser_world;
+mod ids_and_nesting;
+mod imports;
+mod limits;
+mod payload;
+mod propagation;
+mod recorder;
+mod robustness;
+mod sampling;
