@@ -26,17 +26,19 @@ npm-setup:
 # Transpile the browser component with jco into browser-glue/gen/ (ES module, core wasm, types), then
 # shrink its core module with binaryen's wasm-opt (-Oz, with exactly the wasm features rustc
 # emits: jco's own --optimize cannot parse rustc's output), and move jco's tiny trampoline
-# modules into JavaScript (two requests fewer at start-up). The Node tests run this module.
+# modules into JavaScript (two requests fewer at start-up), and remove jco's own fallback
+# loader, whose computed `new URL` bundlers mistake for a glob. The Node tests run this module.
 transpile: build-component npm-setup
     cd browser-glue && npx jco transpile ../{{browser-component}} -o gen --name tracing --instantiation async --no-nodejs-compat --valid-lifting-optimization --quiet
     cd browser-glue && npx wasm-opt -Oz --strip-producers {{wasm-features}} gen/tracing.core.wasm -o gen/tracing.core.wasm
     cd browser-glue && node tools/inline-small-modules.mjs gen
+    cd browser-glue && node tools/strip-jco-loader.mjs gen/tracing.js
 
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
 build-browser: transpile
     cd browser-glue && rm -rf dist && npx tsc -p . \
-      && npx esbuild src/index.ts src/lazy.ts src/react.ts --bundle --splitting --format=esm --target=es2022 --external:react --outdir=dist --log-level=warning \
-      && npx esbuild src/index.ts src/lazy.ts src/react.ts --bundle --splitting --format=esm --target=es2022 --external:react --outdir=dist/min --minify --log-level=warning \
+      && npx esbuild src/index.ts src/core.ts src/instrumentations.ts src/otel.ts src/lazy.ts src/react.ts --bundle --splitting --format=esm --target=es2022 --external:react --external:@opentelemetry/api --outdir=dist --log-level=warning \
+      && npx esbuild src/index.ts src/core.ts src/instrumentations.ts src/otel.ts src/lazy.ts src/react.ts --bundle --splitting --format=esm --target=es2022 --external:react --external:@opentelemetry/api --outdir=dist/min --minify --log-level=warning \
       && cp gen/*.wasm dist/ && cp gen/*.wasm dist/min/
 
 # Debian's Chromium for the end-to-end tests (installing it needs root, as CI has).
@@ -51,13 +53,22 @@ test-rust: build-component
 test-node: build-browser
     cd browser-glue && node --test test/node/
 
+# The collector binary the browser tests start (target/debug/collector), built as `cargo
+# test` builds it: the same crates with the same features, so after `test-rust` this
+# compiles nothing (`cargo build -p collector` would compile tokio, hyper and axum again).
+collector-bin:
+    cargo test --workspace --all-targets --no-run -q
+
 # The SDK in headless Chromium against the real collector and the demo backend.
-e2e: build-browser chromium
-    cargo build -p collector
+e2e: build-browser chromium collector-bin
     cd browser-glue && node --test test/e2e/
 
+# The `npm pack` tarball in a fresh app per bundler (Vite, webpack, Rollup, esbuild, dev servers, none) in headless Chromium against the real collector; publint, arethetypeswrong.
+test-bundlers: build-browser chromium collector-bin
+    cd browser-glue && node --test test/bundlers/
+
 # Run every test.
-test: test-rust test-node e2e
+test: test-rust test-node e2e test-bundlers size
 
 # The demo shop and the collector together: open the URL it prints and click through.
 demo: build-browser
@@ -67,6 +78,11 @@ demo: build-browser
     target/debug/collector & collector=$!
     trap 'kill $collector' EXIT
     node browser-glue/demo/server.mjs --collector http://127.0.0.1:4318
+
+# What an app ships for each way of importing the SDK (gzip, wasm counted), checked against
+# the budgets in README's size table; `just size --write` puts the figures into README.
+size *args: build-browser
+    cd browser-glue && node tools/size.mjs --check {{args}}
 
 # Formatting and lints, native and for the wasm target.
 lint: setup
