@@ -99,7 +99,8 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
     sanitizeUrl: options.sanitizeUrl,
   };
   const stops = [options.flushOnHide === false ? () => {} : flushOnPageHide(() => running.flush())];
-  for (const instrumentation of options.instrumentations ?? []) stops.push(instrumentation.install(context));
+  // An instrumentation that fails to install is left out (and counted); the others go on.
+  for (const instrumentation of options.instrumentations ?? []) stops.push(running.safely(() => instrumentation.install(context), () => {}));
   return {
     tracer: running,
     registerScope: (name, version) => running.registerScope(name, version),

@@ -17,10 +17,10 @@ impl Host for TestHost {
         self.now
     }
 
-    fn send(&mut self, body: Vec<u8>, span_count: u32) -> bool {
+    fn send(&mut self, body: &[u8], span_count: u32) -> bool {
         if !self.busy {
             self.sent.push((
-                serde_json::from_slice(&body).expect("payload is JSON"),
+                serde_json::from_slice(body).expect("payload is JSON"),
                 span_count,
             ));
         }

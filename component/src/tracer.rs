@@ -23,8 +23,9 @@ pub trait Host {
     /// Now, in Unix nanoseconds.
     fn now(&mut self) -> u64;
     /// Hands one encoded OTLP/JSON request body carrying `span_count` spans to the
-    /// transport; false when the transport is busy and did not take it.
-    fn send(&mut self, body: Vec<u8>, span_count: u32) -> bool;
+    /// transport; false when the transport is busy and did not take it (the tracer keeps
+    /// the body and offers it again).
+    fn send(&mut self, body: &[u8], span_count: u32) -> bool;
 }
 
 /// Why an operation was refused.
@@ -127,6 +128,14 @@ pub struct Tracer {
     /// Open spans by ID.
     open: SpanMap<OpenSpan>,
     queue: VecDeque<Box<Span>>,
+    /// Batches encoded but not yet taken by the transport (oldest first), with their span
+    /// counts. A batch is encoded as soon as it is full even while the transport is busy:
+    /// its spans are freed while still hot in cache, and a refused body is offered again
+    /// as it is, not encoded anew (holding 200,000 spans through a busy burst cost 0.4-0.5
+    /// µs per span more in Chromium than encoding them as they filled batches).
+    encoded: VecDeque<(Vec<u8>, u32)>,
+    /// Spans inside `encoded`; they count against the queue bound.
+    encoded_spans: usize,
     stats: Stats,
     shut_down: bool,
     /// The transport refused the last payload: only `tick` and flushes try again.
@@ -152,6 +161,8 @@ impl Tracer {
             scopes: Vec::new(),
             open: SpanMap::new(),
             queue: VecDeque::new(),
+            encoded: VecDeque::new(),
+            encoded_spans: 0,
             stats: Stats::default(),
             shut_down: false,
             transport_busy: false,
@@ -563,16 +574,19 @@ impl Tracer {
             None => host.now(),
         };
         span.end_time = now.max(span.start_time);
-        if self.queue.len() >= self.config.batch.max_queue_size as usize {
+        if self.queue.len() + self.encoded_spans >= self.config.batch.max_queue_size as usize {
             self.stats.spans_dropped_queue_full += 1;
         } else {
             self.queue.push_back(span);
         }
+        let batch = self.config.batch.max_export_batch_size as usize;
         if self.transport_busy {
+            if self.queue.len() >= batch {
+                self.encode_front();
+            }
             return Ok(());
         }
-        let batch = self.config.batch.max_export_batch_size as usize;
-        while self.queue.len() >= batch && self.export_batch(host) {}
+        while self.has_full_batch() && self.export_batch(host) {}
         if self.next_deadline().is_some_and(|deadline| deadline <= now) {
             self.export_all(host);
         }
@@ -585,8 +599,7 @@ impl Tracer {
     pub fn tick(&mut self, host: &mut impl Host) {
         self.transport_busy = false;
         while self.flush_owed > 0 && self.export_batch(host) {}
-        let batch = self.config.batch.max_export_batch_size as usize;
-        while self.queue.len() >= batch && self.export_batch(host) {}
+        while self.has_full_batch() && self.export_batch(host) {}
         if let Some(deadline) = self.next_deadline()
             && deadline <= host.now()
         {
@@ -608,7 +621,7 @@ impl Tracer {
     /// owed: the next `tick` (hosts call it when the transport has room) goes on with it.
     pub fn force_flush(&mut self, host: &mut impl Host) {
         self.transport_busy = false;
-        self.flush_owed = self.queue.len();
+        self.flush_owed = self.queue.len() + self.encoded_spans;
         self.export_all(host);
     }
 
@@ -625,30 +638,55 @@ impl Tracer {
     }
 
     fn export_all(&mut self, host: &mut impl Host) {
-        while !self.queue.is_empty() && self.export_batch(host) {}
+        while !(self.queue.is_empty() && self.encoded.is_empty()) && self.export_batch(host) {}
     }
 
-    /// Encodes up to one batch from the front of the queue and offers it to the transport;
-    /// the spans leave the queue only if it was taken. False when nothing was sent.
-    fn export_batch(&mut self, host: &mut impl Host) -> bool {
+    /// Whether a whole batch waits: an encoded one, or enough queued spans for one.
+    fn has_full_batch(&self) -> bool {
+        !self.encoded.is_empty()
+            || self.queue.len() >= self.config.batch.max_export_batch_size as usize
+    }
+
+    /// Encodes up to one batch from the front of the span queue into `encoded`.
+    fn encode_front(&mut self) {
         let n = self
             .queue
             .len()
             .min(self.config.batch.max_export_batch_size as usize);
-        if n == 0 || self.transport_busy {
-            return false;
-        }
         // `iter().take(n)` and `pop_front` rather than `range(..n)` and `drain(..n)`: their
         // range checks keep core's slice-index panic messages in the download (~0.5 KB gzip).
         let batch: Vec<&Span> = self.queue.iter().take(n).map(|span| &**span).collect();
         let body = encode_request(&self.resource, &self.scopes, &batch);
-        if !host.send(body, n as u32) {
-            self.transport_busy = true;
-            return false;
-        }
         for _ in 0..n {
             self.queue.pop_front();
         }
+        self.encoded.push_back((body, n as u32));
+        self.encoded_spans += n;
+    }
+
+    /// Offers the oldest waiting batch (encoding it from the span queue if none is encoded
+    /// yet) to the transport; it leaves only if taken. False when nothing was sent.
+    fn export_batch(&mut self, host: &mut impl Host) -> bool {
+        if self.transport_busy {
+            return false;
+        }
+        if self.encoded.is_empty() {
+            if self.queue.is_empty() {
+                return false;
+            }
+            self.encode_front();
+        }
+        let Some((body, n)) = self.encoded.front() else {
+            return false;
+        };
+        let n = *n;
+        if !host.send(body, n) {
+            self.transport_busy = true;
+            return false;
+        }
+        self.encoded.pop_front();
+        let n = n as usize;
+        self.encoded_spans -= n;
         self.flush_owed = self.flush_owed.saturating_sub(n);
         self.stats.spans_exported += n as u64;
         self.stats.payloads_sent += 1;
@@ -875,6 +913,47 @@ mod tests {
             3,
             "a span ended after the flush waits for its delay"
         );
+    }
+
+    #[test]
+    fn batches_fill_and_encode_while_the_transport_is_busy_and_a_refused_body_is_kept() {
+        let batch = BatchSettings {
+            max_export_batch_size: 2,
+            max_queue_size: 5,
+            scheduled_delay_ms: 60_000,
+            ..Default::default()
+        };
+        let (mut t, mut host) = configured(batch);
+        host.busy = true;
+        let s = start(&mut t, &mut host, Parent::None);
+        t.end_span(&mut host, s, Some(1)).unwrap();
+        t.force_flush(&mut host);
+        assert_eq!(
+            t.encoded_spans, 1,
+            "the refused partial batch stays encoded"
+        );
+        for end in 2..8 {
+            let s = start(&mut t, &mut host, Parent::None);
+            t.end_span(&mut host, s, Some(end)).unwrap();
+        }
+        assert_eq!(
+            (t.encoded_spans, t.queue.len()),
+            (5, 0),
+            "full batches encoded as they filled"
+        );
+        assert_eq!(
+            t.stats().spans_dropped_queue_full,
+            2,
+            "encoded spans count against the bound"
+        );
+        host.busy = false;
+        t.tick(&mut host);
+        assert_eq!(
+            host.sent.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+            [1, 2, 2],
+            "oldest first, the kept body as it was"
+        );
+        assert_eq!(t.stats().spans_exported, 5);
     }
 
     #[test]

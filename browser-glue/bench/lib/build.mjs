@@ -33,6 +33,7 @@ export async function buildPages(glue) {
     minify: true,
     entryPoints: {
       ours: join(bench, 'pages/ours-app.js'),
+      'ours-core': join(bench, 'pages/ours-core.js'),
       'otel-core': join(bench, 'pages/otel-core.js'),
       'otel-full': join(bench, 'pages/otel-full.js'),
     },

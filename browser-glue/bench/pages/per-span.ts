@@ -8,6 +8,11 @@
  * - OTel: WebTracerProvider + BatchSpanProcessor (batch 512, a queue large enough not to
  *   drop) + an exporter that runs `JsonTraceSerializer.serializeRequest` and drops the bytes.
  *
+ * - ours, public: the built package's `createSdk` (dist/min/core.js) with its real
+ *   `FetchTransport`, only `fetch` replaced by a stub that counts the body and answers 200
+ *   at once; the run ends when every span was handed to `fetch` (8 requests in flight at
+ *   most, as in a page: the rest waits in the component's queue, 1 << 20 spans as OTel's).
+ *
  * Each is measured in one burst (all spans, then the flush), in steady state (a task yield
  * after every 512 spans) and hot (recording only); ours also with a busy transport (record +
  * apply, no encoding) for the breakdown. run.mjs calls `window.perSpan.*`, alternating ours
@@ -28,6 +33,7 @@ import {
 import type { Tracer } from '../../src/core/tracer.js';
 import { type Sdk, createSdk } from '../../src/sdk.js';
 import { type Sink, resetSink, sinkFor } from './drop-transport.js';
+import { type Sdk as PublicSdk, createSdk as createPublicSdk } from '../../dist/min/core.js';
 
 const NAME = 'GET /api/items';
 const KEY = 'url.full';
@@ -102,6 +108,8 @@ let ours: Sdk; // to-bytes: records, applies every 512 spans, encodes, hands byt
 let oursHot: Sdk; // hot: its tracer's batches are discarded instead of applied
 let oursBusy: Sdk; // breakdown: its transport says busy, so nothing is encoded
 let oursSink: Sink; // what ours' transport received
+let oursPublic: PublicSdk; // the built package with its real transport over a stubbed fetch
+const stubbed = { payloads: 0, bytes: 0 };
 let otel: WebTracerProvider;
 let otelHot: WebTracerProvider;
 const exporter = new SerializeAndDropExporter();
@@ -118,11 +126,26 @@ async function setup(): Promise<{ isolated: boolean; resolutionUs: number }> {
   oursBusy = await create('busy');
   oursSink = sinkFor(url('ours'));
   sinkFor(url('busy')).accept = false;
-  // Recording only: drop each batch where the tracer would hand it to the component.
-  const hotTracer = oursHot.tracer as { apply(): void; writer: Tracer['writer'] };
+  // Recording only: drop each batch of 512 ended spans where the tracer would hand it to
+  // the component (and arm its timer).
+  const hotTracer = oursHot.tracer as unknown as { spanEnded(): void; apply(): void; writer: Tracer['writer'] };
+  hotTracer.spanEnded = function (this: typeof hotTracer) {
+    if (++this.writer.ended >= 512) this.writer.drain();
+  };
   hotTracer.apply = function (this: typeof hotTracer) {
     this.writer.drain();
   };
+
+  // The real FetchTransport keeps the fetch it finds at creation: hand it the stub.
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    if (init?.method !== 'POST') return realFetch(input, init); // the SDK loading its wasm
+    stubbed.payloads++;
+    stubbed.bytes += (init.body as Uint8Array).length;
+    return new Response('{}', { status: 200 });
+  };
+  oursPublic = await createPublicSdk({ endpoint: url('public'), serviceName: 'bench', batch: { maxQueueSize: 1 << 20 } });
+  globalThis.fetch = realFetch;
 
   context.setGlobalContextManager(new StackContextManager().enable());
   const resource = resourceFromAttributes({ 'service.name': 'bench' });
@@ -152,6 +175,29 @@ function oursToBytes(n: number): Run {
   ours.flush();
   const ms = performance.now() - t0;
   return { ms, spans: oursSink.spans, bytes: oursSink.bytes, payloads: oursSink.payloads };
+}
+
+/**
+ * Ours through the public API and the real transport, one burst: record n spans, `flush()`,
+ * then yield to the event loop until every span has been exported to the stub fetch (the
+ * transport's settled requests free it, and the rest is encoded and sent as they do: that
+ * work runs between the yields, so only the yields' own cost is subtracted).
+ */
+async function oursPublicToBytes(n: number): Promise<Run> {
+  const exported = () => Number(oursPublic.stats().spansExported);
+  const before = exported();
+  stubbed.payloads = 0;
+  stubbed.bytes = 0;
+  let yields = 0;
+  const t0 = performance.now();
+  recordOurs(oursPublic.tracer as unknown as Tracer, 0, n);
+  oursPublic.flush();
+  while (exported() - before < n) {
+    await yieldTask();
+    yields++;
+  }
+  const ms = performance.now() - t0 - (await yieldsMs(yields * CHUNK));
+  return { ms, spans: exported() - before, bytes: stubbed.bytes, payloads: stubbed.payloads };
 }
 
 /** Ours, hot: recording into the typed-array batch only (no apply, no encode). */
@@ -267,6 +313,7 @@ Object.assign(globalThis, {
   perSpan: {
     setup,
     oursToBytes,
+    oursPublicToBytes,
     otelToBytes,
     oursToBytesSteady,
     otelToBytesSteady,

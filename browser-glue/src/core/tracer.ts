@@ -58,6 +58,9 @@ export interface TracerCounters {
   instrumentationErrors: number;
 }
 
+/** While the transport is busy past the deadline, how often the timer looks again (ms). */
+const BUSY_RECHECK_MS = 1000;
+
 /** Starts spans and feeds the component. */
 export class Tracer implements SpanSink {
   readonly writer = new OpWriter(timeOriginUnixNanos());
@@ -232,13 +235,13 @@ export class Tracer implements SpanSink {
     const deadline = this.call(() => this.component.pipeline.nextDeadline(), undefined);
     if (deadline === undefined) return;
     const ms = Number(deadline - this.origin) / 1e6 - now();
-    // A deadline already past means the transport is busy: its `onIdle` ticks instead.
-    if (ms < 0) return;
+    // A deadline already past means the transport is busy: its `onIdle` ticks when it
+    // frees up; the timer then only keeps each span's end from handing its batch over.
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.apply();
       this.transportIdle();
-    }, ms);
+    }, ms < 0 ? BUSY_RECHECK_MS : ms);
   }
 
   private disarm(): void {

@@ -4,7 +4,8 @@
 // transport is busy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSdk } from '../../dist/index.js';
+import { createSdk, fetchInstrumentation } from '../../dist/index.js';
+import { createSdk as createCoreSdk } from '../../dist/core.js';
 import { loadCoreModule, startSink } from './support.mjs';
 import { trappingCore } from '../trap.mjs';
 
@@ -69,6 +70,34 @@ for (const func of ['pipeline#force-flush', 'recorder#reserve-roots']) {
     }
   });
 }
+
+test('a trap while a response is being recorded leaves the response as it is', async () => {
+  const collector = await startSink();
+  const backend = await startSink();
+  // apply() works for the configuration and the HTTP scope, then traps: at the span's end,
+  // inside the wrapper's handling of the response.
+  const bytes = trappingCore('recorder#apply', { after: 2 });
+  const sdk = await createCoreSdk({
+    endpoint: collector.url,
+    serviceName: 'trap-at-end',
+    flushOnHide: false,
+    instrumentations: [fetchInstrumentation()],
+    loadCoreModule: async (file) => (file === 'tracing.core.wasm' ? WebAssembly.compile(bytes) : loadCoreModule(file)),
+  });
+  try {
+    await capturingWarnings(async (warnings) => {
+      const response = await fetch(`${backend.url}/ok`);
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), '{}');
+      await assert.rejects(fetch('http://127.0.0.1:1/closed'), (error) => error instanceof TypeError && error.message === 'fetch failed');
+      assert.equal(warnings.length, 1);
+      assert.equal(sdk.stats().tracingOff, 1n);
+    });
+  } finally {
+    sdk.shutdown();
+    await Promise.all([collector.close(), backend.close()]);
+  }
+});
 
 test('fetch with odd input behaves exactly as the original fetch', async () => {
   const native = globalThis.fetch;

@@ -61,8 +61,8 @@ impl Host for Imports {
         clock::now_unix_nanos()
     }
 
-    fn send(&mut self, body: Vec<u8>, span_count: u32) -> bool {
-        transport::send(&body, span_count)
+    fn send(&mut self, body: &[u8], span_count: u32) -> bool {
+        transport::send(body, span_count)
     }
 }
 
