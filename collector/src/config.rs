@@ -57,6 +57,12 @@ pub struct Config {
     )]
     pub cors_origins: Vec<OriginPattern>,
 
+    /// More host names the collector answers to (the `Host` header), comma-separated,
+    /// beside localhost, 127.0.0.1, [::1] and the --listen address; * answers to any name.
+    /// Requests for other names get 421 (a defence against DNS rebinding).
+    #[arg(long, env = "WASM_OTLP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     /// Largest request body accepted, as sent (compressed or not); larger ones get 413.
     #[arg(long, env = "WASM_OTLP_MAX_BODY", default_value_t = ByteSize(4 << 20))]
     pub max_body: ByteSize,
@@ -113,6 +119,7 @@ impl Config {
                 .iter()
                 .filter_map(|s| s.parse().ok())
                 .collect(),
+            allowed_hosts: Vec::new(),
             max_body: ByteSize(4 << 20),
             max_decompressed: ByteSize(16 << 20),
             max_spans_per_request: 10_000,

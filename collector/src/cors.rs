@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, Method, header};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowOrigin, AllowPrivateNetwork, CorsLayer};
 
 /// How long a browser may cache a preflight answer.
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(7200);
@@ -96,16 +96,23 @@ impl fmt::Display for OriginPattern {
 /// The CORS layer: preflights from allowed origins are answered for POST, GET and OPTIONS
 /// with the headers content-type, content-encoding and accept, cacheable for
 /// [`PREFLIGHT_MAX_AGE`]; responses to an allowed origin carry
-/// `Access-Control-Allow-Origin` with that origin; other origins get no CORS headers.
+/// `Access-Control-Allow-Origin` with that origin, and their preflights that ask for it
+/// `Access-Control-Allow-Private-Network: true`; other origins get no CORS headers.
 pub fn layer(patterns: &[OriginPattern]) -> CorsLayer {
-    let patterns = patterns.to_vec();
-    let allow = AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+    let patterns: std::sync::Arc<[OriginPattern]> = patterns.into();
+    let allowed = move |origin: &HeaderValue| {
         origin
             .to_str()
             .is_ok_and(|origin| patterns.iter().any(|p| p.matches(origin)))
-    });
+    };
+    let for_origin = allowed.clone();
     CorsLayer::new()
-        .allow_origin(allow)
+        .allow_origin(AllowOrigin::predicate(move |origin, _| for_origin(origin)))
+        // Chromium's Private Network Access: a page on a public origin that the list
+        // allows may reach a collector on loopback only if the preflight says so.
+        .allow_private_network(AllowPrivateNetwork::predicate(move |origin, _| {
+            allowed(origin)
+        }))
         .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
         .allow_headers([
             header::CONTENT_TYPE,

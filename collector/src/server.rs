@@ -8,16 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use axum::{Router, middleware};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::cors;
+use crate::host_check::{self, AllowedHosts};
 use crate::ingest::{self, Ingest, Limits};
 use crate::query;
 use crate::store::{DATABASE_FILE, Retention, Store};
@@ -109,7 +110,8 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 }
 
 /// The routes, inside the CORS layer (so that every response, errors included, carries
-/// the CORS headers an allowed origin needs).
+/// the CORS headers an allowed origin needs), inside the host check (a request for a
+/// host name the collector does not answer to gets 421 before anything else).
 pub fn router(config: &Config, store: Arc<Store>) -> Router {
     let limits = Limits {
         max_body: usize::try_from(config.max_body.0).unwrap_or(usize::MAX),
@@ -131,10 +133,12 @@ pub fn router(config: &Config, store: Arc<Store>) -> Router {
         .route("/healthz", get(query::health))
         .route("/", get(query::page))
         .with_state(store);
+    let hosts = Arc::new(AllowedHosts::new(config.listen, &config.allowed_hosts));
     receiver
         .merge(queries)
         .fallback(not_found)
         .layer(cors::layer(&config.cors_origins))
+        .layer(middleware::from_fn_with_state(hosts, host_check::check))
 }
 
 async fn not_found(uri: Uri) -> impl IntoResponse {

@@ -37,7 +37,7 @@ async fn a_chunked_body_over_the_limit_gets_413_while_reading() {
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         let mut request =
-            b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n\
+            b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\n\
             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 .to_vec();
         for _ in 0..5 {

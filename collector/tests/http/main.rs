@@ -5,6 +5,7 @@ mod common;
 mod cors;
 mod durability;
 mod from_component;
+mod host_check;
 mod ingest;
 mod limits;
 mod query;
