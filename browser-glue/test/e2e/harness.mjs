@@ -199,6 +199,25 @@ export function parseTraceparent(header) {
 }
 
 /**
+ * Opens a page made of `html` whose scripts, at `${demoUrl}/${path}/<file>.js`, are the
+ * files in `dir` (built by the test), and waits for its `window.app`. The document is a
+ * real loopback response first (the demo server's 404), then replaced by `html`: a page
+ * fulfilled by page.route counts as public, and Chromium then refuses its requests to the
+ * collector (Private Network Access). Returns the page and the errors it reports.
+ */
+export async function openBuiltPage(stack, path, dir, html) {
+  const page = await stack.browser.context.newPage();
+  await page.route(`${stack.demo.url}/${path}/*.js`, (route) => route.fulfill({ path: join(dir, new URL(route.request().url()).pathname.split('/').pop()) }));
+  await page.goto(`${stack.demo.url}/${path}/`, { timeout: 10_000 });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.setContent(html, { timeout: 10_000 });
+  await page.waitForFunction(() => window.app, null, { timeout: 10_000 });
+  return { page, errors };
+}
+
+/**
  * Everything a test file needs: a collector, the demo server pointed at it and a browser.
  * `open(query)` loads the demo page and waits until the SDK is initialised.
  */

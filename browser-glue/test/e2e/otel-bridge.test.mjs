@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { parseTraceparent, startStack } from './harness.mjs';
+import { openBuiltPage, parseTraceparent, startStack } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const HTML = `<!doctype html>
@@ -45,15 +45,7 @@ after(async () => {
 }, { timeout: 30_000 });
 
 test('a library and a contrib instrumentation record through the bridge, under our span', { timeout: 30_000 }, async () => {
-  const page = await stack.browser.context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  await page.route(`${stack.demo.url}/otel/*.js`, (route) => route.fulfill({ path: join(out, new URL(route.request().url()).pathname.split('/').pop()) }));
-  // The document comes from the demo server (a 404, but from loopback: a page fulfilled by
-  // page.route counts as public, and Chromium then refuses its requests to the collector).
-  await page.goto(`${stack.demo.url}/otel/`, { timeout: 10_000 });
-  await page.setContent(HTML, { timeout: 10_000 });
-  await page.waitForFunction(() => window.app, null, { timeout: 10_000 });
+  const { page, errors } = await openBuiltPage(stack, 'otel', out, HTML);
   await page.evaluate(([endpoint]) => window.app.init(endpoint, 'otel-bridge'), [stack.collector.url]);
   const ids = await page.evaluate(() => window.app.run());
   const header = parseTraceparent(ids.echoed);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { startStack } from './harness.mjs';
+import { openBuiltPage, startStack } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const MODES = ['development', 'production'];
@@ -56,16 +56,7 @@ after(async () => {
 
 /** Opens the app built with React's `mode` build, its SDK sending as `service`. */
 async function openApp(mode, service) {
-  const page = await stack.browser.context.newPage();
-  await page.route(`${stack.demo.url}/react/${mode}/*.js`, (route) => route.fulfill({ path: join(out, mode, new URL(route.request().url()).pathname.split('/').pop()) }));
-  // The document comes from the demo server (a 404, but from loopback: a page fulfilled by
-  // page.route counts as public, and Chromium then refuses its requests to the collector).
-  await page.goto(`${stack.demo.url}/react/${mode}/`, { timeout: 10_000 });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.setContent(HTML, { timeout: 10_000 });
-  await page.waitForFunction(() => window.app, null, { timeout: 10_000 });
+  const { page, errors } = await openBuiltPage(stack, `react/${mode}`, join(out, mode), HTML);
   await page.evaluate(([endpoint, service]) => window.app.init(endpoint, service), [stack.collector.url, service]);
   return { page, errors };
 }
