@@ -87,8 +87,19 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_MAX_ATTRIBUTE_VALUE", default_value_t = ByteSize(64 << 10))]
     pub max_attribute_value: ByteSize,
 
+    /// Longest string other than an attribute value: span, event and scope names,
+    /// attribute keys, status messages, trace states, scope versions, schema URLs. A span
+    /// with a longer one (or whose resource or scope has one) is rejected.
+    #[arg(long, env = "WASM_OTLP_MAX_FIELD_LENGTH", default_value_t = ByteSize(4 << 10))]
+    pub max_field_length: ByteSize,
+
+    /// How far past the collector's clock a span may start or end (client clocks are
+    /// skewed); later spans are rejected.
+    #[arg(long, env = "WASM_OTLP_MAX_FUTURE", default_value_t = Age(Some(Duration::from_secs(15 * 60))))]
+    pub max_future: Age,
+
     /// Spans that started longer ago than this are deleted (checked after every commit
-    /// and every minute). 0 keeps them regardless of age.
+    /// and every minute), and refused when they arrive. 0 keeps them regardless of age.
     #[arg(long, env = "WASM_OTLP_RETENTION_MAX_AGE", default_value_t = Age(Some(Duration::from_secs(7 * 86_400))))]
     pub retention_max_age: Age,
 
@@ -124,6 +135,8 @@ impl Config {
             max_decompressed: ByteSize(16 << 20),
             max_spans_per_request: 10_000,
             max_attribute_value: ByteSize(64 << 10),
+            max_field_length: ByteSize(4 << 10),
+            max_future: Age(Some(Duration::from_secs(15 * 60))),
             retention_max_age: Age(Some(Duration::from_secs(7 * 86_400))),
             retention_max_spans: 1_000_000,
             max_concurrent_requests: 4,

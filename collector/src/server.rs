@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::cors;
 use crate::host_check::{self, AllowedHosts};
+use crate::ingest::validate::Rules;
 use crate::ingest::{self, Ingest, Limits};
 use crate::query;
 use crate::store::{DATABASE_FILE, Retention, Store};
@@ -117,7 +118,13 @@ pub fn router(config: &Config, store: Arc<Store>) -> Router {
         max_body: usize::try_from(config.max_body.0).unwrap_or(usize::MAX),
         max_decompressed: usize::try_from(config.max_decompressed.0).unwrap_or(usize::MAX),
         max_spans: config.max_spans_per_request,
-        max_attribute_value: usize::try_from(config.max_attribute_value.0).unwrap_or(usize::MAX),
+        rules: Rules {
+            max_attribute_value: usize::try_from(config.max_attribute_value.0)
+                .unwrap_or(usize::MAX),
+            max_field: usize::try_from(config.max_field_length.0).unwrap_or(usize::MAX),
+            max_future_nanos: nanos(config.max_future.0),
+            max_age_nanos: config.retention_max_age.0.map(|age| nanos(Some(age))),
+        },
     };
     let ingest = Arc::new(Ingest::new(
         limits,
@@ -139,6 +146,11 @@ pub fn router(config: &Config, store: Arc<Store>) -> Router {
         .fallback(not_found)
         .layer(cors::layer(&config.cors_origins))
         .layer(middleware::from_fn_with_state(hosts, host_check::check))
+}
+
+/// A duration in nanoseconds (0 for none), saturating.
+fn nanos(duration: Option<Duration>) -> u64 {
+    duration.map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 async fn not_found(uri: Uri) -> impl IntoResponse {

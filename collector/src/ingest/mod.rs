@@ -1,7 +1,6 @@
-//! `POST /v1/traces`: read the body within the limits, decode, validate each span, store
-//! the valid ones durably, answer in the request's encoding.
+//! `POST /v1/traces`: read the body within the limits, decode (`collector-decode`),
+//! validate each span, store the valid ones durably, answer in the request's encoding.
 
-pub mod decode;
 pub mod respond;
 pub mod validate;
 
@@ -16,9 +15,11 @@ use axum::response::Response;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::Semaphore;
 
+use collector_decode::model::Request;
+use collector_decode::{DecodeError, Format, gzip, json, protobuf};
+
 use crate::store::{Batch, Store, StoreError, hex, now_unix_nanos};
-use decode::{DecodeError, Format};
-use validate::Problem;
+use validate::{Problem, Rules};
 
 /// A client has this long to send its whole body once its turn comes; then 408.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,8 +37,8 @@ pub struct Limits {
     pub max_decompressed: usize,
     /// Spans in one request.
     pub max_spans: usize,
-    /// Bytes of one attribute value.
-    pub max_attribute_value: usize,
+    /// What each span must respect.
+    pub rules: Rules,
 }
 
 /// What the export handler needs.
@@ -144,7 +145,7 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
                 DecodeError::Malformed(_) => StatusCode::BAD_REQUEST,
                 DecodeError::TooLargeDecompressed(_)
                 | DecodeError::TooManySpans(_)
-                | DecodeError::TooManyObjects(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                | DecodeError::TooComplex(..) => StatusCode::PAYLOAD_TOO_LARGE,
             };
             tracing::debug!(%error, "export refused");
             return respond::failure(format, status, error.to_string());
@@ -213,47 +214,58 @@ pub fn prepare(
 ) -> Result<Prepared, DecodeError> {
     let inflated;
     let bytes = if gzip {
-        inflated = decode::gunzip(body, limits.max_decompressed)?;
+        inflated = gzip::gunzip(body, limits.max_decompressed)?;
         &inflated[..]
     } else {
         body
     };
-    let max_objects = limits.max_decompressed / decode::MIN_BYTES_PER_OBJECT;
-    let request = decode::decode(bytes, format, limits.max_spans, max_objects)?;
+    let decode_limits = collector_decode::Limits {
+        max_spans: limits.max_spans,
+        max_decompressed: limits.max_decompressed,
+    };
+    let decoded_protobuf;
+    let request = match format {
+        Format::Json => json::decode(bytes, &decode_limits)?,
+        Format::Protobuf => {
+            decoded_protobuf = protobuf::decode(bytes, &decode_limits)?;
+            Request::from_proto(&decoded_protobuf)?
+        }
+    };
+    let rules = &limits.rules;
     let mut batch = Batch::with_capacity(bytes.len(), limits.max_spans.min(1024));
     let mut rejections = Rejections::default();
     let mut index = 0;
-    for resource_spans in request.resource_spans {
-        let mut resource = resource_spans.resource;
-        let mut resource_schema = resource_spans.schema_url;
-        let resource_problem = resource.as_ref().and_then(|r| {
-            validate::check_attributes(&r.attributes, "resource", limits.max_attribute_value).err()
-        });
+    for resource_spans in &request.resource_spans {
+        let resource = resource_spans.resource.as_ref();
+        let resource_problem = rules
+            .check_resource(
+                resource.unwrap_or(&Default::default()),
+                &resource_spans.schema_url,
+            )
+            .err();
         let mut resource_index = None;
-        for scope_spans in resource_spans.scope_spans {
-            let mut scope = scope_spans.scope;
-            let mut scope_schema = scope_spans.schema_url;
-            let scope_problem = scope.as_ref().and_then(|s| {
-                validate::check_attributes(&s.attributes, "scope", limits.max_attribute_value).err()
-            });
+        for scope_spans in &resource_spans.scope_spans {
+            let scope = scope_spans.scope.as_ref();
+            let scope_problem = rules
+                .check_scope(
+                    scope.unwrap_or(&Default::default()),
+                    &scope_spans.schema_url,
+                )
+                .err();
             let mut scope_index = None;
             for span in &scope_spans.spans {
                 let verdict = match (&resource_problem, &scope_problem) {
                     (Some(problem), _) | (None, Some(problem)) => Err(problem.clone()),
-                    (None, None) => {
-                        validate::check_span(span, limits.max_attribute_value, now_unix_nanos)
-                    }
+                    (None, None) => rules.check_span(span, now_unix_nanos),
                 };
                 match verdict {
-                    Err(problem) => rejections.add(index, &span.span_id, &problem),
+                    Err(problem) => rejections.add(index, span.span_id.as_bytes(), &problem),
                     Ok(()) => {
                         let r = *resource_index.get_or_insert_with(|| {
-                            batch
-                                .add_resource(resource.take(), std::mem::take(&mut resource_schema))
+                            batch.add_resource(resource, &resource_spans.schema_url)
                         });
-                        let s = *scope_index.get_or_insert_with(|| {
-                            batch.add_scope(scope.take(), std::mem::take(&mut scope_schema))
-                        });
+                        let s = *scope_index
+                            .get_or_insert_with(|| batch.add_scope(scope, &scope_spans.schema_url));
                         batch.add_span(r, s, span);
                     }
                 }
@@ -323,7 +335,12 @@ mod tests {
         max_body: 1 << 20,
         max_decompressed: 1 << 20,
         max_spans: 100,
-        max_attribute_value: 16,
+        rules: Rules {
+            max_attribute_value: 16,
+            max_field: 64,
+            max_future_nanos: 600_000_000_000,
+            max_age_nanos: None,
+        },
     };
 
     fn span(n: u8) -> Span {

@@ -8,7 +8,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use prost::Message;
 
-use super::decode::Format;
+use collector_decode::Format;
 
 /// `google.rpc.Status`, the body of an OTLP/HTTP error response.
 #[derive(Clone, PartialEq, Message)]

@@ -2,22 +2,34 @@
 
 use std::fmt;
 
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-use opentelemetry_proto::tonic::trace::v1::Span;
+use collector_decode::model::{AnyValue, KeyValue, Resource, Scope, Span, Value};
 
 /// 2000-01-01T00:00:00Z in Unix nanoseconds: earlier start times are refused as
 /// implausible (an unset clock, seconds or milliseconds sent as nanoseconds).
 pub const EARLIEST_START_UNIX_NANOS: u64 = 946_684_800_000_000_000;
-
-/// How far past the collector's clock a span may start or end: one day, for skewed
-/// client clocks.
-pub const MAX_FUTURE_NANOS: u64 = 86_400_000_000_000;
 
 /// The highest valid `Span.kind` (`SPAN_KIND_CONSUMER`).
 const MAX_SPAN_KIND: i32 = 5;
 
 /// The highest valid `Status.code` (`STATUS_CODE_ERROR`).
 const MAX_STATUS_CODE: i32 = 2;
+
+/// The configurable rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// Bytes of one attribute value (strings and bytes; arrays and maps count the sum of
+    /// their parts).
+    pub max_attribute_value: usize,
+    /// Bytes of every other string: span, event and scope names, attribute keys, status
+    /// message, trace state, scope version, schema URLs.
+    pub max_field: usize,
+    /// How far past the collector's clock a span may start or end (skewed client
+    /// clocks), in nanoseconds.
+    pub max_future_nanos: u64,
+    /// Spans that started longer ago than this many nanoseconds are refused (retention
+    /// would delete them at once); `None`: no age limit.
+    pub max_age_nanos: Option<u64>,
+}
 
 /// Why a span is rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +48,20 @@ pub enum Problem {
     StatusCode(i32),
     /// `startTimeUnixNano` is before 2000-01-01.
     StartTooEarly(u64),
-    /// The start or end time is more than a day past the collector's clock.
-    InFuture(u64),
+    /// The start or end time is further past the collector's clock than allowed.
+    InFuture {
+        /// The time.
+        time: u64,
+        /// The allowance, nanoseconds.
+        slack: u64,
+    },
+    /// The span started longer ago than the retention age.
+    OlderThanRetention {
+        /// The start time.
+        start: u64,
+        /// The retention age, nanoseconds.
+        max_age: u64,
+    },
     /// `endTimeUnixNano` is before `startTimeUnixNano`.
     EndBeforeStart {
         /// The start time.
@@ -49,14 +73,28 @@ pub enum Problem {
     AttributeTooLarge {
         /// Where the attribute is: "span", "event", "link", "resource" or "scope".
         place: &'static str,
-        /// The attribute's key.
+        /// The attribute's key (its start, if the key itself is long).
         key: String,
         /// The value's size in bytes.
         size: usize,
         /// The limit in bytes.
         limit: usize,
     },
+    /// A string other than an attribute value is longer than the limit.
+    FieldTooLong {
+        /// Which string: "name", "attribute key", "event name", "status.message", ...
+        field: &'static str,
+        /// Where it is: "span", "event", "link", "resource" or "scope".
+        place: &'static str,
+        /// Its length in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
+
+/// Shown of a too-long attribute key in a message.
+const KEY_SHOWN: usize = 64;
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,9 +122,16 @@ impl fmt::Display for Problem {
                 f,
                 "startTimeUnixNano {start} is before 2000-01-01 (times are Unix nanoseconds)"
             ),
-            Problem::InFuture(time) => write!(
+            Problem::InFuture { time, slack } => write!(
                 f,
-                "time {time} is more than a day past the collector's clock (times are Unix nanoseconds)"
+                "time {time} is more than {} s past the collector's clock (--max-future; times are Unix nanoseconds)",
+                slack / 1_000_000_000
+            ),
+            Problem::OlderThanRetention { start, max_age } => write!(
+                f,
+                "startTimeUnixNano {start} is older than the retention age of {} s \
+                 (--retention-max-age): it would be deleted at once",
+                max_age / 1_000_000_000
             ),
             Problem::EndBeforeStart { start, end } => write!(
                 f,
@@ -101,114 +146,173 @@ impl fmt::Display for Problem {
                 f,
                 "{place} attribute {key:?} value is {size} bytes; the limit is {limit} (--max-attribute-value)"
             ),
-        }
-    }
-}
-
-/// Checks one span against every rule except its resource's and scope's attributes
-/// (see [`check_attributes`]); `now_unix_nanos` is the collector's clock.
-pub fn check_span(
-    span: &Span,
-    max_attribute_value: usize,
-    now_unix_nanos: u64,
-) -> Result<(), Problem> {
-    if span.trace_id.len() != 16 || span.trace_id.iter().all(|&b| b == 0) {
-        return Err(Problem::TraceId(span.trace_id.len()));
-    }
-    if span.span_id.len() != 8 || span.span_id.iter().all(|&b| b == 0) {
-        return Err(Problem::SpanId(span.span_id.len()));
-    }
-    if !span.parent_span_id.is_empty() && span.parent_span_id.len() != 8 {
-        return Err(Problem::ParentSpanId(span.parent_span_id.len()));
-    }
-    if span.name.is_empty() {
-        return Err(Problem::EmptyName);
-    }
-    if !(0..=MAX_SPAN_KIND).contains(&span.kind) {
-        return Err(Problem::Kind(span.kind));
-    }
-    let status_code = span.status.as_ref().map_or(0, |s| s.code);
-    if !(0..=MAX_STATUS_CODE).contains(&status_code) {
-        return Err(Problem::StatusCode(status_code));
-    }
-    let (start, end) = (span.start_time_unix_nano, span.end_time_unix_nano);
-    if start < EARLIEST_START_UNIX_NANOS {
-        return Err(Problem::StartTooEarly(start));
-    }
-    let latest = now_unix_nanos.saturating_add(MAX_FUTURE_NANOS);
-    if start > latest {
-        return Err(Problem::InFuture(start));
-    }
-    if end < start {
-        return Err(Problem::EndBeforeStart { start, end });
-    }
-    if end > latest {
-        return Err(Problem::InFuture(end));
-    }
-    check_attributes(&span.attributes, "span", max_attribute_value)?;
-    for event in &span.events {
-        check_attributes(&event.attributes, "event", max_attribute_value)?;
-    }
-    for link in &span.links {
-        check_attributes(&link.attributes, "link", max_attribute_value)?;
-    }
-    Ok(())
-}
-
-/// Checks that no value in `attributes` is larger than `limit` bytes; `place` names
-/// their owner in the problem.
-pub fn check_attributes(
-    attributes: &[KeyValue],
-    place: &'static str,
-    limit: usize,
-) -> Result<(), Problem> {
-    for attribute in attributes {
-        let size = attribute.value.as_ref().map_or(0, value_size);
-        if size > limit {
-            return Err(Problem::AttributeTooLarge {
+            Problem::FieldTooLong {
+                field,
                 place,
-                key: attribute.key.clone(),
                 size,
                 limit,
-            });
+            } => write!(
+                f,
+                "{place} {field} is {size} bytes; the limit is {limit} (--max-field-length)"
+            ),
         }
     }
-    Ok(())
+}
+
+impl Rules {
+    /// Checks one span against every rule except its resource's and scope's (see
+    /// [`Rules::check_resource`], [`Rules::check_scope`]); `now_unix_nanos` is the
+    /// collector's clock.
+    pub fn check_span(&self, span: &Span<'_>, now_unix_nanos: u64) -> Result<(), Problem> {
+        let (trace_id, span_id) = (span.trace_id.as_bytes(), span.span_id.as_bytes());
+        if span.trace_id.len() != 16 || trace_id.iter().all(|&b| b == 0) {
+            return Err(Problem::TraceId(span.trace_id.len()));
+        }
+        if span.span_id.len() != 8 || span_id.iter().all(|&b| b == 0) {
+            return Err(Problem::SpanId(span.span_id.len()));
+        }
+        if !span.parent_span_id.is_empty() && span.parent_span_id.len() != 8 {
+            return Err(Problem::ParentSpanId(span.parent_span_id.len()));
+        }
+        if span.name.is_empty() {
+            return Err(Problem::EmptyName);
+        }
+        if !(0..=MAX_SPAN_KIND).contains(&span.kind) {
+            return Err(Problem::Kind(span.kind));
+        }
+        let status_code = span.status.as_ref().map_or(0, |s| s.code);
+        if !(0..=MAX_STATUS_CODE).contains(&status_code) {
+            return Err(Problem::StatusCode(status_code));
+        }
+        self.check_times(
+            span.start_time_unix_nano,
+            span.end_time_unix_nano,
+            now_unix_nanos,
+        )?;
+        let place = "span";
+        self.field("name", place, &span.name)?;
+        self.field("traceState", place, &span.trace_state)?;
+        if let Some(status) = &span.status {
+            self.field("status.message", place, &status.message)?;
+        }
+        self.attributes(&span.attributes, place)?;
+        for event in &span.events {
+            self.field("name", "event", &event.name)?;
+            self.attributes(&event.attributes, "event")?;
+        }
+        for link in &span.links {
+            self.field("traceState", "link", &link.trace_state)?;
+            self.attributes(&link.attributes, "link")?;
+        }
+        Ok(())
+    }
+
+    fn check_times(&self, start: u64, end: u64, now: u64) -> Result<(), Problem> {
+        if start < EARLIEST_START_UNIX_NANOS {
+            return Err(Problem::StartTooEarly(start));
+        }
+        if let Some(max_age) = self.max_age_nanos
+            && start < now.saturating_sub(max_age)
+        {
+            return Err(Problem::OlderThanRetention { start, max_age });
+        }
+        let slack = self.max_future_nanos;
+        let latest = now.saturating_add(slack);
+        if start > latest {
+            return Err(Problem::InFuture { time: start, slack });
+        }
+        if end < start {
+            return Err(Problem::EndBeforeStart { start, end });
+        }
+        if end > latest {
+            return Err(Problem::InFuture { time: end, slack });
+        }
+        Ok(())
+    }
+
+    /// Checks a resource's attributes (a problem rejects each of its spans).
+    pub fn check_resource(&self, resource: &Resource<'_>, schema_url: &str) -> Result<(), Problem> {
+        self.field("schemaUrl", "resource", schema_url)?;
+        self.attributes(&resource.attributes, "resource")
+    }
+
+    /// Checks a scope's strings and attributes (a problem rejects each of its spans).
+    pub fn check_scope(&self, scope: &Scope<'_>, schema_url: &str) -> Result<(), Problem> {
+        self.field("schemaUrl", "scope", schema_url)?;
+        self.field("name", "scope", &scope.name)?;
+        self.field("version", "scope", &scope.version)?;
+        self.attributes(&scope.attributes, "scope")
+    }
+
+    fn field(&self, field: &'static str, place: &'static str, text: &str) -> Result<(), Problem> {
+        if text.len() > self.max_field {
+            return Err(Problem::FieldTooLong {
+                field,
+                place,
+                size: text.len(),
+                limit: self.max_field,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the keys and values of `attributes`; `place` names their owner.
+    fn attributes(&self, attributes: &[KeyValue<'_>], place: &'static str) -> Result<(), Problem> {
+        for attribute in attributes {
+            self.field("attribute key", place, &attribute.key)?;
+            let size = attribute.value.as_ref().map_or(0, value_size);
+            if size > self.max_attribute_value {
+                let mut shown = KEY_SHOWN.min(attribute.key.len());
+                while !attribute.key.is_char_boundary(shown) {
+                    shown -= 1;
+                }
+                return Err(Problem::AttributeTooLarge {
+                    place,
+                    key: attribute.key[..shown].to_owned(),
+                    size,
+                    limit: self.max_attribute_value,
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The size of a value: the bytes of a string or byte string, 8 for a number, 1 for a
 /// boolean, and for an array or map the sum of its parts (with the map's keys).
-fn value_size(value: &AnyValue) -> usize {
+fn value_size(value: &AnyValue<'_>) -> usize {
     match &value.value {
         None => 0,
-        Some(Value::StringValue(s)) => s.len(),
-        Some(Value::BytesValue(b)) => b.len(),
-        Some(Value::BoolValue(_)) => 1,
-        Some(Value::IntValue(_) | Value::DoubleValue(_)) => 8,
-        Some(Value::ArrayValue(array)) => array.values.iter().map(value_size).sum(),
-        Some(Value::KvlistValue(list)) => list
-            .values
+        Some(Value::String(s)) => s.len(),
+        Some(Value::Bytes(b)) => b.len(),
+        Some(Value::Bool(_)) => 1,
+        Some(Value::Int(_) | Value::Double(_)) => 8,
+        Some(Value::Array(array)) => array.iter().map(value_size).sum(),
+        Some(Value::Kvlist(list)) => list
             .iter()
             .map(|kv| kv.key.len() + kv.value.as_ref().map_or(0, value_size))
             .sum(),
-        Some(Value::StringValueStrindex(_)) => 4,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
-    use opentelemetry_proto::tonic::trace::v1::{Status, span::Event, span::Link};
+    use collector_decode::model::{Event, Id, Link, Status};
 
     const NOW: u64 = 1_750_000_000_000_000_000;
-    const LIMIT: usize = 100;
+    const RULES: Rules = Rules {
+        max_attribute_value: 100,
+        max_field: 50,
+        max_future_nanos: 600_000_000_000,
+        max_age_nanos: Some(86_400_000_000_000),
+    };
 
-    fn good() -> Span {
+    fn good() -> Span<'static> {
         Span {
-            trace_id: vec![1; 16],
-            span_id: vec![2; 8],
-            parent_span_id: vec![3; 8],
+            trace_id: Id::new(&[1; 16]),
+            span_id: Id::new(&[2; 8]),
+            parent_span_id: Id::new(&[3; 8]),
             name: "GET /api".into(),
             kind: 3,
             start_time_unix_nano: NOW - 1_000_000,
@@ -222,25 +326,24 @@ mod tests {
         }
     }
 
-    fn string_attr(key: &str, len: usize) -> KeyValue {
+    fn string_attr(key: &str, len: usize) -> KeyValue<'static> {
         KeyValue {
-            key: key.into(),
+            key: key.to_owned().into(),
             value: Some(AnyValue {
-                value: Some(Value::StringValue("x".repeat(len))),
+                value: Some(Value::String("x".repeat(len).into())),
             }),
-            ..KeyValue::default()
         }
     }
 
     fn check(span: &Span) -> Result<(), Problem> {
-        check_span(span, LIMIT, NOW)
+        RULES.check_span(span, NOW)
     }
 
     #[test]
     fn a_good_span_passes() {
         assert_eq!(check(&good()), Ok(()));
         let root = Span {
-            parent_span_id: vec![],
+            parent_span_id: Id::default(),
             status: None,
             ..good()
         };
@@ -249,9 +352,9 @@ mod tests {
 
     #[test]
     fn trace_id_must_be_16_nonzero_bytes() {
-        for id in [vec![], vec![1; 15], vec![1; 17], vec![0; 16]] {
+        for id in [vec![], vec![1; 15], vec![1; 17], vec![0; 16], vec![1; 40]] {
             let span = Span {
-                trace_id: id.clone(),
+                trace_id: Id::new(&id),
                 ..good()
             };
             assert_eq!(check(&span), Err(Problem::TraceId(id.len())));
@@ -263,7 +366,7 @@ mod tests {
     fn span_id_must_be_8_nonzero_bytes() {
         for id in [vec![], vec![1; 7], vec![0; 8]] {
             let span = Span {
-                span_id: id.clone(),
+                span_id: Id::new(&id),
                 ..good()
             };
             assert_eq!(check(&span), Err(Problem::SpanId(id.len())));
@@ -273,7 +376,7 @@ mod tests {
     #[test]
     fn parent_span_id_is_empty_or_8_bytes() {
         let span = Span {
-            parent_span_id: vec![1; 4],
+            parent_span_id: Id::new(&[1; 4]),
             ..good()
         };
         assert_eq!(check(&span), Err(Problem::ParentSpanId(4)));
@@ -282,7 +385,7 @@ mod tests {
     #[test]
     fn name_kind_and_status_code() {
         let span = Span {
-            name: String::new(),
+            name: "".into(),
             ..good()
         };
         assert_eq!(check(&span), Err(Problem::EmptyName));
@@ -295,7 +398,7 @@ mod tests {
         let span = Span {
             status: Some(Status {
                 code: 3,
-                message: String::new(),
+                message: "".into(),
             }),
             ..good()
         };
@@ -326,35 +429,78 @@ mod tests {
             check(&unended),
             Err(Problem::EndBeforeStart { .. })
         ));
-        let tomorrow = NOW + MAX_FUTURE_NANOS;
+        let slack = RULES.max_future_nanos;
         let edge = Span {
-            start_time_unix_nano: tomorrow,
-            end_time_unix_nano: tomorrow,
+            start_time_unix_nano: NOW + slack,
+            end_time_unix_nano: NOW + slack,
             ..good()
         };
         assert_eq!(check(&edge), Ok(()));
         let future = Span {
-            start_time_unix_nano: tomorrow + 1,
-            end_time_unix_nano: tomorrow + 1,
+            start_time_unix_nano: NOW + slack + 1,
+            end_time_unix_nano: NOW + slack + 1,
             ..good()
         };
-        assert_eq!(check(&future), Err(Problem::InFuture(tomorrow + 1)));
+        assert_eq!(
+            check(&future),
+            Err(Problem::InFuture {
+                time: NOW + slack + 1,
+                slack
+            })
+        );
+        assert!(
+            Problem::InFuture { time: 1, slack }
+                .to_string()
+                .contains("600 s past")
+        );
         let long_end = Span {
             end_time_unix_nano: u64::MAX,
             ..good()
         };
-        assert_eq!(check(&long_end), Err(Problem::InFuture(u64::MAX)));
+        assert!(matches!(
+            check(&long_end),
+            Err(Problem::InFuture { time: u64::MAX, .. })
+        ));
+    }
+
+    #[test]
+    fn spans_older_than_the_retention_age_are_refused() {
+        let max_age = RULES.max_age_nanos.unwrap();
+        let old = Span {
+            start_time_unix_nano: NOW - max_age - 1,
+            end_time_unix_nano: NOW,
+            ..good()
+        };
+        assert_eq!(
+            check(&old),
+            Err(Problem::OlderThanRetention {
+                start: NOW - max_age - 1,
+                max_age
+            })
+        );
+        assert!(
+            check(&old)
+                .unwrap_err()
+                .to_string()
+                .contains("deleted at once")
+        );
+        let forever = Rules {
+            max_age_nanos: None,
+            ..RULES
+        };
+        assert_eq!(forever.check_span(&old, NOW), Ok(()));
     }
 
     #[test]
     fn attribute_values_are_limited_everywhere() {
+        let limit = RULES.max_attribute_value;
         let at_limit = Span {
-            attributes: vec![string_attr("a", LIMIT)],
+            attributes: vec![string_attr("a", limit)],
             ..good()
         };
         assert_eq!(check(&at_limit), Ok(()));
         let too_big = Span {
-            attributes: vec![string_attr("a", LIMIT + 1)],
+            attributes: vec![string_attr("a", limit + 1)],
             ..good()
         };
         assert!(matches!(
@@ -367,7 +513,8 @@ mod tests {
         ));
         let event = Span {
             events: vec![Event {
-                attributes: vec![string_attr("exception.stacktrace", LIMIT + 1)],
+                name: "exception".into(),
+                attributes: vec![string_attr("exception.stacktrace", limit + 1)],
                 ..Event::default()
             }],
             ..good()
@@ -378,7 +525,7 @@ mod tests {
         ));
         let link = Span {
             links: vec![Link {
-                attributes: vec![string_attr("l", LIMIT + 1)],
+                attributes: vec![string_attr("l", limit + 1)],
                 ..Link::default()
             }],
             ..good()
@@ -390,36 +537,136 @@ mod tests {
     }
 
     #[test]
+    fn every_other_string_is_limited() {
+        let long = || "n".repeat(RULES.max_field + 1);
+        let cases: Vec<(Span, &str, &str)> = vec![
+            (
+                Span {
+                    name: long().into(),
+                    ..good()
+                },
+                "name",
+                "span",
+            ),
+            (
+                Span {
+                    trace_state: long().into(),
+                    ..good()
+                },
+                "traceState",
+                "span",
+            ),
+            (
+                Span {
+                    status: Some(Status {
+                        code: 2,
+                        message: long().into(),
+                    }),
+                    ..good()
+                },
+                "status.message",
+                "span",
+            ),
+            (
+                Span {
+                    attributes: vec![string_attr(&long(), 1)],
+                    ..good()
+                },
+                "attribute key",
+                "span",
+            ),
+            (
+                Span {
+                    events: vec![Event {
+                        name: long().into(),
+                        ..Event::default()
+                    }],
+                    ..good()
+                },
+                "name",
+                "event",
+            ),
+            (
+                Span {
+                    links: vec![Link {
+                        trace_state: long().into(),
+                        ..Link::default()
+                    }],
+                    ..good()
+                },
+                "traceState",
+                "link",
+            ),
+        ];
+        for (span, field, place) in cases {
+            let problem = check(&span).unwrap_err();
+            assert_eq!(
+                problem,
+                Problem::FieldTooLong {
+                    field,
+                    place,
+                    size: RULES.max_field + 1,
+                    limit: RULES.max_field
+                }
+            );
+            assert!(
+                problem.to_string().contains("--max-field-length"),
+                "{problem}"
+            );
+        }
+        let scope = Scope {
+            version: long().into(),
+            ..Scope::default()
+        };
+        assert!(matches!(
+            RULES.check_scope(&scope, ""),
+            Err(Problem::FieldTooLong {
+                field: "version",
+                place: "scope",
+                ..
+            })
+        ));
+        assert!(matches!(
+            RULES.check_resource(&Resource::default(), &long()),
+            Err(Problem::FieldTooLong {
+                field: "schemaUrl",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn arrays_and_maps_count_their_parts() {
         let part = AnyValue {
-            value: Some(Value::StringValue("x".repeat(40))),
+            value: Some(Value::String("x".repeat(40).into())),
         };
         let array = KeyValue {
             key: "list".into(),
             value: Some(AnyValue {
-                value: Some(Value::ArrayValue(ArrayValue {
-                    values: vec![part.clone(), part.clone(), part.clone()],
-                })),
+                value: Some(Value::Array(vec![part.clone(), part.clone(), part.clone()])),
             }),
-            ..KeyValue::default()
+        };
+        let resource = Resource {
+            attributes: vec![array],
+            ..Resource::default()
         };
         assert!(matches!(
-            check_attributes(&[array], "resource", LIMIT),
+            RULES.check_resource(&resource, ""),
             Err(Problem::AttributeTooLarge { size: 120, .. })
         ));
         let map = KeyValue {
             key: "map".into(),
             value: Some(AnyValue {
-                value: Some(Value::KvlistValue(KeyValueList {
-                    values: vec![KeyValue {
-                        key: "k".repeat(10),
-                        value: Some(part),
-                        ..KeyValue::default()
-                    }],
-                })),
+                value: Some(Value::Kvlist(vec![KeyValue {
+                    key: "k".repeat(10).into(),
+                    value: Some(part),
+                }])),
             }),
-            ..KeyValue::default()
         };
-        assert_eq!(check_attributes(&[map], "scope", LIMIT), Ok(()));
+        let scope = Scope {
+            attributes: vec![map],
+            ..Scope::default()
+        };
+        assert_eq!(RULES.check_scope(&scope, ""), Ok(()));
     }
 }

@@ -4,9 +4,8 @@
 
 use std::ops::Range;
 
-use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, any_value::Value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use collector_decode::model::{Resource, Scope, Span, Value};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
@@ -81,19 +80,18 @@ impl Batch {
     }
 
     /// Adds a resource and its schema URL; returns its index for [`Batch::add_span`].
-    pub fn add_resource(&mut self, resource: Option<Resource>, schema_url: String) -> usize {
+    pub fn add_resource(&mut self, resource: Option<&Resource<'_>>, schema_url: &str) -> usize {
         let service = resource
-            .as_ref()
             .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
             .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-                Value::StringValue(name) if !name.is_empty() => Some(name.clone()),
+                Value::String(name) if !name.is_empty() => Some(&**name),
                 _ => None,
             })
-            .unwrap_or_else(|| UNKNOWN_SERVICE.to_owned());
+            .unwrap_or(UNKNOWN_SERVICE);
         let holder = ResourceSpans {
-            resource,
+            resource: resource.map(Resource::to_proto),
             scope_spans: Vec::new(),
-            schema_url,
+            schema_url: schema_url.to_owned(),
         };
         let body = self.append(|buf| holder.encode_raw(buf));
         let service = self.append(|buf| buf.extend_from_slice(service.as_bytes()));
@@ -107,11 +105,11 @@ impl Batch {
     }
 
     /// Adds an instrumentation scope and its schema URL; returns its index.
-    pub fn add_scope(&mut self, scope: Option<InstrumentationScope>, schema_url: String) -> usize {
+    pub fn add_scope(&mut self, scope: Option<&Scope<'_>>, schema_url: &str) -> usize {
         let holder = ScopeSpans {
-            scope,
+            scope: scope.map(Scope::to_proto),
             spans: Vec::new(),
-            schema_url,
+            schema_url: schema_url.to_owned(),
         };
         let body = self.append(|buf| holder.encode_raw(buf));
         let hash = Sha256::digest(&self.bytes[body.range()]).into();
@@ -129,13 +127,15 @@ impl Batch {
 
     /// Adds a span that passed validation (IDs of the right lengths, times that fit
     /// `i64`), under resource and scope indexes returned by this batch.
-    pub fn add_span(&mut self, resource: usize, scope: usize, span: &Span) {
+    /// (The span is encoded through opentelemetry-proto's message: its own record format
+    /// comes with the span store.)
+    pub fn add_span(&mut self, resource: usize, scope: usize, span: &Span<'_>) {
         let name = self.append(|buf| buf.extend_from_slice(span.name.as_bytes()));
-        let body = self.append(|buf| span.encode_raw(buf));
+        let body = self.append(|buf| span.to_proto().encode_raw(buf));
         self.spans.push(SpanRow {
-            trace_id: span.trace_id.as_slice().try_into().unwrap_or_default(),
-            span_id: span.span_id.as_slice().try_into().unwrap_or_default(),
-            parent_span_id: span.parent_span_id.as_slice().try_into().ok(),
+            trace_id: span.trace_id.as_bytes().try_into().unwrap_or_default(),
+            span_id: span.span_id.as_bytes().try_into().unwrap_or_default(),
+            parent_span_id: span.parent_span_id.as_bytes().try_into().ok(),
             start: i64::try_from(span.start_time_unix_nano).unwrap_or(i64::MAX),
             end: i64::try_from(span.end_time_unix_nano).unwrap_or(i64::MAX),
             status_code: span.status.as_ref().map_or(0, |s| s.code),
@@ -206,16 +206,15 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
+    use collector_decode::model::{AnyValue, Id, KeyValue};
 
-    fn resource(service: &str) -> Resource {
+    fn resource(service: &str) -> Resource<'_> {
         Resource {
             attributes: vec![KeyValue {
                 key: "service.name".into(),
                 value: Some(AnyValue {
-                    value: Some(Value::StringValue(service.into())),
+                    value: Some(Value::String(service.into())),
                 }),
-                ..KeyValue::default()
             }],
             ..Resource::default()
         }
@@ -224,17 +223,17 @@ mod tests {
     #[test]
     fn rows_point_at_their_encodings() {
         let mut batch = Batch::default();
-        let r = batch.add_resource(Some(resource("shop")), "https://schema".into());
+        let r = batch.add_resource(Some(&resource("shop")), "https://schema");
         let s = batch.add_scope(
-            Some(InstrumentationScope {
+            Some(&Scope {
                 name: "fetch".into(),
-                ..InstrumentationScope::default()
+                ..Scope::default()
             }),
-            String::new(),
+            "",
         );
         let span = Span {
-            trace_id: vec![1; 16],
-            span_id: vec![2; 8],
+            trace_id: Id::new(&[1; 16]),
+            span_id: Id::new(&[2; 8]),
             name: "GET /".into(),
             start_time_unix_nano: 5,
             end_time_unix_nano: 7,
@@ -246,7 +245,10 @@ mod tests {
         assert_eq!(row.trace_id, [1; 16]);
         assert_eq!((row.start, row.end), (5, 7));
         assert_eq!(batch.name_of(&row), "GET /");
-        assert_eq!(Span::decode(batch.span_body(&row)).unwrap(), span);
+        assert_eq!(
+            opentelemetry_proto::tonic::trace::v1::Span::decode(batch.span_body(&row)).unwrap(),
+            span.to_proto()
+        );
         let part = batch.resources()[0];
         assert_eq!(batch.service_of(&part), "shop");
         let decoded = ResourceSpans::decode(batch.body_of(&part)).unwrap();
@@ -258,9 +260,9 @@ mod tests {
     #[test]
     fn same_content_same_hash_and_a_default_service() {
         let mut batch = Batch::default();
-        batch.add_resource(Some(resource("a")), String::new());
-        batch.add_resource(Some(resource("a")), String::new());
-        batch.add_resource(None, String::new());
+        batch.add_resource(Some(&resource("a")), "");
+        batch.add_resource(Some(&resource("a")), "");
+        batch.add_resource(None, "");
         let parts = batch.resources();
         assert_eq!(parts[0].hash, parts[1].hash);
         assert_ne!(parts[0].hash, parts[2].hash);

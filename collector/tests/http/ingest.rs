@@ -127,8 +127,28 @@ async fn every_validation_rule_rejects_only_the_offending_span() {
         ),
         (
             "startTimeUnixNano",
-            json!((now + 2 * day).to_string()),
-            "more than a day past",
+            json!((now + 20 * 60 * 1_000_000_000).to_string()),
+            "more than 900 s past the collector's clock (--max-future",
+        ),
+        (
+            "startTimeUnixNano",
+            json!((now - 8 * day).to_string()),
+            "older than the retention age of 604800 s (--retention-max-age)",
+        ),
+        (
+            "name",
+            json!("n".repeat(5000)),
+            "span name is 5000 bytes; the limit is 4096 (--max-field-length)",
+        ),
+        (
+            "attributes",
+            json!([{"key": "k".repeat(4097), "value": {"intValue": 1}}]),
+            "span attribute key is 4097 bytes",
+        ),
+        (
+            "status",
+            json!({"code": 2, "message": "m".repeat(4097)}),
+            "span status.message is 4097 bytes",
         ),
         (
             "endTimeUnixNano",

@@ -1,0 +1,179 @@
+//! Decoding throughput, side by side in one run: this crate's OTLP JSON decoder beside
+//! opentelemetry-proto's serde model (serde_json), and the protobuf path (prost, then the
+//! borrowed view), on the same 100-span requests (10 traces of 10 spans, 5 to 8
+//! attributes each, unique IDs). One thread; spans per second per core, the median of
+//! alternating rounds.
+//!
+//! `just bench-decode` (`cargo bench -p collector-decode`).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use collector_decode::{Limits, json, model, protobuf};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+use prost::Message;
+
+const SPANS: usize = 100;
+const REQUESTS: usize = 64;
+const ROUNDS: usize = 7;
+const ROUND_TIME: Duration = Duration::from_millis(400);
+
+fn attribute(key: &str, value: Value) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..KeyValue::default()
+    }
+}
+
+/// The `n`th request: IDs derived from `n` so that every span is unique.
+fn request(n: usize) -> ExportTraceServiceRequest {
+    let start = 1_764_000_000_000_000_000u64 + n as u64 * 1_000_000_000;
+    let spans = (0..SPANS)
+        .map(|i| {
+            let mut trace_id = vec![0u8; 16];
+            trace_id[..8].copy_from_slice(&(n as u64).to_be_bytes());
+            trace_id[8..].copy_from_slice(&((i / 10) as u64 + 1).to_be_bytes());
+            let span_id = ((n * SPANS + i) as u64 + 1).to_be_bytes().to_vec();
+            let mut attributes = vec![
+                attribute("http.request.method", Value::StringValue("GET".into())),
+                attribute(
+                    "url.full",
+                    Value::StringValue(format!("https://shop.example.com/api/items/{i}?page=2")),
+                ),
+                attribute("http.response.status_code", Value::IntValue(200)),
+                attribute(
+                    "server.address",
+                    Value::StringValue("shop.example.com".into()),
+                ),
+                attribute("server.port", Value::IntValue(443)),
+            ];
+            attributes.push(attribute("app.cached", Value::BoolValue(i % 2 == 0)));
+            for extra in 0..i % 3 {
+                attributes.push(attribute(
+                    &format!("app.extra.{extra}"),
+                    Value::DoubleValue(extra as f64 * 1.5),
+                ));
+            }
+            Span {
+                trace_id,
+                span_id,
+                parent_span_id: if i % 10 == 0 {
+                    vec![]
+                } else {
+                    ((n * SPANS + i) as u64).to_be_bytes().to_vec()
+                },
+                name: format!("GET /api/items/{{id}} {}", i % 7),
+                kind: 3,
+                start_time_unix_nano: start + i as u64 * 1000,
+                end_time_unix_nano: start + i as u64 * 1000 + 250_000,
+                attributes,
+                status: Some(Status {
+                    code: if i % 13 == 0 { 2 } else { 0 },
+                    message: String::new(),
+                }),
+                ..Span::default()
+            }
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![
+                    attribute("service.name", Value::StringValue("shop-web".into())),
+                    attribute("telemetry.sdk.language", Value::StringValue("webjs".into())),
+                ],
+                ..Resource::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..ScopeSpans::default()
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
+/// Spans per second of `decode` over `bodies`, one round.
+fn round(bodies: &[Vec<u8>], decode: &dyn Fn(&[u8]) -> usize) -> f64 {
+    let started = Instant::now();
+    let mut spans = 0;
+    while started.elapsed() < ROUND_TIME {
+        for body in bodies {
+            spans += decode(black_box(body));
+        }
+    }
+    spans as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn span_count(request: &model::Request<'_>) -> usize {
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|rs| &rs.scope_spans)
+        .map(|ss| ss.spans.len())
+        .sum()
+}
+
+fn main() {
+    let requests: Vec<_> = (0..REQUESTS).map(request).collect();
+    let json_bodies: Vec<Vec<u8>> = requests
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap())
+        .collect();
+    let proto_bodies: Vec<Vec<u8>> = requests.iter().map(|r| r.encode_to_vec()).collect();
+    let limits = Limits {
+        max_spans: 10_000,
+        max_decompressed: 16 << 20,
+    };
+    let ours_json = |body: &[u8]| span_count(&json::decode(body, &limits).unwrap());
+    let serde = |body: &[u8]| {
+        let request: ExportTraceServiceRequest = serde_json::from_slice(body).unwrap();
+        request.resource_spans[0].scope_spans[0].spans.len()
+    };
+    let ours_proto = |body: &[u8]| {
+        let request = protobuf::decode(body, &limits).unwrap();
+        span_count(&model::Request::from_proto(&request).unwrap())
+    };
+    // Both JSON decoders read the same requests the same way.
+    for body in &json_bodies {
+        let ours = json::decode(body, &limits).unwrap().to_proto();
+        let reference: ExportTraceServiceRequest = serde_json::from_slice(body).unwrap();
+        assert_eq!(ours, reference);
+    }
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        a.push(round(&json_bodies, &ours_json));
+        b.push(round(&json_bodies, &serde));
+        c.push(round(&proto_bodies, &ours_proto));
+    }
+    let (ours, reference, proto) = (median(a), median(b), median(c));
+    let body_len = json_bodies.iter().map(Vec::len).sum::<usize>() / REQUESTS;
+    println!(
+        "{REQUESTS} requests of {SPANS} spans, {body_len} bytes of JSON each; medians of {ROUNDS} alternating rounds, one thread"
+    );
+    println!("| decoder | spans/s per core | vs opentelemetry-proto serde |");
+    println!("|---|---|---|");
+    println!(
+        "| OTLP JSON, own decoder (collector-decode) | {:.0}k | {:.2}x |",
+        ours / 1e3,
+        ours / reference
+    );
+    println!(
+        "| OTLP JSON, opentelemetry-proto + serde_json | {:.0}k | 1.00x |",
+        reference / 1e3
+    );
+    println!(
+        "| OTLP protobuf, prost + borrowed view | {:.0}k | {:.2}x |",
+        proto / 1e3,
+        proto / reference
+    );
+}
