@@ -112,11 +112,59 @@ pub struct Config {
     )]
     pub retention_max_spans: u64,
 
-    /// Export requests read and decoded at once; more wait their turn before their body
-    /// is read. Bounds memory: each holds at most max-body + max-decompressed bytes plus
-    /// its decoded spans.
-    #[arg(long, env = "WASM_OTLP_MAX_CONCURRENT_REQUESTS", default_value_t = 4)]
-    pub max_concurrent_requests: usize,
+    /// Most connections open at once; kept 128 below the open-file limit, which is raised
+    /// to its hard limit at start. When all are open, a new connection closes the one that
+    /// has waited longest for its next request (idle, or still sending its head).
+    #[arg(long, env = "WASM_OTLP_MAX_CONNECTIONS", default_value_t = 2048)]
+    pub max_connections: usize,
+
+    /// Connections kept from export requests: exports in progress are limited to
+    /// --max-connections less this (more get 503), so /healthz, the viewer and queries
+    /// still answer when browsers fill the rest.
+    #[arg(long, env = "WASM_OTLP_CONNECTION_RESERVE", default_value_t = 64)]
+    pub connection_reserve: usize,
+
+    /// A request head (request line and headers) must be complete this long after its
+    /// first byte arrived; otherwise the connection is closed.
+    #[arg(long, env = "WASM_OTLP_HEADER_TIMEOUT", default_value_t = Timeout(Duration::from_secs(10)))]
+    pub header_timeout: Timeout,
+
+    /// A connection that sends nothing for this long while no request is in progress (a
+    /// new one before its first request, a kept-alive one between requests) is closed.
+    #[arg(long, env = "WASM_OTLP_IDLE_TIMEOUT", default_value_t = Timeout(Duration::from_secs(30)))]
+    pub idle_timeout: Timeout,
+
+    /// Largest request head (request line and headers, at least 8KiB); a larger one gets
+    /// 431 and the connection is closed. It is also the most a connection buffers.
+    #[arg(long, env = "WASM_OTLP_MAX_HEADER_SIZE", default_value_t = ByteSize(16 << 10))]
+    pub max_header_size: ByteSize,
+
+    /// Slowest upload accepted, in bytes per second: once --body-timeout has passed, a
+    /// body must have arrived at this rate on average, else 408.
+    #[arg(long, env = "WASM_OTLP_MIN_UPLOAD_RATE", default_value_t = ByteSize(4 << 10))]
+    pub min_upload_rate: ByteSize,
+
+    /// Grace before --min-upload-rate applies: a body of N bytes has this long plus N over
+    /// the rate to arrive.
+    #[arg(long, env = "WASM_OTLP_BODY_TIMEOUT", default_value_t = Timeout(Duration::from_secs(10)))]
+    pub body_timeout: Timeout,
+
+    /// Bytes of export bodies held at once: a request reserves its Content-Length (or
+    /// --max-body when chunked, then what arrived) before reading and keeps it until its
+    /// spans are stored; one that finds no room waits --in-flight-wait, then gets 503.
+    #[arg(long, env = "WASM_OTLP_MAX_BYTES_IN_FLIGHT", default_value_t = ByteSize(64 << 20))]
+    pub max_bytes_in_flight: ByteSize,
+
+    /// Memory for decoding export requests: a request reserves 8 times its inflated size
+    /// (its length, or --max-decompressed when gzip) from here before decoding and keeps it
+    /// until its spans are stored; it waits for room (decoding is brief).
+    #[arg(long, env = "WASM_OTLP_MAX_DECODE_BYTES", default_value_t = ByteSize(64 << 20))]
+    pub max_decode_bytes: ByteSize,
+
+    /// How long an export waits for room in --max-bytes-in-flight before it gets 503 with
+    /// Retry-After.
+    #[arg(long, env = "WASM_OTLP_IN_FLIGHT_WAIT", default_value_t = Timeout(Duration::from_secs(5)))]
+    pub in_flight_wait: Timeout,
 }
 
 impl Config {
@@ -139,7 +187,16 @@ impl Config {
             max_future: Age(Some(Duration::from_secs(15 * 60))),
             retention_max_age: Age(Some(Duration::from_secs(7 * 86_400))),
             retention_max_spans: 1_000_000,
-            max_concurrent_requests: 4,
+            max_connections: 2048,
+            connection_reserve: 64,
+            header_timeout: Timeout(Duration::from_secs(10)),
+            idle_timeout: Timeout(Duration::from_secs(30)),
+            max_header_size: ByteSize(16 << 10),
+            min_upload_rate: ByteSize(4 << 10),
+            body_timeout: Timeout(Duration::from_secs(10)),
+            max_bytes_in_flight: ByteSize(64 << 20),
+            max_decode_bytes: ByteSize(64 << 20),
+            in_flight_wait: Timeout(Duration::from_secs(5)),
         }
     }
 
@@ -254,6 +311,43 @@ impl fmt::Display for Age {
     }
 }
 
+/// A timeout, written as a number with an ms, s or m suffix (500ms, 10s, 2m); never 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout(pub Duration);
+
+impl FromStr for Timeout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (number, unit) = number_and_unit(s)
+            .ok_or_else(|| format!("{s:?} is not a timeout (examples: 500ms, 10s, 2m)"))?;
+        let millis: u64 = match unit {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            other => return Err(format!("unknown time unit {other:?} (use ms, s or m)")),
+        };
+        match number.checked_mul(millis) {
+            Some(0) => Err("a timeout cannot be 0".to_owned()),
+            Some(total) => Ok(Timeout(Duration::from_millis(total))),
+            None => Err(format!("{s:?} is too long")),
+        }
+    }
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = self.0.as_millis();
+        for (size, name) in [(60_000, "m"), (1000, "s")] {
+            if millis.is_multiple_of(size) {
+                return write!(f, "{}{name}", millis / size);
+            }
+        }
+        write!(f, "{millis}ms")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +379,19 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_parse_and_print() {
+        assert_eq!("500ms".parse(), Ok(Timeout(Duration::from_millis(500))));
+        assert_eq!("10s".parse(), Ok(Timeout(Duration::from_secs(10))));
+        assert_eq!("2m".parse(), Ok(Timeout(Duration::from_secs(120))));
+        assert!("0s".parse::<Timeout>().is_err());
+        assert!("10".parse::<Timeout>().is_err());
+        assert!("1h".parse::<Timeout>().is_err());
+        assert_eq!(Timeout(Duration::from_secs(120)).to_string(), "2m");
+        assert_eq!(Timeout(Duration::from_millis(1500)).to_string(), "1500ms");
+        assert_eq!(Timeout(Duration::from_secs(5)).to_string(), "5s");
+    }
+
+    #[test]
     fn flags_and_defaults() {
         let config = Config::try_parse_from([
             "collector",
@@ -308,5 +415,22 @@ mod tests {
             Config::with_data_dir("x".into()).cors_origins.len(),
             DEFAULT_CORS_ORIGINS.len()
         );
+    }
+
+    #[test]
+    fn connection_limits_default_alike_from_flags_and_for_embedding() {
+        let parsed = Config::try_parse_from(["collector"]).unwrap();
+        let embedded = Config::with_data_dir("x".into());
+        let limits = |c: &Config| {
+            (
+                (c.max_connections, c.connection_reserve),
+                (c.header_timeout, c.idle_timeout, c.body_timeout),
+                (c.in_flight_wait, c.max_header_size, c.min_upload_rate),
+                (c.max_bytes_in_flight, c.max_decode_bytes),
+            )
+        };
+        assert_eq!(limits(&parsed), limits(&embedded));
+        let set = Config::try_parse_from(["collector", "--header-timeout", "500ms"]).unwrap();
+        assert_eq!(set.header_timeout, Timeout(Duration::from_millis(500)));
     }
 }

@@ -4,7 +4,7 @@
 //! limits, [`ingest::decode`], [`ingest::validate`], answer with [`ingest::respond`]); the
 //! accepted spans go as one [`store::Batch`] per request to the store's writer thread,
 //! which commits them to SQLite before the request is answered. [`query`] serves them
-//! back as JSON. [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
+//! back as JSON. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
 //! the host names it answers to.
 //!
 //! ```no_run
@@ -17,6 +17,7 @@
 //! ```
 
 pub mod config;
+pub mod connections;
 pub mod cors;
 pub mod host_check;
 pub mod ingest;

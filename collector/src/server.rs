@@ -1,5 +1,6 @@
 //! The HTTP server: routes, the CORS layer around everything, a periodic retention sweep,
 //! and graceful shutdown (in-flight requests finish; what was acknowledged is on disk).
+//! Connections are accepted and limited by [`crate::connections`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,8 +18,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::connections;
 use crate::cors;
 use crate::host_check::{self, AllowedHosts};
+use crate::ingest::budget::{self, Budget};
 use crate::ingest::validate::Rules;
 use crate::ingest::{self, Ingest, Limits};
 use crate::query;
@@ -86,20 +89,26 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         )
     })?;
     let local_addr = listener.local_addr()?;
-    let app = router(&config, Arc::clone(&store));
+    let max_connections = connections::fit_to_open_files(config.max_connections);
+    let limits = connections::Limits {
+        max_connections,
+        header_timeout: config.header_timeout.0,
+        idle_timeout: config.idle_timeout.0,
+        max_header_size: usize::try_from(config.max_header_size.0).unwrap_or(usize::MAX),
+    };
+    let app = router(&config, max_connections, Arc::clone(&store));
     let (stop, stopped) = oneshot::channel::<()>();
     let sweeper = tokio::spawn(sweep_periodically(Arc::clone(&store)));
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-                tracing::info!("shutting down: finishing in-flight requests");
-            })
-            .await;
+        connections::serve(listener, app, limits, async {
+            let _ = stopped.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+        .await;
         sweeper.abort();
         store.close().await;
         tracing::info!("stopped");
-        served.context("the HTTP server failed")
+        Ok(())
     });
     tracing::info!(%local_addr, data_dir = %data_dir.display(), "collector started");
     Ok(Running {
@@ -113,7 +122,9 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 /// The routes, inside the CORS layer (so that every response, errors included, carries
 /// the CORS headers an allowed origin needs), inside the host check (a request for a
 /// host name the collector does not answer to gets 421 before anything else).
-pub fn router(config: &Config, store: Arc<Store>) -> Router {
+/// `max_connections` is the connection cap in force, of which exports may use all but
+/// `--connection-reserve`.
+pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Router {
     let limits = Limits {
         max_body: usize::try_from(config.max_body.0).unwrap_or(usize::MAX),
         max_decompressed: usize::try_from(config.max_decompressed.0).unwrap_or(usize::MAX),
@@ -126,11 +137,18 @@ pub fn router(config: &Config, store: Arc<Store>) -> Router {
             max_age_nanos: config.retention_max_age.0.map(|age| nanos(Some(age))),
         },
     };
-    let ingest = Arc::new(Ingest::new(
-        limits,
-        config.max_concurrent_requests,
-        Arc::clone(&store),
-    ));
+    let size = |bytes: crate::config::ByteSize| usize::try_from(bytes.0).unwrap_or(usize::MAX);
+    let budget = Budget::new(budget::Settings {
+        max_exports: max_connections
+            .saturating_sub(config.connection_reserve)
+            .max(1),
+        max_bytes_in_flight: size(config.max_bytes_in_flight),
+        max_decode_bytes: size(config.max_decode_bytes),
+        in_flight_wait: config.in_flight_wait.0,
+        min_upload_rate: config.min_upload_rate.0,
+        body_timeout: config.body_timeout.0,
+    });
+    let ingest = Arc::new(Ingest::new(limits, budget, Arc::clone(&store)));
     let receiver = Router::new()
         .route("/v1/traces", post(ingest::export))
         .with_state(ingest);

@@ -1,28 +1,24 @@
 //! `POST /v1/traces`: read the body within the limits, decode (`collector-decode`),
 //! validate each span, store the valid ones durably, answer in the request's encoding.
 
+pub mod budget;
 pub mod respond;
 pub mod validate;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tokio::sync::Semaphore;
 
 use collector_decode::model::Request;
 use collector_decode::{DecodeError, Format, gzip, json, protobuf};
 
 use crate::store::{Batch, Store, StoreError, hex, now_unix_nanos};
+use budget::{Budget, ReadError};
 use validate::{Problem, Rules};
-
-/// A client has this long to send its whole body once its turn comes; then 408.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Rejected spans named one by one in `partialSuccess.errorMessage`; the rest are
 /// counted.
@@ -44,16 +40,16 @@ pub struct Limits {
 /// What the export handler needs.
 pub struct Ingest {
     limits: Limits,
-    permits: Semaphore,
+    budget: Budget,
     store: Arc<Store>,
 }
 
 impl Ingest {
-    /// Requests are read and decoded `concurrency` at a time (at least one).
-    pub fn new(limits: Limits, concurrency: usize, store: Arc<Store>) -> Self {
+    /// Requests within `limits`, holding memory from `budget`.
+    pub fn new(limits: Limits, budget: Budget, store: Arc<Store>) -> Self {
         Ingest {
             limits,
-            permits: Semaphore::new(concurrency.max(1)),
+            budget,
             store,
         }
     }
@@ -102,41 +98,54 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
         return too_large_body(format, limits.max_body);
     }
 
-    // From here until the batch is handed over, memory is held: wait for a turn.
-    let Ok(permit) = ingest.permits.acquire().await else {
-        return respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    // From here until the store has acknowledged, memory is held (see `budget`).
+    let _export = match ingest.budget.enter() {
+        Ok(export) => export,
+        Err(refusal) => return busy(format, &refusal),
     };
-    let read = tokio::time::timeout(
-        BODY_READ_TIMEOUT,
-        Limited::new(body, limits.max_body).collect(),
-    );
-    let bytes = match read.await {
-        Err(_) => {
+    let expected = declared.map(|length| length as usize);
+    let mut body_bytes = match ingest
+        .budget
+        .reserve_body(expected.unwrap_or(limits.max_body))
+        .await
+    {
+        Ok(permit) => permit,
+        Err(refusal) => return busy(format, &refusal),
+    };
+    let bytes = match ingest
+        .budget
+        .read_body(body, limits.max_body, expected)
+        .await
+    {
+        Ok(bytes) => bytes,
+        Err(ReadError::TooSlow { received, elapsed }) => {
             return respond::failure(
                 format,
                 StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the body did not arrive within {} s",
-                    BODY_READ_TIMEOUT.as_secs()
-                ),
+                ingest.budget.too_slow_message(received, elapsed),
             );
         }
-        Ok(Err(error)) if error.is::<LengthLimitError>() => {
-            return too_large_body(format, limits.max_body);
-        }
-        Ok(Err(error)) => {
+        Err(ReadError::TooLarge) => return too_large_body(format, limits.max_body),
+        Err(ReadError::Failed(error)) => {
             return respond::failure(
                 format,
                 StatusCode::BAD_REQUEST,
                 format!("could not read the body: {error}"),
             );
         }
-        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    budget::keep(&mut body_bytes, bytes.len());
+    let inflated = if gzip {
+        limits.max_decompressed
+    } else {
+        bytes.len()
+    };
+    let Some(_decoding_bytes) = ingest.budget.reserve_decoding(inflated).await else {
+        return respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     };
     let now = u64::try_from(now_unix_nanos()).unwrap_or(0);
     let prepared =
         tokio::task::spawn_blocking(move || prepare(&bytes, format, gzip, &limits, now)).await;
-    drop(permit);
 
     let prepared = match prepared {
         Ok(Ok(prepared)) => prepared,
@@ -181,6 +190,11 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
     }
     tracing::debug!(accepted, rejected = prepared.rejected, "export stored");
     respond::accepted(format, prepared.rejected, prepared.message)
+}
+
+fn busy(format: Format, refusal: &budget::Refusal) -> Response {
+    tracing::debug!(%refusal, "export refused");
+    respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, refusal.to_string())
 }
 
 fn too_large_body(format: Format, limit: usize) -> Response {

@@ -1,7 +1,9 @@
 //! The collector over real HTTP on loopback: each test starts its own collector on
-//! 127.0.0.1:0 with a temporary data directory (the durability tests run the binary).
+//! 127.0.0.1:0 with a temporary data directory (the durability and connection-limit tests
+//! run the binary).
 
 mod common;
+mod connections;
 mod cors;
 mod durability;
 mod from_component;
