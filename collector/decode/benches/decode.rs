@@ -132,7 +132,7 @@ fn main() {
     let proto_bodies: Vec<Vec<u8>> = requests.iter().map(|r| r.encode_to_vec()).collect();
     let limits = Limits {
         max_spans: 10_000,
-        max_decompressed: 16 << 20,
+        max_decoded_bytes: 1 << 30,
     };
     let ours_json = |body: &[u8]| span_count(&json::decode(body, &limits).unwrap());
     let serde = |body: &[u8]| {

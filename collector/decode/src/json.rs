@@ -33,7 +33,7 @@ pub fn decode<'a>(body: &'a [u8], limits: &Limits) -> Result<Request<'a>> {
     let mut parser = Parser {
         body,
         at: 0,
-        budget: limits.max_decoded_bytes(),
+        budget: limits.max_decoded_bytes,
         limits: *limits,
         spans_left: limits.max_spans,
     };
@@ -614,10 +614,7 @@ impl<'a> Parser<'a> {
                 self.budget = left;
                 Ok(())
             }
-            None => Err(DecodeError::TooComplex(
-                self.limits.max_decoded_bytes(),
-                self.limits.max_messages(),
-            )),
+            None => Err(DecodeError::TooComplex(self.limits.max_decoded_bytes)),
         }
     }
 
@@ -703,7 +700,7 @@ mod tests {
 
     const LIMITS: Limits = Limits {
         max_spans: 10,
-        max_decompressed: 1 << 20,
+        max_decoded_bytes: 1 << 20,
     };
 
     const SPAN_JSON: &str = r#"{
@@ -908,34 +905,69 @@ mod tests {
 
     #[test]
     fn many_tiny_values_hit_the_memory_budget() {
-        let small = Limits {
-            max_spans: 10,
-            max_decompressed: 64 << 10,
-        };
-        // 30,000 integers in an attribute: 2 bytes each on the wire.
+        // 30,000 integers in an attribute: a few bytes each on the wire.
         let values = vec![r#"{"intValue":1}"#; 30_000].join(",");
         let text = with_attributes(&format!(
             r#"{{"key":"k","value":{{"arrayValue":{{"values":[{values}]}}}}}}"#
         ));
+        let for_body = Limits::for_body(crate::Format::Json, text.len(), 10);
+        assert!(decode(text.as_bytes(), &LIMITS).is_ok());
+        let empty = vec!["{}"; 30_000].join(",");
+        let bare = with_attributes(&format!(
+            r#"{{"key":"k","value":{{"kvlistValue":{{"values":[{empty}]}}}}}}"#
+        ));
+        let for_bare = Limits::for_body(crate::Format::Json, bare.len(), 10);
         assert_eq!(
-            decode(text.as_bytes(), &small),
-            Err(DecodeError::TooComplex(
-                small.max_decoded_bytes(),
-                small.max_messages()
-            ))
+            decode(bare.as_bytes(), &for_bare),
+            Err(DecodeError::TooComplex(for_bare.max_decoded_bytes))
         );
+        assert!(decode(text.as_bytes(), &for_body).is_ok());
         // The same values in an unknown field cost nothing: they are skipped.
         let ints = vec!["1"; 30_000].join(",");
         let text = with_attributes(&format!(r#"{{"key":"k","value":{{"future":[{ints}]}}}}"#));
-        assert!(decode(text.as_bytes(), &small).is_ok());
+        assert!(
+            decode(
+                text.as_bytes(),
+                &Limits::for_body(crate::Format::Json, text.len(), 10)
+            )
+            .is_ok()
+        );
         // Copied (escaped) strings are charged by their length.
         let escaped = format!(
             r#"{{"key":"k","value":{{"stringValue":"\n{}"}}}}"#,
             "x".repeat(200_000)
         );
+        let small = Limits {
+            max_spans: 10,
+            max_decoded_bytes: 100_000,
+        };
         assert!(matches!(
             decode(with_attributes(&escaped).as_bytes(), &small),
-            Err(DecodeError::TooComplex(..))
+            Err(DecodeError::TooComplex(100_000))
         ));
+    }
+
+    #[test]
+    fn ordinary_spans_fit_the_default_ratio() {
+        let text = request_json(10);
+        assert!(
+            decode(
+                text.as_bytes(),
+                &Limits::for_body(crate::Format::Json, text.len(), 10)
+            )
+            .is_ok()
+        );
+        let minimal = r#"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"a","startTimeUnixNano":1,"endTimeUnixNano":2}"#;
+        let text = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+            vec![minimal; 10].join(",")
+        );
+        assert!(
+            decode(
+                text.as_bytes(),
+                &Limits::for_body(crate::Format::Json, text.len(), 10)
+            )
+            .is_ok()
+        );
     }
 }

@@ -1,30 +1,29 @@
 //! OTLP protobuf request bodies: prost decodes them into opentelemetry-proto's messages,
-//! after a walk of the wire format has counted their spans and messages, so that a body of
-//! many tiny messages (2 bytes on the wire, ~300 in memory) is refused before it is built.
+//! after a walk of the wire format has counted their spans and estimated the memory they
+//! will take, so that a body of many tiny messages (2 bytes on the wire, a few hundred in
+//! memory) is refused before it is built.
+
+use std::mem::size_of;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1 as common;
+use opentelemetry_proto::tonic::resource::v1 as resource;
+use opentelemetry_proto::tonic::trace::v1 as trace;
 use prost::Message;
 
-use crate::{DecodeError, Limits};
+use crate::{DecodeError, Limits, model};
 
 /// Deepest protobuf nesting the message count follows (prost refuses deeper ones).
 const MAX_DEPTH: usize = 100;
 
 /// Decodes a protobuf `ExportTraceServiceRequest`, refusing it before decoding when it
-/// holds more spans or messages than `limits` allow. View it with
-/// [`crate::model::Request::from_proto`].
+/// holds more spans than `limits` allow or would take more memory, together with its
+/// view ([`crate::model::Request::from_proto`]), than they allow.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<ExportTraceServiceRequest, DecodeError> {
-    // A message takes at least 2 bytes, so only a longer body can hold too many.
-    let max_messages = limits.max_messages();
-    if bytes.len() / 2 > max_messages {
-        let mut count = 0;
-        count_messages(bytes, Node::Request, 0, &mut count);
-        if count > max_messages {
-            return Err(DecodeError::TooComplex(
-                limits.max_decoded_bytes(),
-                max_messages,
-            ));
-        }
+    let mut estimate = 0;
+    estimate_memory(bytes, Node::Request, 0, &mut estimate);
+    if estimate > limits.max_decoded_bytes {
+        return Err(DecodeError::TooComplex(limits.max_decoded_bytes));
     }
     decode_counted(bytes, limits.max_spans)
 }
@@ -133,7 +132,32 @@ enum Node {
     Leaf,
 }
 
+/// The memory one decoded message of kind `M` takes with its view `V`; prost's lists
+/// grow by doubling, so its part counts twice.
+const fn both<M, V>() -> usize {
+    2 * size_of::<M>() + size_of::<V>()
+}
+
 impl Node {
+    /// The memory a decoded message of this kind takes (its strings apart).
+    const fn size(self) -> usize {
+        match self {
+            Node::Request => 0,
+            Node::ResourceSpans => both::<trace::ResourceSpans, model::ResourceSpans>(),
+            Node::Resource => both::<resource::Resource, model::Resource>(),
+            Node::ScopeSpans => both::<trace::ScopeSpans, model::ScopeSpans>(),
+            Node::Scope => both::<common::InstrumentationScope, model::Scope>(),
+            Node::Span => both::<trace::Span, model::Span>(),
+            Node::Event => both::<trace::span::Event, model::Event>(),
+            Node::Link => both::<trace::span::Link, model::Link>(),
+            Node::KeyValue => both::<common::KeyValue, model::KeyValue>(),
+            Node::AnyValue | Node::ArrayValue | Node::KeyValueList => {
+                both::<common::AnyValue, model::AnyValue>()
+            }
+            Node::Leaf => both::<common::EntityRef, model::Status>(),
+        }
+    }
+
     /// The kind of the message held in field `field`, if that field is a message.
     fn child(self, field: u64) -> Option<Node> {
         use Node::*;
@@ -157,9 +181,10 @@ impl Node {
     }
 }
 
-/// Adds to `count` the messages nested in `bytes`, a message of kind `kind`, as far as
-/// it is well-formed (prost decodes as far, then fails).
-fn count_messages(bytes: &[u8], kind: Node, depth: usize, count: &mut usize) {
+/// Adds to `estimate` the memory that the messages nested in `bytes`, a message of kind
+/// `kind`, take decoded (with their strings and byte strings, which prost copies), as far
+/// as it is well-formed (prost decodes as far, then fails).
+fn estimate_memory(bytes: &[u8], kind: Node, depth: usize, estimate: &mut usize) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -168,13 +193,16 @@ fn count_messages(bytes: &[u8], kind: Node, depth: usize, count: &mut usize) {
         let Some((field, wire_type, value)) = next_field(&mut rest) else {
             return;
         };
-        if wire_type == 2
-            && let Some(child) = kind.child(field)
-        {
-            *count += 1;
-            if !matches!(child, Node::Leaf) {
-                count_messages(value, child, depth + 1, count);
+        if wire_type != 2 {
+            continue;
+        }
+        match kind.child(field) {
+            Some(Node::Leaf) => *estimate += Node::Leaf.size() + value.len(),
+            Some(child) => {
+                *estimate += child.size();
+                estimate_memory(value, child, depth + 1, estimate);
             }
+            None => *estimate += value.len(),
         }
     }
 }
@@ -184,10 +212,10 @@ mod tests {
     use super::*;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
-    fn limits(max_spans: usize, max_decompressed: usize) -> Limits {
+    fn limits(max_spans: usize, max_decoded_bytes: usize) -> Limits {
         Limits {
             max_spans,
-            max_decompressed,
+            max_decoded_bytes,
         }
     }
 
@@ -245,14 +273,14 @@ mod tests {
         let bytes = request.encode_to_vec();
         assert_eq!(count_protobuf_spans(&bytes), Some(100_000));
         assert_eq!(
-            decode(&bytes, &limits(10_000, 16 << 20)),
+            decode(&bytes, &limits(10_000, 1 << 30)),
             Err(DecodeError::TooManySpans(10_000))
         );
     }
 
     #[test]
     fn bodies_of_many_tiny_messages_are_refused_before_decoding() {
-        // 200,000 empty links in one span: 2 bytes each on the wire, ~100 in memory.
+        // 200,000 empty links in one span: 2 bytes each on the wire, hundreds in memory.
         let mut span = vec![0x0a, 0x10];
         span.extend([1u8; 16]);
         for _ in 0..200_000 {
@@ -269,16 +297,41 @@ mod tests {
             }],
         };
         let bytes = request.encode_to_vec();
-        let mut count = 0;
-        count_messages(&bytes, Node::Request, 0, &mut count);
-        assert_eq!(count, 200_003);
-        let tight = limits(10, 100_000 * crate::MIN_BYTES_PER_MESSAGE);
+        let mut estimate = 0;
+        estimate_memory(&bytes, Node::Request, 0, &mut estimate);
+        assert!(estimate > 200_000 * Node::Link.size(), "{estimate}");
+        let for_body = Limits::for_body(crate::Format::Protobuf, bytes.len(), 10);
         assert_eq!(
-            decode(&bytes, &tight),
-            Err(DecodeError::TooComplex(tight.max_decoded_bytes(), 100_000))
+            decode(&bytes, &for_body),
+            Err(DecodeError::TooComplex(for_body.max_decoded_bytes))
         );
-        // Within the limit the same body decodes.
-        assert!(decode(&bytes, &limits(10, 200_003 * crate::MIN_BYTES_PER_MESSAGE)).is_ok());
+        // With room for it, the same body decodes.
+        assert!(decode(&bytes, &limits(10, estimate)).is_ok());
+    }
+
+    #[test]
+    fn ordinary_spans_fit_the_default_ratio() {
+        // Spans with many short boolean attributes: the densest ordinary protobuf.
+        let mut request = request(50);
+        for span in &mut request.resource_spans[0].scope_spans[0].spans {
+            span.attributes = (0..20)
+                .map(|i| common::KeyValue {
+                    key: format!("k{i}"),
+                    value: Some(common::AnyValue {
+                        value: Some(common::any_value::Value::BoolValue(true)),
+                    }),
+                    ..common::KeyValue::default()
+                })
+                .collect();
+        }
+        let bytes = request.encode_to_vec();
+        assert!(
+            decode(
+                &bytes,
+                &Limits::for_body(crate::Format::Protobuf, bytes.len(), 100)
+            )
+            .is_ok()
+        );
     }
 
     #[test]

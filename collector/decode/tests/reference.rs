@@ -19,7 +19,7 @@ use prost::Message;
 
 const LIMITS: Limits = Limits {
     max_spans: 10_000,
-    max_decompressed: 16 << 20,
+    max_decoded_bytes: 1 << 30,
 };
 
 /// Text with escapes, non-ASCII and astral characters in it.

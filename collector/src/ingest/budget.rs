@@ -9,12 +9,13 @@
 //!   finds no room waits at most `--in-flight-wait`, then gets 503 with `Retry-After`.
 //!   Reservations are by size, so clients trickling a few bodies hold only those bodies'
 //!   sizes and a small request still fits beside them.
-//! - **Decoding** (`--max-decode-bytes`): once its body has arrived, a request reserves
-//!   [`DECODE_FACTOR`] times its inflated size (its length, or `--max-decompressed` when
-//!   gzip, the most it may inflate to), for the inflated bytes, the decoded request and the
-//!   batch handed to the store, and keeps it until the store has acknowledged. It waits as
-//!   long as needed: holders of decoding bytes only decode and wait for the store, never
-//!   for a pool, so the wait ends.
+//! - **Decoding** (`--max-decode-bytes`): once its body has arrived, a gzip request
+//!   reserves `--max-decompressed` to inflate it, then keeps what it inflated to; every
+//!   request then reserves what decoding it may take (the format's
+//!   `decoded_bytes_per_body_byte` times its inflated size, which the decoder enforces)
+//!   and the batch handed to the store (its inflated size again), and keeps all of it
+//!   until the store has acknowledged. It waits as long as needed: holders of decoding
+//!   bytes only decode and wait for the store, never for a pool, so the wait ends.
 //!
 //! Two pools rather than one so that requests holding body bytes while waiting for
 //! decoding bytes can never hold everything between them. A reservation larger than its
@@ -29,10 +30,6 @@ use axum::body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
-
-/// Decoding reserves this many times the inflated size: real spans decode to a few times
-/// their encoded size, and the batch for the store is about the encoded size again.
-pub const DECODE_FACTOR: usize = 8;
 
 /// The settings of [`Budget`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,15 +144,10 @@ impl Budget {
         }
     }
 
-    /// Reserves decoding bytes for a body that inflates to at most `inflated` bytes,
-    /// waiting for room (`None` only if the pool were closed, which it never is).
-    pub async fn reserve_decoding(&self, inflated: usize) -> Option<SemaphorePermit<'_>> {
-        reserve(
-            &self.decoding,
-            self.settings.max_decode_bytes,
-            inflated.saturating_mul(DECODE_FACTOR),
-        )
-        .await
+    /// Reserves `bytes` of the decoding pool (all of it if `bytes` is more), waiting for
+    /// room (`None` only if the pool were closed, which it never is).
+    pub async fn reserve_decoding(&self, bytes: usize) -> Option<SemaphorePermit<'_>> {
+        reserve(&self.decoding, self.settings.max_decode_bytes, bytes).await
     }
 
     /// Reads a body of at most `max` bytes (`expected` when known) at the minimum upload
@@ -269,10 +261,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn decoding_reserves_a_multiple_of_the_inflated_size() {
+    async fn decoding_reserves_what_it_is_asked() {
         let budget = Budget::new(settings());
-        let permit = budget.reserve_decoding(10).await.unwrap();
-        assert_eq!(permit.num_permits(), 10 * DECODE_FACTOR);
+        let permit = budget.reserve_decoding(80).await.unwrap();
+        assert_eq!(permit.num_permits(), 80);
         // Larger than the pool: it waits for the whole pool.
         let whole = budget.reserve_decoding(1 << 20);
         assert!(

@@ -135,38 +135,49 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
         }
     };
     budget::keep(&mut body_bytes, bytes.len());
-    let inflated = if gzip {
-        limits.max_decompressed
+    let shutting_down =
+        || respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    let bytes = if gzip {
+        // Inflating holds at most --max-decompressed; what it inflated to is then
+        // reserved again below, with the rest (never two reservations at once, so a
+        // request never waits for room it holds itself).
+        let Some(_inflating) = ingest
+            .budget
+            .reserve_decoding(limits.max_decompressed)
+            .await
+        else {
+            return shutting_down();
+        };
+        let max = limits.max_decompressed;
+        match tokio::task::spawn_blocking(move || gzip::gunzip(&bytes, max)).await {
+            Ok(Ok(inflated)) => inflated,
+            Ok(Err(error)) => return refused(format, &error),
+            Err(_) => return internal_error(format),
+        }
     } else {
-        bytes.len()
+        bytes
     };
-    let Some(_decoding_bytes) = ingest.budget.reserve_decoding(inflated).await else {
-        return respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    // The inflated body (when gzip), the decoded request, and the batch for the store
+    // (about the inflated size).
+    let held = if gzip { 2 } else { 1 };
+    let wanted = bytes
+        .len()
+        .saturating_mul(format.decoded_bytes_per_body_byte() + held);
+    let Some(decoding_bytes) = ingest.budget.reserve_decoding(wanted).await else {
+        return shutting_down();
     };
+    let max_decoded = decoding_bytes
+        .num_permits()
+        .saturating_sub(held * bytes.len());
     let now = u64::try_from(now_unix_nanos()).unwrap_or(0);
     let prepared =
-        tokio::task::spawn_blocking(move || prepare(&bytes, format, gzip, &limits, now)).await;
+        tokio::task::spawn_blocking(move || prepare(&bytes, format, &limits, max_decoded, now))
+            .await;
 
     let prepared = match prepared {
         Ok(Ok(prepared)) => prepared,
-        Ok(Err(error)) => {
-            let status = match error {
-                DecodeError::Malformed(_) => StatusCode::BAD_REQUEST,
-                DecodeError::TooLargeDecompressed(_)
-                | DecodeError::TooManySpans(_)
-                | DecodeError::TooComplex(..) => StatusCode::PAYLOAD_TOO_LARGE,
-            };
-            tracing::debug!(%error, "export refused");
-            return respond::failure(format, status, error.to_string());
-        }
-        Err(panic) => {
-            tracing::error!(%panic, "decoding an export request panicked");
-            return respond::failure(
-                format,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error while decoding",
-            );
-        }
+        Ok(Err(error)) => return refused(format, &error),
+        Err(_) => return internal_error(format),
     };
     let accepted = prepared.batch.len();
     if accepted > 0 {
@@ -190,6 +201,28 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
     }
     tracing::debug!(accepted, rejected = prepared.rejected, "export stored");
     respond::accepted(format, prepared.rejected, prepared.message)
+}
+
+/// The answer to a body that could not be inflated or decoded.
+fn refused(format: Format, error: &DecodeError) -> Response {
+    let status = match error {
+        DecodeError::Malformed(_) => StatusCode::BAD_REQUEST,
+        DecodeError::TooLargeDecompressed(_)
+        | DecodeError::TooManySpans(_)
+        | DecodeError::TooComplex(..) => StatusCode::PAYLOAD_TOO_LARGE,
+    };
+    tracing::debug!(%error, "export refused");
+    respond::failure(format, status, error.to_string())
+}
+
+/// The answer when inflating or decoding panicked (a bug: logged).
+fn internal_error(format: Format) -> Response {
+    tracing::error!("inflating or decoding an export request panicked");
+    respond::failure(
+        format,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error while decoding",
+    )
 }
 
 fn busy(format: Format, refusal: &budget::Refusal) -> Response {
@@ -216,26 +249,19 @@ pub struct Prepared {
     pub message: String,
 }
 
-/// Inflates (if `gzip`), decodes and validates a body against `limits` and the clock
-/// `now_unix_nanos`: pure, no I/O. Spans are numbered from 0 in request order in the
-/// message.
+/// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it, and
+/// validates it against `limits` and the clock `now_unix_nanos`: pure, no I/O. Spans
+/// are numbered from 0 in request order in the message.
 pub fn prepare(
-    body: &[u8],
+    bytes: &[u8],
     format: Format,
-    gzip: bool,
     limits: &Limits,
+    max_decoded_bytes: usize,
     now_unix_nanos: u64,
 ) -> Result<Prepared, DecodeError> {
-    let inflated;
-    let bytes = if gzip {
-        inflated = gzip::gunzip(body, limits.max_decompressed)?;
-        &inflated[..]
-    } else {
-        body
-    };
     let decode_limits = collector_decode::Limits {
         max_spans: limits.max_spans,
-        max_decompressed: limits.max_decompressed,
+        max_decoded_bytes,
     };
     let decoded_protobuf;
     let request = match format {
@@ -392,7 +418,7 @@ mod tests {
             ..span(2)
         };
         let body = request(vec![(None, vec![span(1), bad, span(3)])]);
-        let prepared = prepare(&body, Format::Protobuf, false, &LIMITS, NOW).unwrap();
+        let prepared = prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
         assert_eq!(prepared.batch.len(), 2);
         assert_eq!(prepared.rejected, 1);
         assert_eq!(
@@ -418,7 +444,7 @@ mod tests {
             (Some(big), vec![span(1), span(2)]),
             (None, vec![span(3)]),
         ]);
-        let prepared = prepare(&body, Format::Protobuf, false, &LIMITS, NOW).unwrap();
+        let prepared = prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
         assert_eq!((prepared.batch.len(), prepared.rejected), (1, 2));
         assert!(
             prepared
@@ -435,8 +461,8 @@ mod tests {
         let prepared = prepare(
             &request(vec![(None, spans)]),
             Format::Protobuf,
-            false,
             &LIMITS,
+            usize::MAX,
             NOW,
         )
         .unwrap();
@@ -447,32 +473,5 @@ mod tests {
             "{}",
             prepared.message
         );
-    }
-
-    #[test]
-    fn gzip_and_limits_are_applied() {
-        let body = request(vec![(None, vec![span(1)])]);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        std::io::Write::write_all(&mut gz, &body).unwrap();
-        let gz = gz.finish().unwrap();
-        assert_eq!(
-            prepare(&gz, Format::Protobuf, true, &LIMITS, NOW)
-                .unwrap()
-                .batch
-                .len(),
-            1
-        );
-        let tiny = Limits {
-            max_decompressed: 8,
-            ..LIMITS
-        };
-        assert_eq!(
-            prepare(&gz, Format::Protobuf, true, &tiny, NOW).unwrap_err(),
-            DecodeError::TooLargeDecompressed(8)
-        );
-        assert!(matches!(
-            prepare(&body, Format::Protobuf, true, &LIMITS, NOW),
-            Err(DecodeError::Malformed(_))
-        ));
     }
 }

@@ -1,8 +1,12 @@
 //! Helpers for the HTTP tests: an in-process collector on 127.0.0.1:0 with a temporary
-//! data directory, and OTLP request builders.
+//! data directory, the collector binary as its own process (where its memory is read),
+//! and OTLP request builders.
 
-use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::time::timeout;
 
 use collector::config::Config;
 use collector::server::{Running, serve};
@@ -180,4 +184,122 @@ pub fn to_protobuf(request: &Value) -> Vec<u8> {
     use prost::Message;
     let request: ExportTraceServiceRequest = serde_json::from_value(request.clone()).unwrap();
     request.encode_to_vec()
+}
+
+/// The collector binary on 127.0.0.1:0 with a temporary data directory, killed on drop.
+pub struct Binary {
+    child: Child,
+    _stdout: BufReader<ChildStdout>,
+    _dir: tempfile::TempDir,
+    pub addr: String,
+}
+
+impl Binary {
+    /// Starts it with `flags`, under a shell that first sets the soft open-file limit to
+    /// `soft_files` (the collector raises it to the hard limit itself).
+    pub fn start(flags: &[&str], soft_files: u32) -> Binary {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = format!(
+            "ulimit -Sn {soft_files} && exec '{}' --listen 127.0.0.1:0 --data-dir '{}'",
+            env!("CARGO_BIN_EXE_collector"),
+            dir.path().display()
+        );
+        for flag in flags {
+            command.push(' ');
+            command.push_str(flag);
+        }
+        let mut child = Command::new("sh")
+            .args(["-c", &command])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut addr = None;
+        for line in (&mut stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("wasm-otlp collector listening on http://") {
+                addr = Some(rest.trim().to_owned());
+            }
+            if line.starts_with("Ctrl-C") {
+                break;
+            }
+        }
+        Binary {
+            child,
+            _stdout: stdout,
+            _dir: dir,
+            addr: addr.expect("the collector printed its address"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A status line from /proc/<pid>/status, in kB (`VmHWM`: peak RSS).
+    pub fn status_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// The soft and hard open-file limits of the process.
+    pub fn open_file_limits(&self) -> (String, String) {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.child.id())).unwrap();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .unwrap();
+        let mut fields = line["Max open files".len()..].split_whitespace();
+        (
+            fields.next().unwrap().to_owned(),
+            fields.next().unwrap().to_owned(),
+        )
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// POSTs a 5-span export and checks that it was stored.
+pub async fn post_good(client: &reqwest::Client, base: &str, n: u64) -> Duration {
+    let started = Instant::now();
+    let body = export(
+        "good",
+        trace_spans(&trace_id(n), 1, 5, now_ns() - 1_000_000),
+    );
+    let response = timeout(
+        Duration::from_secs(10),
+        client
+            .post(format!("{base}/v1/traces"))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
+            .send(),
+    )
+    .await
+    .expect("the good POST was answered")
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let elapsed = started.elapsed();
+    let stored: Value = client
+        .get(format!("{base}/api/traces/{}", trace_id(n)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let spans = stored["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array()
+        .unwrap();
+    assert_eq!(spans.len(), 5, "{stored}");
+    elapsed
 }

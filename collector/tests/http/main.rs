@@ -8,6 +8,7 @@ mod cors;
 mod durability;
 mod from_component;
 mod host_check;
+mod hostile_bodies;
 mod ingest;
 mod limits;
 mod query;
