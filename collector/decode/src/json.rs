@@ -960,7 +960,7 @@ mod tests {
         let minimal = r#"{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"a","startTimeUnixNano":1,"endTimeUnixNano":2}"#;
         let text = format!(
             r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-            vec![minimal; 10].join(",")
+            [minimal; 10].join(",")
         );
         assert!(
             decode(
