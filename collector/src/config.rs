@@ -103,7 +103,7 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_RETENTION_MAX_AGE", default_value_t = Age(Some(Duration::from_secs(7 * 86_400))))]
     pub retention_max_age: Age,
 
-    /// Most spans kept; beyond it the spans that started earliest are deleted after each
+    /// Most spans kept; beyond it the spans that arrived first are deleted after each
     /// commit. 0 means no limit.
     #[arg(
         long,

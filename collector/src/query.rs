@@ -1,21 +1,27 @@
-//! The query API (JSON; errors as `{"error": "..."}`) and the built-in viewer page.
+//! The query API (JSON; errors as `{"error": "..."}`), the health check and the built-in
+//! viewer page.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, TraceFilter};
+use crate::store::{Store, StoreError, TraceFilter};
 
 /// Traces listed when no `limit` is given.
 pub const DEFAULT_LIST_LIMIT: usize = 20;
 
 /// The largest `limit` accepted.
 pub const MAX_LIST_LIMIT: usize = 1000;
+
+/// Most spans returned for one trace: the first by start time; the answer says when a
+/// trace has more.
+pub const MAX_TRACE_SPANS: usize = 10_000;
 
 /// The query string of `GET /api/traces`, all optional.
 #[derive(Debug, Default, Deserialize)]
@@ -46,7 +52,7 @@ pub async fn list(
     };
     match store.list_traces(filter).await {
         Ok(traces) => Json(serde_json::json!({ "traces": traces })).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => store_error(&e),
     }
 }
 
@@ -87,7 +93,29 @@ pub fn filter(params: ListParams) -> Result<TraceFilter, String> {
     })
 }
 
-/// `GET /api/traces/{traceId}`: the trace's spans as OTLP JSON (`{"resourceSpans": [...]}`).
+/// The answer of `GET /api/traces/{traceId}`: OTLP JSON, and `truncated` when the trace
+/// has more than [`MAX_TRACE_SPANS`] spans.
+#[derive(Debug, Serialize)]
+pub struct TraceAnswer {
+    /// The spans, as in an OTLP export request.
+    #[serde(flatten)]
+    pub data: TracesData,
+    /// Present only when some spans were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Truncated>,
+}
+
+/// How a trace was cut: `{"spans": <stored>, "returned": <in this answer>}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Truncated {
+    /// Spans stored for the trace.
+    pub spans: u64,
+    /// Spans in the answer (the first by start time).
+    pub returned: u64,
+}
+
+/// `GET /api/traces/{traceId}`: the trace's spans as OTLP JSON (`{"resourceSpans": [...]}`),
+/// at most [`MAX_TRACE_SPANS`] of them (then with `"truncated"`).
 pub async fn trace(State(store): State<Arc<Store>>, Path(trace_id): Path<String>) -> Response {
     let Some(id) = parse_trace_id(&trace_id) else {
         return error(
@@ -95,8 +123,15 @@ pub async fn trace(State(store): State<Arc<Store>>, Path(trace_id): Path<String>
             format!("{trace_id:?} is not a trace ID: expected 32 hex digits"),
         );
     };
-    match store.trace(id).await {
-        Ok(Some(data)) => Json(data).into_response(),
+    match store.trace(id, MAX_TRACE_SPANS).await {
+        Ok(Some(trace)) => Json(TraceAnswer {
+            truncated: (trace.returned < trace.stored).then_some(Truncated {
+                spans: trace.stored,
+                returned: trace.returned,
+            }),
+            data: trace.data,
+        })
+        .into_response(),
         Ok(None) => error(
             StatusCode::NOT_FOUND,
             format!(
@@ -104,13 +139,18 @@ pub async fn trace(State(store): State<Arc<Store>>, Path(trace_id): Path<String>
                 trace_id.to_ascii_lowercase()
             ),
         ),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => store_error(&e),
     }
 }
 
-/// `GET /healthz`.
-pub async fn health() -> &'static str {
-    "ok"
+/// `GET /healthz`: 200 `ok` while the store can write; 503 with `{"error": "..."}` (why)
+/// once its writer thread has stopped, or while its latest commit failed (until one
+/// succeeds).
+pub async fn health(State(store): State<Arc<Store>>) -> Response {
+    match store.health() {
+        Ok(()) => "ok".into_response(),
+        Err(e) => with_retry_after(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()), &e),
+    }
 }
 
 /// `GET /`: a self-contained page that lists traces and shows one.
@@ -132,6 +172,24 @@ pub fn parse_trace_id(text: &str) -> Option<[u8; 16]> {
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// 503 with `Retry-After` when retrying may help, else 500.
+fn store_error(e: &StoreError) -> Response {
+    match e.retry_after() {
+        Some(_) => with_retry_after(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()), e),
+        None => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// Adds `Retry-After` (seconds) when `e` says when to retry.
+fn with_retry_after(mut response: Response, e: &StoreError) -> Response {
+    if let Some(after) = e.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs()));
+    }
+    response
 }
 
 #[cfg(test)]

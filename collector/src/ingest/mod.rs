@@ -16,7 +16,7 @@ use axum::response::Response;
 use collector_decode::model::Request;
 use collector_decode::{DecodeError, Format, gzip, json, protobuf};
 
-use crate::store::{Batch, Store, StoreError, hex, now_unix_nanos};
+use crate::store::{Batch, Store, hex, now_unix_nanos};
 use budget::{Budget, ReadError};
 use validate::{Problem, Rules};
 
@@ -180,24 +180,20 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
         Err(_) => return internal_error(format),
     };
     let accepted = prepared.batch.len();
-    if accepted > 0 {
-        match ingest.store.write(prepared.batch).await {
-            Ok(()) => {}
-            Err(StoreError::Closed) => {
-                return respond::failure(
-                    format,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    StoreError::Closed.to_string(),
-                );
-            }
-            Err(error) => {
-                return respond::failure(
-                    format,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    error.to_string(),
-                );
-            }
-        }
+    if accepted > 0
+        && let Err(error) = ingest.store.write(prepared.batch).await
+    {
+        // Exporters retry a 503 (after Retry-After), not a 500: 503 when a retry may
+        // succeed (shutting down, disk full, I/O error, database locked).
+        let Some(after) = error.retry_after() else {
+            return respond::failure(format, StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
+        };
+        let mut response =
+            respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, error.to_string());
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, after.as_secs().into());
+        return response;
     }
     tracing::debug!(accepted, rejected = prepared.rejected, "export stored");
     respond::accepted(format, prepared.rejected, prepared.message)

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
 use prost::Message;
-use rusqlite::{Connection, ToSql};
+use rusqlite::{Connection, ToSql, params};
 use serde::Serialize;
 
 /// Which traces to list.
@@ -23,15 +23,20 @@ pub struct TraceFilter {
     pub limit: usize,
 }
 
+/// Characters of a span or service name kept in a listing (a longer one is cut there and
+/// ends with `…`), so that a listing's size is bounded; a trace's spans keep full names.
+pub const MAX_LISTED_NAME_CHARS: usize = 256;
+
 /// One trace in a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TraceSummary {
     /// The trace ID, 32 lowercase hex digits.
     pub trace_id: String,
-    /// The root span's name; `None` while the root span has not arrived.
+    /// The root span's name; `None` while the root span has not arrived. At most
+    /// [`MAX_LISTED_NAME_CHARS`] characters and a `…`.
     pub root_span_name: Option<String>,
-    /// The service of the root span (else of the earliest span).
+    /// The service of the root span (else of the earliest span), cut like the name.
     pub service: String,
     /// The earliest span start, Unix ns, as a decimal string (as in OTLP JSON: it does
     /// not fit a JavaScript number).
@@ -94,14 +99,18 @@ fn summarize(conn: &Connection, trace_id: &[u8]) -> rusqlite::Result<Option<Trac
     };
     let (name, service, is_root): (String, String, bool) = conn
         .prepare_cached(
-            "SELECT name, service, parent_span_id IS NULL FROM spans WHERE trace_id = ?1
+            "SELECT substr(name, 1, ?2), substr(service, 1, ?2), parent_span_id IS NULL
+             FROM spans WHERE trace_id = ?1
              ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1",
         )?
-        .query_row([trace_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        // One character more than kept tells whether the name was longer.
+        .query_row(params![trace_id, MAX_LISTED_NAME_CHARS + 1], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
     Ok(Some(TraceSummary {
         trace_id: hex(trace_id),
-        root_span_name: is_root.then_some(name),
-        service,
+        root_span_name: is_root.then(|| cut(name)),
+        service: cut(service),
         start_time_unix_nano: start.to_string(),
         duration_nanos: end.saturating_sub(start).max(0) as u64,
         span_count: count.max(0) as u64,
@@ -109,18 +118,46 @@ fn summarize(conn: &Connection, trace_id: &[u8]) -> rusqlite::Result<Option<Trac
     }))
 }
 
-/// Every stored span of a trace, grouped by resource and scope as OTLP (`None` if the
-/// trace has no stored span), in start-time order.
-pub fn trace(conn: &Connection, trace_id: &[u8; 16]) -> anyhow::Result<Option<TracesData>> {
-    let mut stmt = conn.prepare_cached(
+/// A name cut to [`MAX_LISTED_NAME_CHARS`] characters and `…` if it is longer.
+fn cut(mut name: String) -> String {
+    if let Some((end, _)) = name.char_indices().nth(MAX_LISTED_NAME_CHARS) {
+        name.truncate(end);
+        name.push('…');
+    }
+    name
+}
+
+/// The spans of one trace, perhaps not all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTrace {
+    /// The spans returned, grouped by resource and scope as OTLP, in start-time order.
+    pub data: TracesData,
+    /// How many spans are stored for the trace.
+    pub stored: u64,
+    /// How many spans `data` holds: fewer than `stored` when the limit cut the trace.
+    pub returned: u64,
+}
+
+/// The first `max_spans` spans of a trace by start time (`None` if the trace has no
+/// stored span), with how many it has in all, read in one snapshot.
+pub fn trace(
+    conn: &Connection,
+    trace_id: &[u8; 16],
+    max_spans: usize,
+) -> anyhow::Result<Option<StoredTrace>> {
+    // A read transaction: the count and the spans come from the same state.
+    let snapshot = conn.unchecked_transaction()?;
+    let mut stmt = snapshot.prepare_cached(
         "SELECT s.resource_id, s.scope_id, s.body, r.body, c.body
          FROM spans s
          LEFT JOIN resources r ON r.id = s.resource_id
          LEFT JOIN scopes c ON c.id = s.scope_id
          WHERE s.trace_id = ?1
-         ORDER BY s.start_ns, s.id",
+         ORDER BY s.start_ns, s.id
+         LIMIT ?2",
     )?;
-    let mut rows = stmt.query([&trace_id[..]])?;
+    let mut rows = stmt.query(params![&trace_id[..], max_spans])?;
+    let mut returned = 0u64;
     let mut data = TracesData::default();
     // resource id -> (index in data, scope id -> index in its scope_spans)
     let mut places: HashMap<i64, (usize, HashMap<i64, usize>)> = HashMap::new();
@@ -153,8 +190,24 @@ pub fn trace(conn: &Connection, trace_id: &[u8; 16]) -> anyhow::Result<Option<Tr
             }
         };
         resource.scope_spans[scope_index].spans.push(span);
+        returned += 1;
     }
-    Ok((!data.resource_spans.is_empty()).then_some(data))
+    if returned == 0 {
+        return Ok(None);
+    }
+    let stored = if returned < max_spans as u64 {
+        returned
+    } else {
+        snapshot
+            .prepare_cached("SELECT COUNT(*) FROM spans WHERE trace_id = ?1")?
+            .query_row([&trace_id[..]], |r| r.get::<_, i64>(0))?
+            .max(0) as u64
+    };
+    Ok(Some(StoredTrace {
+        data,
+        stored,
+        returned,
+    }))
 }
 
 /// Lowercase hex of bytes.

@@ -1,4 +1,5 @@
-//! Deleting old spans: by age and by total count, the earliest-starting first.
+//! Deleting old spans: by age (start time) and by total count (the earliest-arrived
+//! first, so that spans dated in the future cannot push out the ones arriving now).
 
 use std::time::Duration;
 
@@ -9,12 +10,13 @@ use rusqlite::Connection;
 pub struct Retention {
     /// Spans that started longer ago than this are deleted; `None`: no age limit.
     pub max_age: Option<Duration>,
-    /// At most this many spans are kept; `None`: no count limit.
+    /// At most this many spans are kept, the latest to arrive; `None`: no count limit.
     pub max_spans: Option<u64>,
 }
 
 /// Applies both rules on `conn` (inside the caller's transaction) given the current span
-/// count, which it updates; returns how many spans it deleted.
+/// count, which it updates; returns how many spans it deleted. Age goes by start time;
+/// count deletes the spans that arrived first (the lowest IDs, which are never reused).
 pub fn enforce(
     conn: &Connection,
     retention: &Retention,
@@ -38,7 +40,7 @@ pub fn enforce(
         let n = conn
             .prepare_cached(
                 "DELETE FROM spans WHERE id IN
-                   (SELECT id FROM spans ORDER BY start_ns, id LIMIT ?1)",
+                   (SELECT id FROM spans ORDER BY id LIMIT ?1)",
             )?
             .execute([i64::try_from(excess).unwrap_or(i64::MAX)])? as u64;
         deleted += n;
@@ -90,15 +92,20 @@ mod tests {
         )
         .unwrap();
         for &start in starts {
-            conn.execute(
-                "INSERT INTO spans (trace_id, span_id, name, service, start_ns, end_ns,
-                   status_code, resource_id, scope_id, body)
-                 VALUES (x'01', ?2, 'n', 's', ?1, ?1, 0, 1, 1, x'')",
-                rusqlite::params![start, start.to_be_bytes()],
-            )
-            .unwrap();
+            insert(&conn, start);
         }
         conn
+    }
+
+    /// Stores a span that starts (and ends) at `start` (which also makes its span ID).
+    fn insert(conn: &Connection, start: i64) {
+        conn.execute(
+            "INSERT INTO spans (trace_id, span_id, name, service, start_ns, end_ns,
+               status_code, resource_id, scope_id, body)
+             VALUES (x'01', ?2, 'n', 's', ?1, ?1, 0, 1, 1, x'')",
+            rusqlite::params![start, start.to_be_bytes()],
+        )
+        .unwrap();
     }
 
     fn starts(conn: &Connection) -> Vec<i64> {
@@ -112,7 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn by_count_the_earliest_go_first() {
+    fn by_count_the_first_to_arrive_go_first() {
         let conn = store_with_starts(&[50, 10, 40, 20, 30]);
         let mut count = count(&conn).unwrap();
         let rules = Retention {
@@ -121,7 +128,51 @@ mod tests {
         };
         assert_eq!(enforce(&conn, &rules, 100, &mut count).unwrap(), 2);
         assert_eq!(count, 3);
-        assert_eq!(starts(&conn), [30, 40, 50]);
+        assert_eq!(starts(&conn), [20, 30, 40]);
+    }
+
+    #[test]
+    fn spans_dated_in_the_future_do_not_push_out_new_ones() {
+        // Many spans dated far ahead arrive first; the ones arriving after them stay.
+        let conn = store_with_starts(&[1000, 1001, 1002, 1003]);
+        let rules = Retention {
+            max_age: Some(Duration::from_nanos(50)),
+            max_spans: Some(4),
+        };
+        let mut count = count(&conn).unwrap();
+        for start in [90, 91, 92] {
+            insert(&conn, start);
+            count += 1;
+            assert_eq!(enforce(&conn, &rules, 100, &mut count).unwrap(), 1);
+        }
+        assert_eq!(starts(&conn), [90, 91, 92, 1003]);
+        assert_eq!(count, 4);
+    }
+
+    #[test]
+    fn ids_of_deleted_spans_are_not_reused() {
+        let conn = store_with_starts(&[10, 20]);
+        // Age retention deletes the latest arrival (it started long ago) ...
+        insert(&conn, 1);
+        let rules = Retention {
+            max_age: Some(Duration::from_nanos(95)),
+            max_spans: Some(2),
+        };
+        let mut count = 3;
+        assert_eq!(enforce(&conn, &rules, 100, &mut count).unwrap(), 1);
+        // ... and the next arrival still counts as later than every span stored.
+        insert(&conn, 30);
+        count += 1;
+        assert_eq!(enforce(&conn, &rules, 100, &mut count).unwrap(), 1);
+        assert_eq!(starts(&conn), [20, 30]);
+        let ids: Vec<i64> = conn
+            .prepare("SELECT id FROM spans ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ids, [2, 4]);
     }
 
     #[test]

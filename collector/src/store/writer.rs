@@ -3,6 +3,7 @@
 //! same transaction, and only then acknowledges each request.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -23,6 +24,10 @@ const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Cached resource or scope IDs kept before the cache starts afresh.
 const MAX_CACHED_IDS: usize = 100_000;
+
+/// Why the writer's latest commit failed (`None` once one succeeds), shared with the
+/// store for its health.
+pub(super) type LastFailure = Arc<Mutex<Option<StoreError>>>;
 
 /// What the writer thread is asked to do.
 pub(super) enum Command {
@@ -48,11 +53,17 @@ pub(super) struct Writer {
     scope_ids: HashMap<[u8; 32], i64>,
     last_prune: Instant,
     deleted_since_prune: bool,
+    last_failure: LastFailure,
 }
 
 impl Writer {
-    /// Takes over a prepared connection: applies retention and prunes once.
-    pub(super) fn new(conn: Connection, retention: Retention) -> anyhow::Result<Writer> {
+    /// Takes over a prepared connection: applies retention and prunes once. It records
+    /// the outcome of each commit in `last_failure`.
+    pub(super) fn new(
+        conn: Connection,
+        retention: Retention,
+        last_failure: LastFailure,
+    ) -> anyhow::Result<Writer> {
         let mut span_count = retention::count(&conn)?;
         retention::enforce(&conn, &retention, now_unix_nanos(), &mut span_count)?;
         retention::prune_unreferenced(&conn)?;
@@ -64,6 +75,7 @@ impl Writer {
             scope_ids: HashMap::new(),
             last_prune: Instant::now(),
             deleted_since_prune: false,
+            last_failure,
         })
     }
 
@@ -112,7 +124,7 @@ impl Writer {
                 );
             }
             Err(error) => {
-                tracing::error!(%error, "commit failed; the requests get 500");
+                tracing::error!(%error, "commit failed; the requests get 503 or 500");
                 // The rolled-back transaction may have inserted cached rows.
                 self.resource_ids.clear();
                 self.scope_ids.clear();
@@ -121,9 +133,11 @@ impl Writer {
                 }
             }
         }
-        let outcome = outcome
-            .map(drop)
-            .map_err(|e| StoreError::Failed(e.to_string()));
+        let outcome = outcome.map(drop).map_err(|e| StoreError::from_sqlite(&e));
+        *self
+            .last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = outcome.clone().err();
         for (_, ack) in group {
             // The request may have gone (client disconnected): nothing to tell then.
             let _ = ack.send(outcome.clone());

@@ -100,13 +100,9 @@ async fn deep_and_wide_values_cost_no_more_than_their_bytes() {
     for _ in 0..2_000_000 {
         span.extend_from_slice(&[0x6a, 0x00]);
     }
-    let mut body = Vec::new();
-    for (field, inner) in [(2u8, span)] {
-        // ScopeSpans.spans = 2, then ResourceSpans.scope_spans = 2, request field 1.
-        let scope_spans = length_delimited(field, &inner);
-        let resource_spans = length_delimited(2, &scope_spans);
-        body = length_delimited(1, &resource_spans);
-    }
+    // ScopeSpans.spans (2) in ResourceSpans.scope_spans (2) in the request's field 1.
+    let scope_spans = length_delimited(2, &span);
+    let body = length_delimited(1, &length_delimited(2, &scope_spans));
     let (status, answer) = post(&client, &base, body, "application/x-protobuf").await;
     assert_eq!(status, 413, "{answer}");
 

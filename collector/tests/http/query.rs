@@ -125,6 +125,7 @@ async fn a_trace_groups_spans_by_resource_and_scope() {
         200
     );
     let (_, body) = server.get_json(&format!("/api/traces/{trace}")).await;
+    assert!(body.get("truncated").is_none(), "{body}");
     let resources = body["resourceSpans"].as_array().unwrap();
     assert_eq!(resources.len(), 2, "{body}");
     let services: Vec<_> = resources
@@ -182,6 +183,104 @@ async fn retention_by_count_removes_the_earliest_spans() {
     // The spans of trace 2 that remain are its latest.
     let kept = server.spans_of(&trace_id(2)).await.unwrap();
     assert_eq!(kept[0]["name"], "op 10");
+}
+
+#[tokio::test]
+async fn retention_by_count_keeps_new_arrivals_over_spans_dated_ahead() {
+    let server = TestServer::start(|c| c.retention_max_spans = 50).await;
+    let now = now_ns();
+    // 50 spans dated 10 minutes ahead (within --max-future) fill the store.
+    let ahead = trace_spans(&trace_id(1), 100, 50, now + 10 * MINUTE);
+    assert_eq!(server.post_json(&export("svc", ahead)).await.0, 200);
+    for n in 2..=4u64 {
+        let spans = trace_spans(&trace_id(n), n * 100, 10, now - MINUTE);
+        assert_eq!(server.post_json(&export("svc", spans)).await.0, 200);
+    }
+    // The new spans stay; the ones that arrived first made room.
+    for n in 2..=4u64 {
+        assert_eq!(server.spans_of(&trace_id(n)).await.unwrap().len(), 10);
+    }
+    let left = server.spans_of(&trace_id(1)).await.unwrap();
+    assert_eq!(left.len(), 20);
+    assert_eq!(left[0]["name"], "op 30");
+}
+
+#[tokio::test]
+async fn a_trace_over_the_span_limit_is_cut_to_its_first_spans() {
+    let server = TestServer::start(|_| {}).await;
+    let trace = trace_id(1);
+    let start = now_ns() - 60 * MINUTE;
+    // 5,000 spans, then 6,000 that started before them: 11,000, over the 10,000 returned.
+    let later = trace_spans(&trace, 1, 5_000, start);
+    let mut earlier = trace_spans(&trace, 5_001, 6_000, start - 6_000 * 1000);
+    for span in &mut earlier {
+        span["parentSpanId"] = json!(span_id(1));
+    }
+    assert_eq!(server.post_json(&export("svc", later)).await.0, 200);
+    assert_eq!(server.post_json(&export("svc", earlier)).await.0, 200);
+
+    let (status, body) = server.get_json(&format!("/api/traces/{trace}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["truncated"],
+        json!({"spans": 11_000, "returned": 10_000})
+    );
+    let spans = server.spans_of(&trace).await.unwrap();
+    assert_eq!(spans.len(), 10_000);
+    let starts: Vec<u64> = spans
+        .iter()
+        .map(|s| s["startTimeUnixNano"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(starts.is_sorted());
+    // All 6,000 earlier spans, then the first 4,000 of the later ones.
+    assert_eq!(starts[0], start - 6_000 * 1000);
+    assert_eq!(starts[9_999], start + 3_999 * 1000);
+    assert_eq!(spans[9_999]["spanId"], span_id(4_000));
+    // The listing still counts every span.
+    assert_eq!(server.traces("").await[0]["spanCount"], 11_000);
+}
+
+#[tokio::test]
+async fn a_listing_cuts_long_names_and_a_trace_keeps_them() {
+    // Names this long are refused by default (--max-field-length): allow them here.
+    let server =
+        TestServer::start(|c| c.max_field_length = collector::config::ByteSize(64 << 10)).await;
+    let trace = trace_id(1);
+    let name = "é".repeat(20_000);
+    let service = "s".repeat(30_000);
+    let spans = vec![span(
+        &trace,
+        &span_id(1),
+        "",
+        &name,
+        now_ns() - MINUTE,
+        now_ns(),
+    )];
+    assert_eq!(server.post_json(&export(&service, spans)).await.0, 200);
+
+    let listed = &server.traces("").await[0];
+    let cut_name = listed["rootSpanName"].as_str().unwrap();
+    assert_eq!(cut_name, format!("{}…", "é".repeat(256)));
+    assert_eq!(listed["service"], format!("{}…", "s".repeat(256)));
+    // A name of exactly 256 characters is listed whole.
+    let trace2 = trace_id(2);
+    let exact = "x".repeat(256);
+    let spans = vec![span(
+        &trace2,
+        &span_id(2),
+        "",
+        &exact,
+        now_ns() - 1000,
+        now_ns(),
+    )];
+    assert_eq!(server.post_json(&export("svc", spans)).await.0, 200);
+    assert_eq!(
+        server.traces("?service=svc").await[0]["rootSpanName"],
+        exact
+    );
+
+    let full = server.spans_of(&trace).await.unwrap();
+    assert_eq!(full[0]["name"], name);
 }
 
 #[tokio::test]
