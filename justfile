@@ -102,6 +102,10 @@ bench: build-component
 bench-browser: build-browser chromium
     cd browser-glue && node bench/run.mjs
 
+# The collector's OTLP decoding, one thread: its own JSON decoder beside opentelemetry-proto's serde model, and protobuf.
+bench-decode:
+    cargo bench -p collector-decode
+
 # The collector's throughput from one stream and from 16, durably stored.
 bench-collector:
     cargo run --release -p collector --example load

@@ -4,7 +4,8 @@
 //! attributes each, unique IDs). One thread; spans per second per core, the median of
 //! alternating rounds.
 //!
-//! `just bench-decode` (`cargo bench -p collector-decode`).
+//! `just bench-decode` (`cargo bench -p collector-decode`); under `cargo test` it runs
+//! one short round only.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -20,6 +21,8 @@ const SPANS: usize = 100;
 const REQUESTS: usize = 64;
 const ROUNDS: usize = 7;
 const ROUND_TIME: Duration = Duration::from_millis(400);
+/// Under `cargo test` (no `--bench` argument) one short round checks that it runs.
+const SMOKE_TIME: Duration = Duration::from_millis(20);
 
 fn attribute(key: &str, value: Value) -> KeyValue {
     KeyValue {
@@ -98,10 +101,10 @@ fn request(n: usize) -> ExportTraceServiceRequest {
 }
 
 /// Spans per second of `decode` over `bodies`, one round.
-fn round(bodies: &[Vec<u8>], decode: &dyn Fn(&[u8]) -> usize) -> f64 {
+fn round(bodies: &[Vec<u8>], time: Duration, decode: &dyn Fn(&[u8]) -> usize) -> f64 {
     let started = Instant::now();
     let mut spans = 0;
-    while started.elapsed() < ROUND_TIME {
+    while started.elapsed() < time {
         for body in bodies {
             spans += decode(black_box(body));
         }
@@ -149,16 +152,22 @@ fn main() {
         let reference: ExportTraceServiceRequest = serde_json::from_slice(body).unwrap();
         assert_eq!(ours, reference);
     }
+    let benchmarking = std::env::args().any(|arg| arg == "--bench");
+    let (rounds, time) = if benchmarking {
+        (ROUNDS, ROUND_TIME)
+    } else {
+        (1, SMOKE_TIME)
+    };
     let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        a.push(round(&json_bodies, &ours_json));
-        b.push(round(&json_bodies, &serde));
-        c.push(round(&proto_bodies, &ours_proto));
+    for _ in 0..rounds {
+        a.push(round(&json_bodies, time, &ours_json));
+        b.push(round(&json_bodies, time, &serde));
+        c.push(round(&proto_bodies, time, &ours_proto));
     }
     let (ours, reference, proto) = (median(a), median(b), median(c));
     let body_len = json_bodies.iter().map(Vec::len).sum::<usize>() / REQUESTS;
     println!(
-        "{REQUESTS} requests of {SPANS} spans, {body_len} bytes of JSON each; medians of {ROUNDS} alternating rounds, one thread"
+        "{REQUESTS} requests of {SPANS} spans, {body_len} bytes of JSON each; medians of {rounds} alternating rounds, one thread"
     );
     println!("| decoder | spans/s per core | vs opentelemetry-proto serde |");
     println!("|---|---|---|");
