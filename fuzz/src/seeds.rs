@@ -1,0 +1,228 @@
+//! The committed seed corpora (`seeds/<target>/`), written here: `just fuzz-seeds`
+//! (`FUZZ_WRITE_SEEDS=1 cargo test`) writes them, a plain `cargo test` checks that the
+//! committed files are what this writes and that every batch is well-formed.
+
+use std::path::Path;
+
+use wasm_otlp_component::ids::IdGenerator;
+use wasm_otlp_component::recorder::ops::{self, status, value_type};
+use wasm_otlp_component::recorder::{OpBatch, apply};
+use wasm_otlp_component::tracer::Tracer;
+
+use crate::host::FuzzHost;
+use crate::recorder::{Writer, raw_batch};
+
+const TRACE: (u64, u64) = (0x4bf9_2f35_77b3_4da6, 0xa3ce_929d_0e0e_4736);
+const ROOT: u64 = 0x1111_1111_1111_1111;
+const CHILD: u64 = 0x2222_2222_2222_2222;
+
+/// Writes START for `span` under `parent` (0: a root) in scope `scope`, sampled.
+fn start(w: &mut Writer, span: u64, parent: u64, flags: u32, scope: u32, name: &str) {
+    w.op(ops::START, span);
+    w.u64(TRACE.0);
+    w.u64(TRACE.1);
+    w.u64(parent);
+    w.words.extend([flags, 2, scope]);
+    w.string(name);
+    w.string("");
+    w.numbers.push(1.5);
+}
+
+fn end(w: &mut Writer, span: u64, ms: f64) {
+    w.op(ops::END, span);
+    w.numbers.push(ms);
+}
+
+/// CONFIGURE with `sampler`, `ratio`, limits, batch settings, one resource attribute and
+/// the default scope.
+fn configure(w: &mut Writer, sampler: u32, ratio: f64, limits: [u32; 5], batch: [u32; 4]) {
+    w.words.extend([ops::CONFIGURE, sampler]);
+    w.numbers.push(ratio);
+    w.words.extend(limits);
+    w.words.extend(batch);
+    w.words.push(1);
+    w.string("service.name");
+    w.words.push(value_type::STRING);
+    w.string("checkout-web");
+    w.string("web");
+    w.string("1.0");
+    w.words.push(0);
+}
+
+/// One attribute of each of the eight types.
+fn every_type(w: &mut Writer, span: u64) {
+    let attr = |w: &mut Writer, key: &str, kind: u32| {
+        w.op(ops::ATTR, span);
+        w.string(key);
+        w.words.push(kind);
+    };
+    attr(w, "http.method", value_type::STRING);
+    w.string("GET");
+    attr(w, "cached", value_type::BOOL);
+    w.words.push(1);
+    attr(w, "bytes", value_type::S64);
+    w.u64(u64::MAX);
+    attr(w, "ratio", value_type::F64);
+    w.string("0.25");
+    attr(w, "tags", value_type::STRING_ARRAY);
+    w.words.push(2);
+    w.string("a\"b");
+    w.string("ü😀");
+    attr(w, "flags", value_type::BOOL_ARRAY);
+    w.words.extend([2, 0, 1]);
+    attr(w, "sizes", value_type::S64_ARRAY);
+    w.words.push(2);
+    w.u64(1);
+    w.u64(1 << 63);
+    attr(w, "ratios", value_type::F64_ARRAY);
+    w.words.push(3);
+    w.string("1e-7");
+    w.string("-0.5");
+    w.string("NaN");
+}
+
+/// The recorder target's seeds: valid batches covering every operation and attribute
+/// type, as raw inputs (`recorder.rs`), and a start for its structured reading.
+fn recorder() -> Vec<(&'static str, Vec<u8>)> {
+    let mut seeds = Vec::new();
+
+    // A page load and a fetch under it, ended: most of what a browser records.
+    let mut w = Writer::default();
+    start(&mut w, ROOT, 0, 1, 0, "page load");
+    start(&mut w, CHILD, ROOT, 1, 0, "GET /api/cart é😀");
+    every_type(&mut w, CHILD);
+    w.op(ops::EVENT, CHILD);
+    w.string("ttfb");
+    w.numbers.push(2.0);
+    w.words.extend([1]);
+    w.string("phase");
+    w.words.push(value_type::STRING);
+    w.string("wait");
+    w.op(ops::STATUS, CHILD);
+    w.words.push(status::ERROR);
+    w.string("HTTP 500");
+    end(&mut w, CHILD, 3.000001);
+    end(&mut w, ROOT, 4.0);
+    seeds.push(("spans", w.raw_input(0)));
+
+    // Settings: a configuration, a second scope, a span in it; a busy transport.
+    let mut w = Writer::default();
+    configure(&mut w, 0, 0.0, [128, 12, 128, 128, 128], [1, 4, 1000, 8]);
+    w.words.push(ops::SCOPE);
+    w.string("fetch");
+    w.string("2.0");
+    w.words.push(1);
+    w.string("lib");
+    w.words.push(value_type::BOOL);
+    w.words.push(0);
+    start(&mut w, ROOT, 0, 1, 1, "GET");
+    end(&mut w, ROOT, 1.0);
+    configure(
+        &mut w,
+        3,
+        0.5,
+        [128, 4096, 128, 128, 128],
+        [512, 2048, 5000, 16384],
+    );
+    seeds.push(("settings", w.raw_input(8)));
+
+    // Links, a rename, an OK status and a remote parent; origin 0.
+    let mut w = Writer::default();
+    start(&mut w, CHILD, ROOT, 0x101, 0, "consume");
+    w.op(ops::LINK, CHILD);
+    w.u64(TRACE.1);
+    w.u64(TRACE.0);
+    w.u64(0x3333_3333_3333_3333);
+    w.words.push(1);
+    w.string("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    w.words.push(1);
+    w.string("link.kind");
+    w.words.push(value_type::STRING);
+    w.string("follows");
+    w.op(ops::NAME, CHILD);
+    w.string("consume orders");
+    w.op(ops::STATUS, CHILD);
+    w.words.extend([status::OK, 0]);
+    end(&mut w, CHILD, 9.25);
+    seeds.push(("links", w.raw_input(2)));
+
+    // Tiny limits, then a span that exceeds each of them.
+    let mut w = Writer::default();
+    configure(&mut w, 0, 0.0, [1, 3, 1, 1, 1], [2, 2, 1, 2]);
+    start(&mut w, ROOT, 0, 1, 0, "truncated name");
+    every_type(&mut w, ROOT);
+    for name in ["first", "second"] {
+        w.op(ops::EVENT, ROOT);
+        w.string(name);
+        w.numbers.push(2.0);
+        w.words.push(0);
+        w.op(ops::LINK, ROOT);
+        w.u64(TRACE.0);
+        w.u64(TRACE.1);
+        w.u64(CHILD);
+        w.words.push(1);
+        w.string("");
+        w.words.push(0);
+    }
+    end(&mut w, ROOT, 5.0);
+    seeds.push(("limits", w.raw_input(0)));
+
+    // Many spans in a chain, ended innermost first, more than one batch's worth.
+    let mut w = Writer::default();
+    configure(
+        &mut w,
+        0,
+        0.0,
+        [128, 4096, 128, 128, 128],
+        [16, 64, 1000, 64],
+    );
+    for i in 1..=40u64 {
+        start(&mut w, i, i - 1, 1, 0, "step");
+    }
+    for i in (1..=40u64).rev() {
+        end(&mut w, i, i as f64);
+    }
+    seeds.push(("chain", w.raw_input(0)));
+
+    // The structured reading, from a fixed pseudo-random start.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut bytes = vec![1u8];
+    bytes.extend((0..512).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 56) as u8
+    }));
+    seeds.push(("structured", bytes));
+    seeds
+}
+
+#[test]
+fn recorder_seeds_are_committed_and_well_formed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/recorder");
+    let write = std::env::var_os("FUZZ_WRITE_SEEDS").is_some();
+    for (name, bytes) in recorder() {
+        assert!(bytes.len() <= 4096, "{name}: seeds stay small");
+        if bytes[0] & 1 == 0 {
+            let (words, numbers, text) = raw_batch(&bytes[1..]);
+            let mut tracer = Tracer::new(IdGenerator::from_seed_bytes(&[42; 32]));
+            let batch = OpBatch {
+                words: &words,
+                numbers: &numbers,
+                text,
+                time_origin_unix_nanos: 0,
+            };
+            let outcome = apply(&mut tracer, &mut FuzzHost::default(), &batch);
+            assert_eq!(outcome.malformed, None, "{name}");
+            assert_eq!(outcome.first_refusal, None, "{name}");
+        }
+        let path = dir.join(name);
+        if write {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        } else {
+            let committed = std::fs::read(&path).unwrap_or_default();
+            assert!(committed == bytes, "{name}: run `just fuzz-seeds`");
+        }
+    }
+}
