@@ -226,3 +226,79 @@ fn recorder_seeds_are_committed_and_well_formed() {
         }
     }
 }
+
+/// Seeds of the OTLP targets: a browser-like request of every value type (escapes,
+/// non-ASCII, nested values, events, links), as JSON, as protobuf, and both gzipped.
+fn otlp() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    use prost::Message;
+    let json = r#"{"resourceSpans":[{"resource":{"attributes":[
+  {"key":"service.name","value":{"stringValue":"checkout-web"}},
+  {"key":"telemetry.sdk.language","value":{"stringValue":"webjs"}}]},
+ "scopeSpans":[{"scope":{"name":"fetch","version":"1.0"},"spans":[
+  {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","parentSpanId":"",
+   "name":"GET /api/cart","kind":3,"flags":257,"traceState":"vendor=a",
+   "startTimeUnixNano":"1764000000000000000","endTimeUnixNano":1764000000250000000,
+   "attributes":[
+    {"key":"url.full","value":{"stringValue":"https://shop.example.com/api/cart?q=caf\u00e9 \ud83d\ude00 \"x\""}},
+    {"key":"http.response.status_code","value":{"intValue":"200"}},
+    {"key":"ratio","value":{"doubleValue":0.25}},
+    {"key":"nan","value":{"doubleValue":"NaN"}},
+    {"key":"ok","value":{"boolValue":true}},
+    {"key":"raw","value":{"bytesValue":"AAEC/w=="}},
+    {"key":"list","value":{"arrayValue":{"values":[{"intValue":1},{"stringValue":"two"},{}]}}},
+    {"key":"map","value":{"kvlistValue":{"values":[{"key":"k","value":{"arrayValue":{"values":[{"boolValue":false}]}}}]}}}],
+   "events":[{"timeUnixNano":"1764000000100000000","name":"exception","attributes":[
+    {"key":"exception.message","value":{"stringValue":"boom\n  at f (app.js:1:2)"}}]}],
+   "links":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","attributes":[]}],
+   "status":{"code":2,"message":"failed"},
+   "futureField":{"nested":[1,2.5e3,null,"x"]}},
+  {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8","parentSpanId":"00f067aa0ba902b7",
+   "name":"child","startTimeUnixNano":1764000000010000000,"endTimeUnixNano":"1764000000020000000","status":null}]}]}]}"#;
+    let unlimited = collector_decode::Limits {
+        max_spans: usize::MAX,
+        max_decoded_bytes: usize::MAX,
+    };
+    let request = collector_decode::json::decode(json.as_bytes(), &unlimited).unwrap();
+    let protobuf = request.to_proto().encode_to_vec();
+    let gzip = |bytes: &[u8]| {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    vec![
+        ("otlp_json", "request.json", json.as_bytes().to_vec()),
+        ("otlp_protobuf", "request.pb", protobuf.clone()),
+        ("otlp_gzip", "request.json.gz", gzip(json.as_bytes())),
+        ("otlp_gzip", "request.pb.gz", gzip(&protobuf)),
+    ]
+}
+
+#[test]
+fn otlp_seeds_are_committed_and_decode() {
+    let write = std::env::var_os("FUZZ_WRITE_SEEDS").is_some();
+    for (target, name, bytes) in otlp() {
+        // Each decodes: the targets start from accepted requests.
+        let limits = collector_decode::Limits {
+            max_spans: 100,
+            max_decoded_bytes: 1 << 20,
+        };
+        match target {
+            "otlp_json" => assert!(collector_decode::json::decode(&bytes, &limits).is_ok()),
+            "otlp_protobuf" => {
+                assert!(collector_decode::protobuf::decode(&bytes, &limits).is_ok())
+            }
+            _ => assert!(collector_decode::gzip::gunzip(&bytes, 1 << 20).is_ok()),
+        }
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("seeds")
+            .join(target);
+        let path = dir.join(name);
+        if write {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+        } else {
+            let committed = std::fs::read(&path).unwrap_or_default();
+            assert!(committed == bytes, "{target}/{name}: run `just fuzz-seeds`");
+        }
+    }
+}

@@ -940,6 +940,19 @@ mod tests {
     }
 
     #[test]
+    fn the_deepest_accepted_values_decode_again_from_protobuf() {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use prost::Message;
+        let open = r#"{"kvlistValue":{"values":[{"key":"k","value":"#.repeat(MAX_VALUE_DEPTH);
+        let close = "}]}}".repeat(MAX_VALUE_DEPTH);
+        let text =
+            with_attributes(&format!(r#"{{"key":"k","value":{open}{{"intValue":1}}{close}}}"#));
+        let request = decode_str(&text).unwrap();
+        let bytes = request.to_proto().encode_to_vec();
+        assert!(ExportTraceServiceRequest::decode(&bytes[..]).is_ok());
+    }
+
+    #[test]
     fn many_tiny_values_hit_the_memory_budget() {
         // 30,000 integers in an attribute: a few bytes each on the wire.
         let values = vec![r#"{"intValue":1}"#; 30_000].join(",");

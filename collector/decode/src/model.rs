@@ -16,8 +16,10 @@ use opentelemetry_proto::tonic::trace::v1 as trace;
 use crate::DecodeError;
 
 /// Deepest nesting of `arrayValue`/`kvlistValue` inside an attribute value; deeper
-/// requests are refused as malformed (decoding and validating them recurses).
-pub const MAX_VALUE_DEPTH: usize = 32;
+/// requests are refused as malformed. Decoding and validating recurse, and a stored span
+/// must decode again with prost, whose recursion limit is 100 messages: a `kvlistValue`
+/// level is three (`AnyValue`, `KeyValueList`, `KeyValue`), so 16 levels stay well within.
+pub const MAX_VALUE_DEPTH: usize = 16;
 
 /// A string of the request, borrowed from the body where it can be.
 pub type Str<'a> = Cow<'a, str>;

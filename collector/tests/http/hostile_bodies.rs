@@ -68,7 +68,7 @@ async fn deep_and_wide_values_cost_no_more_than_their_bytes() {
             body["message"]
                 .as_str()
                 .unwrap()
-                .contains("nested more than 32 levels"),
+                .contains("nested more than 16 levels"),
             "{body}"
         );
     }

@@ -1,0 +1,5 @@
+//! The collector's OTLP JSON decoder (`collector/decode/src/json.rs`), with a round trip
+//! through protobuf of what it accepts (`src/otlp.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wasm_otlp_fuzz::otlp::json(data));
