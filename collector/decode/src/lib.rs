@@ -52,6 +52,15 @@ impl Format {
         }
     }
 
+    /// The memory a body of `body_len` (inflated) bytes in this format may take decoded:
+    /// [`Format::decoded_bytes_per_body_byte`] times its length, counted as at least
+    /// [`MIN_CHARGED_BODY`].
+    pub fn decoded_bytes_for(self, body_len: usize) -> usize {
+        body_len
+            .max(MIN_CHARGED_BODY)
+            .saturating_mul(self.decoded_bytes_per_body_byte())
+    }
+
     /// The `Content-Type` of responses in this format.
     pub fn content_type(self) -> &'static str {
         match self {
@@ -72,13 +81,17 @@ pub struct Limits {
     pub max_decoded_bytes: usize,
 }
 
+/// Small bodies are charged as if this long: a decoded list starts with room for several
+/// items, which must fit the budget of even the smallest request.
+pub const MIN_CHARGED_BODY: usize = 4096;
+
 impl Limits {
     /// The limits for a body of `body_len` bytes in `format` holding at most `max_spans`
     /// spans (see [`Format::decoded_bytes_per_body_byte`]).
     pub fn for_body(format: Format, body_len: usize, max_spans: usize) -> Limits {
         Limits {
             max_spans,
-            max_decoded_bytes: body_len.saturating_mul(format.decoded_bytes_per_body_byte()),
+            max_decoded_bytes: format.decoded_bytes_for(body_len),
         }
     }
 }

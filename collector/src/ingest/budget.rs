@@ -12,7 +12,7 @@
 //! - **Decoding** (`--max-decode-bytes`): once its body has arrived, a gzip request
 //!   reserves `--max-decompressed` to inflate it, then keeps what it inflated to; every
 //!   request then reserves what decoding it may take (the format's
-//!   `decoded_bytes_per_body_byte` times its inflated size, which the decoder enforces)
+//!   `decoded_bytes_for` its inflated size, which the decoder enforces)
 //!   and the batch handed to the store (its inflated size again), and keeps all of it
 //!   until the store has acknowledged. It waits as long as needed: holders of decoding
 //!   bytes only decode and wait for the store, never for a pool, so the wait ends.

@@ -160,9 +160,9 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
     // The inflated body (when gzip), the decoded request, and the batch for the store
     // (about the inflated size).
     let held = if gzip { 2 } else { 1 };
-    let wanted = bytes
-        .len()
-        .saturating_mul(format.decoded_bytes_per_body_byte() + held);
+    let wanted = format
+        .decoded_bytes_for(bytes.len())
+        .saturating_add(held * bytes.len());
     let Some(decoding_bytes) = ingest.budget.reserve_decoding(wanted).await else {
         return shutting_down();
     };
