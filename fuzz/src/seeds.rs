@@ -200,7 +200,6 @@ fn recorder() -> Vec<(&'static str, Vec<u8>)> {
 #[test]
 fn recorder_seeds_are_committed_and_well_formed() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/recorder");
-    let write = std::env::var_os("FUZZ_WRITE_SEEDS").is_some();
     for (name, bytes) in recorder() {
         assert!(bytes.len() <= 4096, "{name}: seeds stay small");
         if bytes[0] & 1 == 0 {
@@ -216,14 +215,23 @@ fn recorder_seeds_are_committed_and_well_formed() {
             assert_eq!(outcome.malformed, None, "{name}");
             assert_eq!(outcome.first_refusal, None, "{name}");
         }
-        let path = dir.join(name);
-        if write {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &bytes).unwrap();
-        } else {
-            let committed = std::fs::read(&path).unwrap_or_default();
-            assert!(committed == bytes, "{name}: run `just fuzz-seeds`");
-        }
+        write_or_check(&dir, name, &bytes);
+    }
+}
+
+/// Writes a seed (`FUZZ_WRITE_SEEDS` set), else checks that the committed file holds it.
+fn write_or_check(dir: &Path, name: &str, bytes: &[u8]) {
+    let path = dir.join(name);
+    if std::env::var_os("FUZZ_WRITE_SEEDS").is_some() {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    } else {
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == bytes,
+            "{}: run `just fuzz-seeds`",
+            path.display()
+        );
     }
 }
 
@@ -275,7 +283,6 @@ fn otlp() -> Vec<(&'static str, &'static str, Vec<u8>)> {
 
 #[test]
 fn otlp_seeds_are_committed_and_decode() {
-    let write = std::env::var_os("FUZZ_WRITE_SEEDS").is_some();
     for (target, name, bytes) in otlp() {
         // Each decodes: the targets start from accepted requests.
         let limits = collector_decode::Limits {
@@ -292,13 +299,6 @@ fn otlp_seeds_are_committed_and_decode() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("seeds")
             .join(target);
-        let path = dir.join(name);
-        if write {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, &bytes).unwrap();
-        } else {
-            let committed = std::fs::read(&path).unwrap_or_default();
-            assert!(committed == bytes, "{target}/{name}: run `just fuzz-seeds`");
-        }
+        write_or_check(&dir, name, &bytes);
     }
 }
