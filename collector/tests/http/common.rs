@@ -289,17 +289,15 @@ pub async fn post_good(client: &reqwest::Client, base: &str, n: u64) -> Duration
     .unwrap();
     assert_eq!(response.status(), 200);
     let elapsed = started.elapsed();
-    let stored: Value = client
-        .get(format!("{base}/api/traces/{}", trace_id(n)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stored = get_json_from(client, &format!("{base}/api/traces/{}", trace_id(n))).await;
     let spans = stored["resourceSpans"][0]["scopeSpans"][0]["spans"]
         .as_array()
         .unwrap();
     assert_eq!(spans.len(), 5, "{stored}");
     elapsed
+}
+
+/// GETs `url` and parses its JSON body.
+pub async fn get_json_from(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
 }

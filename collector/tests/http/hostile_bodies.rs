@@ -136,14 +136,7 @@ async fn huge_names_are_rejected_span_by_span_and_never_stored() {
         message.contains("span 0 (spanId") && message.contains("span name is 3700000 bytes"),
         "{message}"
     );
-    let listing: Value = client
-        .get(format!("{base}/api/traces?service=names"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listing = get_json_from(&client, &format!("{base}/api/traces?service=names")).await;
     assert_eq!(listing["traces"][0]["rootSpanName"], "good", "{listing}");
     assert!(listing.to_string().len() < 2000);
     let peak = collector.status_kb("VmHWM");
