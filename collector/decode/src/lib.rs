@@ -7,11 +7,17 @@
 //! ([`protobuf::decode`]), after a walk of the wire format that counts spans and
 //! messages, then viewed as the same model ([`model::Request::from_proto`]).
 //!
+//! The way back, for storing: [`encode`] writes the model's spans, resources and scopes
+//! as OTLP protobuf straight from the borrowed structures, the same bytes as prost
+//! writes for opentelemetry-proto's messages, without building those messages.
+//!
 //! Everything here parses untrusted bytes: it is fuzzed (`fuzz/`) and checked against
-//! opentelemetry-proto's serde model by a property test.
+//! opentelemetry-proto's serde model by a property test; another checks the encoder's
+//! bytes against prost's.
 
 use std::fmt;
 
+pub mod encode;
 pub mod gzip;
 pub mod json;
 pub mod model;

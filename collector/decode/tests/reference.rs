@@ -1,8 +1,11 @@
 //! The decoders agree with opentelemetry-proto, the reference: random valid requests,
 //! written as OTLP JSON by its serde model, decode to the same messages through this
-//! crate's JSON decoder as through that model, and the protobuf path gives them back too.
+//! crate's JSON decoder as through that model, and the protobuf path gives them back too;
+//! the encoder writes their spans, resources and scopes byte for byte as prost writes
+//! opentelemetry-proto's messages.
 
-use collector_decode::{Limits, json, model::Request, protobuf};
+use collector_decode::model::{self, Id, Request};
+use collector_decode::{Limits, encode, json, protobuf};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value::Value,
@@ -186,6 +189,34 @@ fn request() -> impl Strategy<Value = ExportTraceServiceRequest> {
         .prop_map(|resource_spans| ExportTraceServiceRequest { resource_spans })
 }
 
+/// A pool of IDs of any length up to 20 bytes (the model keeps the first 16 of a longer
+/// one); decoding a generated request gives only the lengths `id` makes.
+fn odd_ids() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    vec(vec(any::<u8>(), 0..=20), 0..4)
+}
+
+/// The spans of `request` take their IDs from `pool` in turn (if it is not empty).
+fn give_ids(request: &mut Request<'_>, pool: &[Vec<u8>]) {
+    if pool.is_empty() {
+        return;
+    }
+    let mut ids = pool.iter().cycle().map(|id| Id::new(id));
+    let spans = request
+        .resource_spans
+        .iter_mut()
+        .flat_map(|rs| &mut rs.scope_spans)
+        .flat_map(|ss| &mut ss.spans);
+    for span in spans {
+        span.trace_id = ids.next().unwrap();
+        span.span_id = ids.next().unwrap();
+        span.parent_span_id = ids.next().unwrap();
+        for link in &mut span.links {
+            link.trace_id = ids.next().unwrap();
+            link.span_id = ids.next().unwrap();
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         failure_persistence: None,
@@ -209,5 +240,36 @@ proptest! {
         let body = original.encode_to_vec();
         let decoded = protobuf::decode(&body, &LIMITS).unwrap();
         prop_assert_eq!(Request::from_proto(&decoded).unwrap().to_proto(), original);
+    }
+
+    #[test]
+    fn encoder_writes_what_prost_writes(original in request(), pool in odd_ids()) {
+        let mut request = Request::from_proto(&original).unwrap();
+        give_ids(&mut request, &pool);
+        for rs in &request.resource_spans {
+            let mut ours = Vec::new();
+            encode::resource_spans_header(rs.resource.as_ref(), &rs.schema_url, &mut ours);
+            let reference = ResourceSpans {
+                resource: rs.resource.as_ref().map(model::Resource::to_proto),
+                scope_spans: Vec::new(),
+                schema_url: rs.schema_url.to_string(),
+            };
+            prop_assert_eq!(ours, reference.encode_to_vec());
+            for ss in &rs.scope_spans {
+                let mut ours = Vec::new();
+                encode::scope_spans_header(ss.scope.as_ref(), &ss.schema_url, &mut ours);
+                let reference = ScopeSpans {
+                    scope: ss.scope.as_ref().map(model::Scope::to_proto),
+                    spans: Vec::new(),
+                    schema_url: ss.schema_url.to_string(),
+                };
+                prop_assert_eq!(ours, reference.encode_to_vec());
+                for span in &ss.spans {
+                    let mut ours = Vec::new();
+                    encode::span(span, &mut ours);
+                    prop_assert_eq!(ours, span.to_proto().encode_to_vec());
+                }
+            }
+        }
     }
 }
