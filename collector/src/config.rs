@@ -98,19 +98,25 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_MAX_FUTURE", default_value_t = Age(Some(Duration::from_secs(15 * 60))))]
     pub max_future: Age,
 
-    /// Spans that started longer ago than this are deleted (checked after every commit
-    /// and every minute), and refused when they arrive. 0 keeps them regardless of age.
+    /// Spans that started longer ago than this are deleted (by whole segments, once every
+    /// span in one is older; checked after every commit and every minute), and refused
+    /// when they arrive. 0 keeps them regardless of age.
     #[arg(long, env = "WASM_OTLP_RETENTION_MAX_AGE", default_value_t = Age(Some(Duration::from_secs(7 * 86_400))))]
     pub retention_max_age: Age,
 
-    /// Most spans kept; beyond it the spans that arrived first are deleted after each
-    /// commit. 0 means no limit.
+    /// Most spans kept; beyond it the spans that arrived first are deleted, a segment at
+    /// a time (so between this less a quarter and this many stay). 0 means no limit.
     #[arg(
         long,
         env = "WASM_OTLP_RETENTION_MAX_SPANS",
-        default_value_t = 1_000_000
+        default_value_t = 10_000_000
     )]
     pub retention_max_spans: u64,
+
+    /// Most bytes of segments and logs kept on disk; beyond it the earliest segments are
+    /// deleted. 0 means no limit.
+    #[arg(long, env = "WASM_OTLP_RETENTION_MAX_BYTES", default_value_t = ByteSize(4 << 30))]
+    pub retention_max_bytes: ByteSize,
 
     /// Most connections open at once; kept 128 below the open-file limit, which is raised
     /// to its hard limit at start. When all are open, a new connection closes the one that
@@ -186,7 +192,8 @@ impl Config {
             max_field_length: ByteSize(4 << 10),
             max_future: Age(Some(Duration::from_secs(15 * 60))),
             retention_max_age: Age(Some(Duration::from_secs(7 * 86_400))),
-            retention_max_spans: 1_000_000,
+            retention_max_spans: 10_000_000,
+            retention_max_bytes: ByteSize(4 << 30),
             max_connections: 2048,
             connection_reserve: 64,
             header_timeout: Timeout(Duration::from_secs(10)),

@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
     println!("  browse them at            http://{addr}/");
     println!(
         "  data stored in            {}",
-        running.database().display()
+        running.data_dir().display()
     );
     println!("Ctrl-C to stop.");
 

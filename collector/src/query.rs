@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use opentelemetry_proto::tonic::trace::v1::TracesData;
@@ -23,30 +22,84 @@ pub const MAX_LIST_LIMIT: usize = 1000;
 /// trace has more.
 pub const MAX_TRACE_SPANS: usize = 10_000;
 
-/// The query string of `GET /api/traces`, all optional.
+/// The query string of `GET /api/traces`, all optional. The span conditions (service,
+/// operation, attributes, start, end, durations, `error=true`) must all hold for one
+/// span of a listed trace.
 #[derive(Debug, Default, Deserialize)]
 pub struct ListParams {
-    /// Only traces with a span of this service (`service.name`).
+    /// A span of this service (`service.name`).
     pub service: Option<String>,
-    /// Only traces with a span that started at or after this Unix-ns time.
+    /// A span of this name.
+    pub operation: Option<String>,
+    /// `key=value`, repeatable: a span (or its resource) with each attribute; the value
+    /// as text (`500`, `true`, `GET`).
+    pub attr: Vec<String>,
+    /// A span that started at or after this Unix-ns time.
     pub start: Option<String>,
-    /// Only traces with a span that started before this Unix-ns time.
+    /// A span that started before this Unix-ns time.
     pub end: Option<String>,
+    /// A span that lasted at least this long: a number and a unit (`ns`, `us`, `ms`,
+    /// `s`, `m`, `h`), such as `250ms` or `1.5s`.
+    pub min_duration: Option<String>,
+    /// A span that lasted at most this long (as `min_duration`).
+    pub max_duration: Option<String>,
     /// `true`: only traces with an error span; `false`: only traces without one.
     pub error: Option<String>,
     /// Most traces returned: 1 to 1000, default 20.
     pub limit: Option<String>,
 }
 
+/// The names `GET /api/traces` accepts; any other is refused, so that a misspelt
+/// filter is not silently ignored.
+const LIST_PARAMETERS: &[&str] = &[
+    "service",
+    "operation",
+    "attr",
+    "start",
+    "end",
+    "minDuration",
+    "maxDuration",
+    "error",
+    "limit",
+];
+
+impl ListParams {
+    /// Reads a query string (`attr` may repeat; other names once).
+    pub fn parse(query: &str) -> Result<ListParams, String> {
+        let mut params = ListParams::default();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let value = value.into_owned();
+            let slot = match &*name {
+                "service" => &mut params.service,
+                "operation" => &mut params.operation,
+                "start" => &mut params.start,
+                "end" => &mut params.end,
+                "minDuration" => &mut params.min_duration,
+                "maxDuration" => &mut params.max_duration,
+                "error" => &mut params.error,
+                "limit" => &mut params.limit,
+                "attr" => {
+                    params.attr.push(value);
+                    continue;
+                }
+                other => {
+                    return Err(format!(
+                        "unknown parameter {other:?}; use {}",
+                        LIST_PARAMETERS.join(", ")
+                    ));
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(format!("{name} is given twice"));
+            }
+        }
+        Ok(params)
+    }
+}
+
 /// `GET /api/traces`: `{"traces": [...]}`, most recently active first.
-pub async fn list(
-    State(store): State<Arc<Store>>,
-    params: Result<Query<ListParams>, QueryRejection>,
-) -> Response {
-    let filter = match params
-        .map_err(|e| e.body_text())
-        .and_then(|Query(params)| filter(params))
-    {
+pub async fn list(State(store): State<Arc<Store>>, RawQuery(query): RawQuery) -> Response {
+    let filter = match ListParams::parse(query.as_deref().unwrap_or("")).and_then(filter) {
         Ok(filter) => filter,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
@@ -84,13 +137,82 @@ pub fn filter(params: ListParams) -> Result<TraceFilter, String> {
             }
         },
     };
+    let attributes = params
+        .attr
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => Err(format!("attr={pair:?}: use attr=key=value")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let duration = |name: &str, value: Option<String>| {
+        value
+            .map(|v| parse_duration(&v).ok_or_else(|| format!("{name}={v:?}: use a number and a unit (ns, us, ms, s, m, h), such as 250ms or 1.5s")))
+            .transpose()
+    };
     Ok(TraceFilter {
         service: params.service.filter(|s| !s.is_empty()),
+        operation: params.operation.filter(|s| !s.is_empty()),
+        attributes,
         start: time("start", params.start)?,
         end: time("end", params.end)?,
+        min_duration: duration("minDuration", params.min_duration)?,
+        max_duration: duration("maxDuration", params.max_duration)?,
         error,
         limit,
     })
+}
+
+/// A duration such as `250ms`, `1.5s` or `90us` in nanoseconds (as Jaeger and Tempo
+/// write them); `None` if it is not one.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = text.split_at(split);
+    let scale: f64 = match unit {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        _ => return None,
+    };
+    if number.is_empty() || number.starts_with('.') || number.ends_with('.') {
+        return None;
+    }
+    let nanos = number.parse::<f64>().ok()? * scale;
+    (nanos.is_finite() && nanos < u64::MAX as f64).then_some(nanos.round() as u64)
+}
+
+/// `GET /api/services`: `{"services": [...]}`, every service with stored spans, sorted.
+pub async fn services(State(store): State<Arc<Store>>) -> Response {
+    match store.operations().await {
+        Ok(all) => {
+            Json(serde_json::json!({ "services": all.keys().collect::<Vec<_>>() })).into_response()
+        }
+        Err(e) => store_error(&e),
+    }
+}
+
+/// `GET /api/services/{service}/operations`: `{"operations": [...]}`, the span names of a
+/// service, sorted; 404 for a service without stored spans.
+pub async fn operations(State(store): State<Arc<Store>>, Path(service): Path<String>) -> Response {
+    match store.operations().await {
+        Ok(mut all) => match all.remove(&service) {
+            Some(names) => Json(serde_json::json!({ "operations": names })).into_response(),
+            None => error(
+                StatusCode::NOT_FOUND,
+                format!("no spans stored for service {service:?}"),
+            ),
+        },
+        Err(e) => store_error(&e),
+    }
+}
+
+/// `GET /api/status`: what the store holds (spans, segments, bytes on disk) and the
+/// damaged segment files set aside at start-up.
+pub async fn status(State(store): State<Arc<Store>>) -> Response {
+    Json(store.status()).into_response()
 }
 
 /// The answer of `GET /api/traces/{traceId}`: OTLP JSON, and `truncated` when the trace
@@ -220,6 +342,7 @@ mod tests {
             end: Some("18446744073709551615".into()),
             error: Some("true".into()),
             limit: Some("1000".into()),
+            ..ListParams::default()
         })
         .unwrap();
         assert_eq!(f.service.as_deref(), Some("web"));

@@ -25,7 +25,7 @@ use crate::ingest::budget::{self, Budget};
 use crate::ingest::validate::Rules;
 use crate::ingest::{self, Ingest, Limits};
 use crate::query;
-use crate::store::{DATABASE_FILE, Retention, Store};
+use crate::store::{Retention, Store};
 
 /// How often age retention runs when no data arrives (it also runs after every commit).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -33,7 +33,7 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// A running collector.
 pub struct Running {
     local_addr: SocketAddr,
-    database: PathBuf,
+    data_dir: PathBuf,
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -44,9 +44,9 @@ impl Running {
         self.local_addr
     }
 
-    /// The SQLite database file.
-    pub fn database(&self) -> &Path {
-        &self.database
+    /// The data directory (write-ahead logs and segments).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Stops accepting connections, lets in-flight requests finish, stops the store
@@ -76,6 +76,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let retention = Retention {
         max_age: config.retention_max_age.0,
         max_spans: (config.retention_max_spans > 0).then_some(config.retention_max_spans),
+        max_bytes: (config.retention_max_bytes.0 > 0).then_some(config.retention_max_bytes.0),
     };
     let store_dir = data_dir.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&store_dir, retention))
@@ -113,7 +114,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
     tracing::info!(%local_addr, data_dir = %data_dir.display(), "collector started");
     Ok(Running {
         local_addr,
-        database: data_dir.join(DATABASE_FILE),
+        data_dir: data_dir.clone(),
         stop,
         task,
     })
@@ -155,6 +156,9 @@ pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Rou
     let queries = Router::new()
         .route("/api/traces", get(query::list))
         .route("/api/traces/{trace_id}", get(query::trace))
+        .route("/api/services", get(query::services))
+        .route("/api/services/{service}/operations", get(query::operations))
+        .route("/api/status", get(query::status))
         .route("/healthz", get(query::health))
         .route("/", get(query::page))
         .with_state(store);

@@ -1,20 +1,37 @@
-//! Durable storage in SQLite: one writer thread (group commit, retention), pooled
-//! read-only connections for queries.
+//! Durable span storage: a write-ahead log with group commit in front of immutable,
+//! indexed segment files.
+//!
+//! ```text
+//! request ─> Batch ─> writer thread ─> wal/<n>.wal (fdatasync) ─> ack
+//!                                   └> head (memory) ─sealed─> builder ─> segments/<n>.seg
+//! ```
+//!
+//! A request is acknowledged once its record is on stable storage in the log. The head
+//! holds the log's spans in memory for queries; when it is full (or old) the writer
+//! seals it and starts a new log, and the builder thread writes the sealed head out as a
+//! segment (spans sorted by trace ID, compressed blocks, indexes) and then deletes its
+//! log. At start-up, segments are opened (a damaged one is moved to `corrupt/` and
+//! reported) and logs are replayed (a torn tail is cut). Retention deletes whole
+//! segments. Queries read the head, sealed heads and segments (`read.rs`).
 
 mod batch;
+mod head;
 mod read;
 mod retention;
-mod schema;
+mod segment;
+mod terms;
+mod wal;
 mod writer;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 pub use batch::{Batch, Part, SpanRow, UNKNOWN_SERVICE};
@@ -22,16 +39,17 @@ pub use read::{MAX_LISTED_NAME_CHARS, StoredTrace, TraceFilter, TraceSummary, he
 pub use retention::Retention;
 pub(crate) use writer::now_unix_nanos;
 
-use writer::{Command, LastFailure, Writer};
+use head::Head;
+use read::{Source, TraceSpans};
+use segment::Segment;
+use wal::Log;
+use writer::{Command, Writer};
 
-/// The database file inside the data directory.
-pub const DATABASE_FILE: &str = "traces.sqlite";
+/// The database file of collectors before the segment store; its presence stops start-up.
+pub const LEGACY_DATABASE_FILE: &str = "traces.sqlite";
 
 /// Requests that may wait in the writer's queue; senders wait beyond that.
-const WRITE_QUEUE: usize = 32;
-
-/// Idle read connections kept open.
-const IDLE_READERS: usize = 4;
+const WRITE_QUEUE: usize = 64;
 
 /// How long a client should wait before retrying a write that failed for a reason that
 /// may pass ([`StoreError::Unavailable`]): a full disk needs someone to free space.
@@ -46,9 +64,9 @@ pub enum StoreError {
     /// the collector is restarted.
     WriterStopped,
     /// Storage cannot write now for a reason that may pass (the disk is full, an I/O
-    /// error, the database is locked); the text says which. Retrying later may succeed.
+    /// error); the text says which. Retrying later may succeed.
     Unavailable(String),
-    /// SQLite (or decoding a stored record) failed; the text says how.
+    /// Reading failed (a damaged file); the text says how.
     Failed(String),
 }
 
@@ -62,21 +80,12 @@ impl StoreError {
         }
     }
 
-    /// Sorts a SQLite error: a full disk, an I/O error or a busy or locked database is
-    /// [`StoreError::Unavailable`], anything else [`StoreError::Failed`].
-    pub(crate) fn from_sqlite(error: &rusqlite::Error) -> StoreError {
-        use rusqlite::ErrorCode;
-        match error.sqlite_error_code() {
-            Some(ErrorCode::DiskFull) => {
-                StoreError::Unavailable(format!("the disk is full ({error})"))
-            }
-            Some(ErrorCode::SystemIoFailure) => {
-                StoreError::Unavailable(format!("a disk I/O error ({error})"))
-            }
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable(
-                format!("the database is locked by another connection or process ({error})"),
-            ),
-            _ => StoreError::Failed(error.to_string()),
+    /// A failed write: a full disk is named as such; every write error may pass.
+    pub(crate) fn from_io(error: &std::io::Error) -> StoreError {
+        if error.kind() == std::io::ErrorKind::StorageFull {
+            StoreError::Unavailable(format!("the disk is full ({error})"))
+        } else {
+            StoreError::Unavailable(format!("a disk I/O error ({error})"))
         }
     }
 }
@@ -91,53 +100,186 @@ impl fmt::Display for StoreError {
             StoreError::Unavailable(why) => {
                 write!(f, "the collector cannot store spans now: {why}; retry later")
             }
-            StoreError::Failed(why) => write!(f, "storage failed: {why}"),
+            StoreError::Failed(why) => write!(f, "reading the store failed: {why}"),
         }
     }
 }
 
 impl std::error::Error for StoreError {}
 
+/// The folders of a data directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Dirs {
+    wal: PathBuf,
+    segments: PathBuf,
+    corrupt: PathBuf,
+}
+
+/// What the threads and the queries share.
+pub(crate) struct Shared {
+    state: RwLock<State>,
+    /// Why the latest write failed; `None` once one succeeds.
+    last_failure: Mutex<Option<StoreError>>,
+    closing: AtomicBool,
+}
+
+/// The sources of spans, newest last.
+struct State {
+    /// Spans of the current log.
+    head: Head,
+    /// Heads being written out as segments.
+    sealed: Vec<Arc<Head>>,
+    /// Segments, in arrival order.
+    segments: Vec<Arc<Segment>>,
+}
+
+impl Shared {
+    fn read_state(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write_state(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_failure(&self, failure: Option<StoreError>) {
+        *self
+            .last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = failure;
+    }
+
+    fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+}
+
+impl State {
+    /// Every source, oldest first.
+    fn sources(&self) -> Vec<&dyn Source> {
+        let mut sources: Vec<&dyn Source> = Vec::new();
+        sources.extend(self.segments.iter().map(|s| &**s as &dyn Source));
+        sources.extend(self.sealed.iter().map(|h| &**h as &dyn Source));
+        sources.push(&self.head);
+        sources
+    }
+}
+
+/// What the store holds and what start-up found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreStatus {
+    /// Spans stored (in segments and in memory).
+    pub spans: u64,
+    /// Segment files.
+    pub segments: usize,
+    /// Bytes of segments and logs on disk.
+    pub bytes_on_disk: u64,
+    /// Damaged segment files moved aside at start-up (paths under `corrupt/`).
+    pub set_aside: Vec<String>,
+}
+
 /// The store: cheap to share behind an `Arc`.
 pub struct Store {
     commands: mpsc::Sender<Command>,
-    readers: Arc<Readers>,
-    writer: Mutex<Option<JoinHandle<()>>>,
-    /// Set once [`Store::close`] is called.
-    closing: AtomicBool,
-    /// Why the writer's latest commit failed; `None` once one succeeds.
-    last_failure: LastFailure,
+    shared: Arc<Shared>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    set_aside: Vec<String>,
+    dirs: Dirs,
+    /// Held until the store is closed: one collector per data directory.
+    lock: Mutex<Option<File>>,
 }
 
 impl Store {
-    /// Opens (or creates) the store in `dir`, applies retention once, and starts the
-    /// writer thread.
+    /// Opens (or creates) the store in `dir`: opens its segments, replays its logs,
+    /// applies retention, and starts the writer and builder threads.
     pub fn open(dir: &Path, retention: Retention) -> anyhow::Result<Store> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display()))?;
-        let path = dir.join(DATABASE_FILE);
-        let conn = Connection::open(&path)
-            .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-        schema::prepare_writer(&conn)?;
-        let last_failure = LastFailure::default();
-        let writer = Writer::new(conn, retention, Arc::clone(&last_failure))?;
+        refuse_legacy(dir)?;
+        let lock = File::create(dir.join("LOCK"))?;
+        if lock.try_lock().is_err() {
+            anyhow::bail!(
+                "{} is in use by another collector (choose another --data-dir)",
+                dir.display()
+            );
+        }
+        let dirs = Dirs {
+            wal: dir.join("wal"),
+            segments: dir.join("segments"),
+            corrupt: dir.join("corrupt"),
+        };
+        std::fs::create_dir_all(&dirs.wal)?;
+        std::fs::create_dir_all(&dirs.segments)?;
+        let started = Instant::now();
+        let (segments, set_aside) = open_segments(&dirs)?;
+        let newest_segment = segments.last().map_or(0, |s| s.sequence());
+        let (mut heads, log) = replay_logs(&dirs, newest_segment)?;
+        let head = match heads.last() {
+            Some(last) if log.path.is_some() && last.sequence == log.sequence => {
+                heads.pop().unwrap_or_else(|| Head::new(log.sequence))
+            }
+            _ => Head::new(log.sequence),
+        };
+        let log = match log.path {
+            Some(path) => Log::append_to(&path)?,
+            None => Log::create(&dirs.wal, head.sequence)?,
+        };
+        let spans = segments.iter().map(|s| s.span_count()).sum::<u64>()
+            + heads.iter().map(Head::span_count).sum::<u64>()
+            + head.span_count();
+        tracing::info!(
+            segments = segments.len(),
+            spans,
+            elapsed = ?started.elapsed(),
+            "store opened"
+        );
+        let sealed: Vec<Arc<Head>> = heads.into_iter().map(Arc::new).collect();
+        let shared = Arc::new(Shared {
+            state: RwLock::new(State {
+                head,
+                sealed: sealed.clone(),
+                segments,
+            }),
+            last_failure: Mutex::new(None),
+            closing: AtomicBool::new(false),
+        });
+        let (to_builder, builder_queue) = std::sync::mpsc::channel();
+        for head in sealed {
+            let _ = to_builder.send(head);
+        }
+        let builder = {
+            let (shared, dirs) = (Arc::clone(&shared), dirs.clone());
+            std::thread::Builder::new()
+                .name("store-builder".into())
+                .spawn(move || writer::build_segments(shared, dirs, builder_queue))?
+        };
+        let dirs_for_status = dirs.clone();
+        let writer = Writer {
+            shared: Arc::clone(&shared),
+            dirs,
+            log,
+            retention,
+            builder: to_builder,
+            head_since: Instant::now(),
+        };
         let (commands, receiver) = mpsc::channel(WRITE_QUEUE);
-        let thread = std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer.run(receiver))?;
-        Ok(Store {
+        let store = Store {
             commands,
-            readers: Arc::new(Readers {
-                path,
-                idle: Mutex::new(Vec::new()),
-            }),
-            writer: Mutex::new(Some(thread)),
-            closing: AtomicBool::new(false),
-            last_failure,
-        })
+            shared,
+            threads: Mutex::new(vec![writer, builder]),
+            set_aside,
+            dirs: dirs_for_status,
+            lock: Mutex::new(Some(lock)),
+        };
+        store.request_sweep();
+        Ok(store)
     }
 
-    /// Stores a batch; returns once it is committed to stable storage.
+    /// Stores a batch; returns once it is on stable storage.
     pub async fn write(&self, batch: Batch) -> Result<(), StoreError> {
         let (ack, outcome) = oneshot::channel();
         self.commands
@@ -148,22 +290,23 @@ impl Store {
     }
 
     /// Whether the store can write now: `Err` once the store is closing or its writer
-    /// thread has stopped, or while its latest commit failed and none has succeeded
-    /// since (the reason the commit failed).
+    /// thread has stopped, or while its latest write failed and none has succeeded
+    /// since (the reason it failed).
     pub fn health(&self) -> Result<(), StoreError> {
-        if self.closing.load(Ordering::Acquire) {
+        if self.shared.is_closing() {
             return Err(StoreError::Closed);
         }
         let stopped = self
-            .writer
+            .threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
+            .first()
             .is_none_or(JoinHandle::is_finished);
         if stopped {
             return Err(self.gone());
         }
         match &*self
+            .shared
             .last_failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -173,43 +316,63 @@ impl Store {
         }
     }
 
+    /// What the store holds.
+    pub fn status(&self) -> StoreStatus {
+        let state = self.shared.read_state();
+        let sources_spans =
+            state.head.span_count() + state.sealed.iter().map(|h| h.span_count()).sum::<u64>();
+        StoreStatus {
+            spans: sources_spans + state.segments.iter().map(|s| s.span_count()).sum::<u64>(),
+            segments: state.segments.len(),
+            bytes_on_disk: state
+                .segments
+                .iter()
+                .map(|s| s.bytes_on_disk())
+                .sum::<u64>()
+                + files_bytes(&self.dirs.wal),
+            set_aside: self.set_aside.clone(),
+        }
+    }
+
     /// Why the writer no longer takes commands.
     fn gone(&self) -> StoreError {
-        if self.closing.load(Ordering::Acquire) {
+        if self.shared.is_closing() {
             StoreError::Closed
         } else {
             StoreError::WriterStopped
         }
     }
 
-    /// Asks the writer to apply age retention now (without waiting for it).
+    /// Asks the writer to apply retention now (without waiting for it).
     pub fn request_sweep(&self) {
         // A full queue means the writer is busy committing, which applies retention.
         let _ = self.commands.try_send(Command::Sweep);
     }
 
-    /// Lets the writer finish what is queued, then waits for it to stop. Later writes
-    /// fail with [`StoreError::Closed`].
+    /// Lets the writer finish what is queued and the builder write out what is sealed,
+    /// then waits for both to stop. Later writes fail with [`StoreError::Closed`].
     pub async fn close(&self) {
-        self.closing.store(true, Ordering::Release);
+        self.shared.closing.store(true, Ordering::Release);
         let _ = self.commands.send(Command::Stop).await;
-        let thread = self
-            .writer
+        let threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        for thread in threads {
+            if tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .map_or(true, |joined| joined.is_err())
+            {
+                tracing::error!("a store thread panicked");
+            }
+        }
+        self.lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(thread) = thread
-            && tokio::task::spawn_blocking(move || thread.join())
-                .await
-                .is_err()
-        {
-            tracing::error!("the store writer thread panicked");
-        }
     }
 
     /// Lists traces (see [`TraceFilter`]).
     pub async fn list_traces(&self, filter: TraceFilter) -> Result<Vec<TraceSummary>, StoreError> {
-        self.read(move |conn| read::list_traces(conn, &filter).map_err(anyhow::Error::from))
+        self.read(move |state| read::list_traces(&state.sources(), &filter))
             .await
     }
 
@@ -220,98 +383,164 @@ impl Store {
         trace_id: [u8; 16],
         max_spans: usize,
     ) -> Result<Option<StoredTrace>, StoreError> {
-        self.read(move |conn| read::trace(conn, &trace_id, max_spans))
+        self.read(move |state| {
+            let mut spans = TraceSpans::default();
+            for source in state.sources() {
+                source.spans(&trace_id, &mut spans)?;
+            }
+            spans.finish(max_spans)
+        })
+        .await
+    }
+
+    /// Every service with its span names (operations).
+    pub async fn operations(&self) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+        self.read(|state| Ok(read::operations(&state.sources())))
             .await
     }
 
     async fn read<T: Send + 'static>(
         &self,
-        query: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
+        query: impl FnOnce(&State) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let readers = Arc::clone(&self.readers);
-        tokio::task::spawn_blocking(move || readers.with(query))
+        let shared = Arc::clone(&self.shared);
+        tokio::task::spawn_blocking(move || query(&shared.read_state()))
             .await
             .map_err(|e| StoreError::Failed(e.to_string()))?
-            .map_err(|e| match e.downcast_ref::<rusqlite::Error>() {
-                Some(error) => StoreError::from_sqlite(error),
-                None => StoreError::Failed(format!("{e:#}")),
-            })
+            .map_err(|e| StoreError::Failed(format!("{e:#}")))
     }
 }
 
-/// Read-only connections, reused.
-struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+/// Bytes of the files in a directory (the logs).
+fn files_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.metadata().ok())
+        .map(|metadata| metadata.len())
+        .sum()
 }
 
-impl Readers {
-    fn with<T>(&self, query: impl FnOnce(&Connection) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => {
-                let conn = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                schema::prepare_reader(&conn)?;
-                conn
-            }
-        };
-        let result = query(&conn);
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
+/// Stops start-up on a data directory written by the SQLite store of earlier versions:
+/// nothing is deleted or converted silently.
+fn refuse_legacy(dir: &Path) -> anyhow::Result<()> {
+    let legacy = dir.join(LEGACY_DATABASE_FILE);
+    if legacy.exists() {
+        let d = dir.display();
+        anyhow::bail!(
+            "{legacy} was written by an earlier collector, which kept spans in SQLite; this \
+             collector keeps them in a write-ahead log and segments and does not read that \
+             file. Its spans stay where they are: to start with an empty store here, move \
+             the old files aside with\n    mkdir {d}/sqlite-store && mv {d}/{LEGACY_DATABASE_FILE}* {d}/sqlite-store/\n\
+             or start with another --data-dir.",
+            legacy = legacy.display(),
+        );
+    }
+    Ok(())
+}
+
+/// Opens every segment, oldest first; a damaged one is moved to `corrupt/` (and named
+/// in the second list), the others stay readable.
+fn open_segments(dirs: &Dirs) -> anyhow::Result<(Vec<Arc<Segment>>, Vec<String>)> {
+    let mut names: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(&dirs.segments)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".tmp") {
+            // A segment whose writing was cut short; its log is still there.
+            std::fs::remove_file(dirs.segments.join(&name))?;
+        } else if name.ends_with(".seg") {
+            names.push(name);
         }
-        result
     }
+    names.sort();
+    let mut segments = Vec::new();
+    let mut set_aside = Vec::new();
+    for name in names {
+        let path = dirs.segments.join(&name);
+        match Segment::open(&path) {
+            Ok(segment) => segments.push(Arc::new(segment)),
+            Err(error) => {
+                std::fs::create_dir_all(&dirs.corrupt)?;
+                let aside = dirs.corrupt.join(&name);
+                std::fs::rename(&path, &aside)?;
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    moved_to = %aside.display(),
+                    "a damaged segment was set aside; its spans are not served"
+                );
+                set_aside.push(aside.display().to_string());
+            }
+        }
+    }
+    Ok((segments, set_aside))
+}
+
+/// The log to append to after replay: its sequence, and its path if it exists.
+struct NextLog {
+    sequence: u64,
+    path: Option<PathBuf>,
+}
+
+/// Replays every log not yet written out as a segment, oldest first, into heads (a torn
+/// tail is cut); deletes logs whose segment exists. The last log is the one to go on
+/// appending to.
+fn replay_logs(dirs: &Dirs, newest_segment: u64) -> anyhow::Result<(Vec<Head>, NextLog)> {
+    let mut sequences: Vec<u64> = Vec::new();
+    for entry in std::fs::read_dir(&dirs.wal)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if let Some(sequence) = wal::sequence_of(&name) {
+            sequences.push(sequence);
+        }
+    }
+    sequences.sort_unstable();
+    let mut heads = Vec::new();
+    let mut last = None;
+    for sequence in sequences {
+        let path = dirs.wal.join(wal::file_name(sequence));
+        if sequence <= newest_segment
+            && dirs
+                .segments
+                .join(segment::write::file_name(sequence))
+                .exists()
+        {
+            // Written out; the crash came before its log was deleted.
+            std::fs::remove_file(&path)?;
+            continue;
+        }
+        let mut head = Head::new(sequence);
+        let replayed = wal::replay(&path, |record| {
+            head.add(Batch::from_record(record)?);
+            Ok(())
+        })?;
+        if replayed.cut > 0 {
+            tracing::warn!(
+                path = %path.display(),
+                bytes = replayed.cut,
+                records = replayed.records,
+                "the log ended in a torn write (never acknowledged); cut it off"
+            );
+        }
+        heads.push(head);
+        last = Some((sequence, path));
+    }
+    let next = match last {
+        // A log older than a segment (whose own segment was set aside) is written out
+        // again; new writes go to a new log after every segment.
+        Some((sequence, _)) if sequence < newest_segment => NextLog {
+            sequence: newest_segment + 1,
+            path: None,
+        },
+        Some((sequence, path)) => NextLog {
+            sequence,
+            path: Some(path),
+        },
+        None => NextLog {
+            sequence: newest_segment + 1,
+            path: None,
+        },
+    };
+    Ok((heads, next))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_errors_that_may_pass_are_unavailable() {
-        let sqlite = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
-        let full = StoreError::from_sqlite(&sqlite(rusqlite::ffi::SQLITE_FULL));
-        assert!(full.to_string().contains("the disk is full"), "{full}");
-        assert_eq!(full.retry_after(), Some(UNAVAILABLE_RETRY_AFTER));
-        for code in [
-            rusqlite::ffi::SQLITE_IOERR_WRITE,
-            rusqlite::ffi::SQLITE_BUSY,
-            rusqlite::ffi::SQLITE_LOCKED,
-        ] {
-            assert!(matches!(
-                StoreError::from_sqlite(&sqlite(code)),
-                StoreError::Unavailable(_)
-            ));
-        }
-        let corrupt = StoreError::from_sqlite(&sqlite(rusqlite::ffi::SQLITE_CORRUPT));
-        assert!(matches!(corrupt, StoreError::Failed(_)));
-        assert_eq!(corrupt.retry_after(), None);
-        assert_eq!(StoreError::WriterStopped.retry_after(), None);
-    }
-
-    #[tokio::test]
-    async fn healthy_until_closed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            dir.path(),
-            Retention {
-                max_age: None,
-                max_spans: None,
-            },
-        )
-        .unwrap();
-        assert_eq!(store.health(), Ok(()));
-        store.close().await;
-        assert_eq!(store.health(), Err(StoreError::Closed));
-        assert_eq!(store.write(Batch::default()).await, Err(StoreError::Closed));
-    }
-}
+mod tests;

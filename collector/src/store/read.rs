@@ -1,26 +1,158 @@
-//! Queries: recent traces with a summary each, and every span of one trace as OTLP.
+//! Queries across the store's sources (the head in memory, heads being written out,
+//! segments on disk): each source answers for the spans it holds ([`Source`]); this
+//! module merges their answers into trace listings and whole traces.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
 use prost::Message;
-use rusqlite::{Connection, ToSql, params};
 use serde::Serialize;
 
-/// Which traces to list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::terms;
+
+/// Which traces to list: those with at least one span that meets every condition given
+/// (and, with `error: Some(false)`, no error span at all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TraceFilter {
-    /// Only traces with a span of this service.
+    /// A span of this service.
     pub service: Option<String>,
-    /// Only traces with a span that started at or after this time (Unix ns).
+    /// A span of this name (operation).
+    pub operation: Option<String>,
+    /// A span with each of these attributes (`key`, `value` as text), its own or its
+    /// resource's.
+    pub attributes: Vec<(String, String)>,
+    /// A span that started at or after this time (Unix ns).
     pub start: Option<i64>,
-    /// Only traces with a span that started before this time (Unix ns).
+    /// A span that started before this time (Unix ns).
     pub end: Option<i64>,
-    /// `Some(true)`: only traces with an error span; `Some(false)`: only without.
+    /// A span that lasted at least this long (ns).
+    pub min_duration: Option<u64>,
+    /// A span that lasted at most this long (ns).
+    pub max_duration: Option<u64>,
+    /// `Some(true)`: a span with status ERROR; `Some(false)`: traces without one.
     pub error: Option<bool>,
     /// Most traces returned.
     pub limit: usize,
+}
+
+/// The span-level part of a [`TraceFilter`], as sources test it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanFilter {
+    /// Terms the span (or its resource) must all carry.
+    pub terms: Vec<u64>,
+    /// Its start must be in `start..end`.
+    pub start: i64,
+    /// See `start`.
+    pub end: i64,
+    /// Its duration (end - start, 0 if negative) must be in `min_duration..=max_duration`.
+    pub min_duration: u64,
+    /// See `min_duration`.
+    pub max_duration: u64,
+}
+
+impl SpanFilter {
+    /// The span conditions of `filter`.
+    pub fn of(filter: &TraceFilter) -> SpanFilter {
+        let mut terms = Vec::new();
+        terms.extend(filter.service.as_deref().map(terms::service));
+        terms.extend(filter.operation.as_deref().map(terms::name));
+        terms.extend(
+            filter
+                .attributes
+                .iter()
+                .map(|(key, value)| terms::attribute(key, value)),
+        );
+        if filter.error == Some(true) {
+            terms.push(terms::error());
+        }
+        SpanFilter {
+            terms,
+            start: filter.start.unwrap_or(i64::MIN),
+            end: filter.end.unwrap_or(i64::MAX),
+            min_duration: filter.min_duration.unwrap_or(0),
+            max_duration: filter.max_duration.unwrap_or(u64::MAX),
+        }
+    }
+
+    /// Whether every span matches (no condition at all).
+    pub fn is_everything(&self) -> bool {
+        self.terms.is_empty() && !self.limits_times()
+    }
+
+    /// Whether the filter looks at start times or durations.
+    pub fn limits_times(&self) -> bool {
+        self.start != i64::MIN
+            || self.end != i64::MAX
+            || self.min_duration != 0
+            || self.max_duration != u64::MAX
+    }
+
+    /// Whether a span starting at `start` and ending at `end` meets the time conditions.
+    pub fn times_match(&self, start: i64, end: i64) -> bool {
+        let duration = end.saturating_sub(start).max(0) as u64;
+        (self.start..self.end).contains(&start)
+            && (self.min_duration..=self.max_duration).contains(&duration)
+    }
+
+    /// Whether spans starting within `min_start..=max_start` may match.
+    pub fn may_match_starts(&self, min_start: i64, max_start: i64) -> bool {
+        max_start >= self.start && min_start < self.end
+    }
+}
+
+/// What one source holds of a trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracePart {
+    /// Earliest span start.
+    pub min_start: i64,
+    /// Latest span start: how recently the trace was active.
+    pub max_start: i64,
+    /// Latest span end.
+    pub max_end: i64,
+    /// Spans.
+    pub spans: u64,
+    /// Whether a span has status ERROR.
+    pub error: bool,
+    /// The root span's name, if the source holds the root span.
+    pub root_name: Option<String>,
+    /// The root span's service, else the earliest span's.
+    pub service: String,
+}
+
+impl TracePart {
+    /// Adds what another source holds of the same trace.
+    fn merge(&mut self, other: TracePart) {
+        if other.root_name.is_some() && self.root_name.is_none()
+            || self.root_name.is_none() && other.min_start < self.min_start
+        {
+            self.service = other.service;
+        }
+        self.min_start = self.min_start.min(other.min_start);
+        self.max_start = self.max_start.max(other.max_start);
+        self.max_end = self.max_end.max(other.max_end);
+        self.spans += other.spans;
+        self.error |= other.error;
+        if self.root_name.is_none() {
+            self.root_name = other.root_name;
+        }
+    }
+}
+
+/// What every kind of source answers.
+pub trait Source {
+    /// The traces with a span that matches `filter`, as (latest span start in this
+    /// source, trace ID): at least the `limit` most recent of them.
+    fn matching(&self, filter: &SpanFilter, limit: usize) -> anyhow::Result<Vec<(i64, [u8; 16])>>;
+
+    /// What this source holds of a trace.
+    fn part(&self, trace_id: &[u8; 16]) -> anyhow::Result<Option<TracePart>>;
+
+    /// Adds the trace's spans this source holds to `out`.
+    fn spans(&self, trace_id: &[u8; 16], out: &mut TraceSpans) -> anyhow::Result<()>;
+
+    /// Adds each service's span names (operations).
+    fn operations(&self, out: &mut BTreeMap<String, BTreeSet<String>>);
 }
 
 /// Characters of a span or service name kept in a listing (a longer one is cut there and
@@ -49,73 +181,70 @@ pub struct TraceSummary {
     pub error: bool,
 }
 
-/// Lists the traces that match `filter`, most recently active first (by their latest
-/// span start), walking the start-time index (or the service + start-time index) and
-/// stopping at the limit.
-pub fn list_traces(conn: &Connection, filter: &TraceFilter) -> rusqlite::Result<Vec<TraceSummary>> {
-    let start = filter.start.unwrap_or(i64::MIN);
-    let end = filter.end.unwrap_or(i64::MAX);
-    let mut sql = String::from("SELECT trace_id FROM spans WHERE start_ns >= ?1 AND start_ns < ?2");
-    let mut args: Vec<&dyn ToSql> = vec![&start, &end];
-    if let Some(service) = &filter.service {
-        sql.push_str(" AND service = ?3");
-        args.push(service);
-    }
-    if filter.error == Some(true) {
-        sql.push_str(" AND status_code = 2");
-    }
-    sql.push_str(" ORDER BY start_ns DESC");
-    let mut candidates = conn.prepare(&sql)?;
-    let mut rows = candidates.query(args.as_slice())?;
-    let mut seen = HashSet::new();
-    let mut traces = Vec::new();
-    while traces.len() < filter.limit {
-        let Some(row) = rows.next()? else { break };
-        let trace_id: Vec<u8> = row.get(0)?;
-        if !seen.insert(trace_id.clone()) {
-            continue;
+/// Lists the traces that match `filter` across `sources`, most recently active first
+/// (by their latest span start).
+pub fn list_traces(
+    sources: &[&dyn Source],
+    filter: &TraceFilter,
+) -> anyhow::Result<Vec<TraceSummary>> {
+    let spans = SpanFilter::of(filter);
+    // Traces without errors are a minority to find among many: ask for more.
+    let wanted = if filter.error == Some(false) {
+        filter.limit.saturating_mul(4)
+    } else {
+        filter.limit
+    };
+    let mut recency: HashMap<[u8; 16], i64> = HashMap::new();
+    for source in sources {
+        for (at, id) in source.matching(&spans, wanted)? {
+            let entry = recency.entry(id).or_insert(at);
+            *entry = (*entry).max(at);
         }
-        let Some(summary) = summarize(conn, &trace_id)? else {
+    }
+    let mut candidates: Vec<(i64, [u8; 16])> =
+        recency.into_iter().map(|(id, at)| (at, id)).collect();
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    let mut traces = Vec::new();
+    for (_, id) in candidates {
+        if traces.len() == filter.limit {
+            break;
+        }
+        let Some(part) = trace_part(sources, &id)? else {
             continue;
         };
-        if filter.error.is_none_or(|error| summary.error == error) {
-            traces.push(summary);
+        if filter.error == Some(false) && part.error {
+            continue;
         }
+        traces.push((part.max_start, summary(&id, part)));
     }
-    Ok(traces)
+    traces.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(traces.into_iter().map(|(_, summary)| summary).collect())
 }
 
-fn summarize(conn: &Connection, trace_id: &[u8]) -> rusqlite::Result<Option<TraceSummary>> {
-    let (start, end, count, error): (Option<i64>, Option<i64>, i64, bool) = conn
-        .prepare_cached(
-            "SELECT MIN(start_ns), MAX(end_ns), COUNT(*), COALESCE(MAX(status_code = 2), 0)
-             FROM spans WHERE trace_id = ?1",
-        )?
-        .query_row([trace_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-    let (Some(start), Some(end)) = (start, end) else {
-        return Ok(None); // deleted by retention meanwhile
-    };
-    let (name, service, is_root): (String, String, bool) = conn
-        .prepare_cached(
-            "SELECT substr(name, 1, ?2), substr(service, 1, ?2), parent_span_id IS NULL
-             FROM spans WHERE trace_id = ?1
-             ORDER BY parent_span_id IS NOT NULL, start_ns, id LIMIT 1",
-        )?
-        // One character more than kept tells whether the name was longer.
-        .query_row(params![trace_id, MAX_LISTED_NAME_CHARS + 1], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-    Ok(Some(TraceSummary {
-        trace_id: hex(trace_id),
-        root_span_name: is_root.then(|| cut(name)),
-        service: cut(service),
-        start_time_unix_nano: start.to_string(),
-        duration_nanos: end.saturating_sub(start).max(0) as u64,
-        span_count: count.max(0) as u64,
-        error,
-    }))
+/// What all sources hold of a trace, merged.
+fn trace_part(sources: &[&dyn Source], id: &[u8; 16]) -> anyhow::Result<Option<TracePart>> {
+    let mut merged: Option<TracePart> = None;
+    for source in sources {
+        if let Some(part) = source.part(id)? {
+            match &mut merged {
+                Some(merged) => merged.merge(part),
+                None => merged = Some(part),
+            }
+        }
+    }
+    Ok(merged)
+}
+
+fn summary(id: &[u8; 16], part: TracePart) -> TraceSummary {
+    TraceSummary {
+        trace_id: hex(id),
+        root_span_name: part.root_name.map(cut),
+        service: cut(part.service),
+        start_time_unix_nano: part.min_start.to_string(),
+        duration_nanos: part.max_end.saturating_sub(part.min_start).max(0) as u64,
+        span_count: part.spans,
+        error: part.error,
+    }
 }
 
 /// A name cut to [`MAX_LISTED_NAME_CHARS`] characters and `…` if it is longer.
@@ -127,6 +256,97 @@ fn cut(mut name: String) -> String {
     name
 }
 
+/// Each service with its span names, across `sources`.
+pub fn operations(sources: &[&dyn Source]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out = BTreeMap::new();
+    for source in sources {
+        source.operations(&mut out);
+    }
+    out
+}
+
+/// The spans of one trace as sources add them: deduplicated by span ID (a span sent
+/// twice, an exporter's retry, is kept once), with their resources and scopes.
+#[derive(Debug, Default)]
+pub struct TraceSpans {
+    seen: HashSet<[u8; 8]>,
+    parts: Vec<Vec<u8>>,
+    part_index: HashMap<Vec<u8>, usize>,
+    spans: Vec<(i64, usize, usize, Vec<u8>)>,
+}
+
+impl TraceSpans {
+    /// Adds a span (its start, ID and protobuf encoding) under the encodings of its
+    /// resource and scope (childless `ResourceSpans` and `ScopeSpans`).
+    pub fn add(
+        &mut self,
+        start: i64,
+        span_id: [u8; 8],
+        resource: &[u8],
+        scope: &[u8],
+        body: &[u8],
+    ) {
+        if !self.seen.insert(span_id) {
+            return;
+        }
+        let resource = self.part(resource);
+        let scope = self.part(scope);
+        self.spans.push((start, resource, scope, body.to_vec()));
+    }
+
+    fn part(&mut self, body: &[u8]) -> usize {
+        if let Some(&index) = self.part_index.get(body) {
+            return index;
+        }
+        self.parts.push(body.to_vec());
+        self.part_index.insert(body.to_vec(), self.parts.len() - 1);
+        self.parts.len() - 1
+    }
+
+    /// The first `max_spans` spans by start time as OTLP, grouped by resource and
+    /// scope; `None` without spans.
+    pub fn finish(mut self, max_spans: usize) -> anyhow::Result<Option<StoredTrace>> {
+        if self.spans.is_empty() {
+            return Ok(None);
+        }
+        let stored = self.spans.len() as u64;
+        self.spans.sort_by_key(|s| s.0);
+        self.spans.truncate(max_spans);
+        let mut data = TracesData::default();
+        // resource part -> (index in data, scope part -> index in its scope_spans)
+        let mut places: HashMap<usize, (usize, HashMap<usize, usize>)> = HashMap::new();
+        for (_, resource, scope, body) in &self.spans {
+            let (resource_index, scopes) = match places.entry(*resource) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    data.resource_spans
+                        .push(ResourceSpans::decode(&self.parts[*resource][..])?);
+                    entry.insert((data.resource_spans.len() - 1, HashMap::new()))
+                }
+            };
+            let resource_spans = &mut data.resource_spans[*resource_index];
+            let scope_index = match scopes.get(scope) {
+                Some(&index) => index,
+                None => {
+                    resource_spans
+                        .scope_spans
+                        .push(ScopeSpans::decode(&self.parts[*scope][..])?);
+                    scopes.insert(*scope, resource_spans.scope_spans.len() - 1);
+                    resource_spans.scope_spans.len() - 1
+                }
+            };
+            resource_spans.scope_spans[scope_index]
+                .spans
+                .push(Span::decode(&body[..])?);
+        }
+        Ok(Some(StoredTrace {
+            data,
+            stored,
+            returned: self.spans.len() as u64,
+        }))
+    }
+}
+
 /// The spans of one trace, perhaps not all of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredTrace {
@@ -136,78 +356,6 @@ pub struct StoredTrace {
     pub stored: u64,
     /// How many spans `data` holds: fewer than `stored` when the limit cut the trace.
     pub returned: u64,
-}
-
-/// The first `max_spans` spans of a trace by start time (`None` if the trace has no
-/// stored span), with how many it has in all, read in one snapshot.
-pub fn trace(
-    conn: &Connection,
-    trace_id: &[u8; 16],
-    max_spans: usize,
-) -> anyhow::Result<Option<StoredTrace>> {
-    // A read transaction: the count and the spans come from the same state.
-    let snapshot = conn.unchecked_transaction()?;
-    let mut stmt = snapshot.prepare_cached(
-        "SELECT s.resource_id, s.scope_id, s.body, r.body, c.body
-         FROM spans s
-         LEFT JOIN resources r ON r.id = s.resource_id
-         LEFT JOIN scopes c ON c.id = s.scope_id
-         WHERE s.trace_id = ?1
-         ORDER BY s.start_ns, s.id
-         LIMIT ?2",
-    )?;
-    let mut rows = stmt.query(params![&trace_id[..], max_spans])?;
-    let mut returned = 0u64;
-    let mut data = TracesData::default();
-    // resource id -> (index in data, scope id -> index in its scope_spans)
-    let mut places: HashMap<i64, (usize, HashMap<i64, usize>)> = HashMap::new();
-    while let Some(row) = rows.next()? {
-        let resource_id: i64 = row.get(0)?;
-        let scope_id: i64 = row.get(1)?;
-        let span = Span::decode(row.get_ref(2)?.as_blob()?)?;
-        let (resource_index, scopes) = match places.entry(resource_id) {
-            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                let resource = match row.get_ref(3)?.as_blob_or_null()? {
-                    Some(body) => ResourceSpans::decode(body)?,
-                    None => ResourceSpans::default(),
-                };
-                data.resource_spans.push(resource);
-                entry.insert((data.resource_spans.len() - 1, HashMap::new()))
-            }
-        };
-        let resource = &mut data.resource_spans[*resource_index];
-        let scope_index = match scopes.get(&scope_id) {
-            Some(&index) => index,
-            None => {
-                let scope = match row.get_ref(4)?.as_blob_or_null()? {
-                    Some(body) => ScopeSpans::decode(body)?,
-                    None => ScopeSpans::default(),
-                };
-                resource.scope_spans.push(scope);
-                scopes.insert(scope_id, resource.scope_spans.len() - 1);
-                resource.scope_spans.len() - 1
-            }
-        };
-        resource.scope_spans[scope_index].spans.push(span);
-        returned += 1;
-    }
-    if returned == 0 {
-        return Ok(None);
-    }
-    let stored = if returned < max_spans as u64 {
-        returned
-    } else {
-        snapshot
-            .prepare_cached("SELECT COUNT(*) FROM spans WHERE trace_id = ?1")?
-            .query_row([&trace_id[..]], |r| r.get::<_, i64>(0))?
-            .max(0) as u64
-    };
-    Ok(Some(StoredTrace {
-        data,
-        stored,
-        returned,
-    }))
 }
 
 /// Lowercase hex of bytes.

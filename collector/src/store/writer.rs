@@ -1,33 +1,41 @@
-//! The writer thread: the only connection that writes. It takes every request waiting in
-//! its queue, commits them in one transaction (group commit), applies retention in the
-//! same transaction, and only then acknowledges each request.
+//! The store's two threads. The writer takes every request waiting in its queue, appends
+//! their records to the write-ahead log with one `fdatasync` (group commit), adds them to
+//! the head, and only then acknowledges each; it seals the head when it is full or old,
+//! and applies retention. The segment builder writes sealed heads out as segments and
+//! then deletes their logs.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::StoreError;
-use super::batch::{Batch, Part};
-use super::retention::{self, Retention};
+use super::batch::Batch;
+use super::head::Head;
+use super::retention::{self, Retention, SegmentSize};
+use super::segment::{self, Segment};
+use super::wal::{self, Log};
+use super::{Dirs, Shared, StoreError};
 
-/// Most requests committed in one transaction.
+/// Most requests committed with one sync.
 const MAX_GROUP_REQUESTS: usize = 64;
 
 /// A group stops growing once it holds this many spans.
 const MAX_GROUP_SPANS: usize = 50_000;
 
-/// Unreferenced resources and scopes are pruned at most this often (it reads every row).
-const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
+/// A head is sealed (written out as a segment) once it holds this many spans ...
+pub const SEGMENT_SPANS: u64 = 100_000;
 
-/// Cached resource or scope IDs kept before the cache starts afresh.
-const MAX_CACHED_IDS: usize = 100_000;
+/// ... or this many bytes of memory ...
+const SEGMENT_MEMORY: usize = 64 << 20;
 
-/// Why the writer's latest commit failed (`None` once one succeeds), shared with the
-/// store for its health.
-pub(super) type LastFailure = Arc<Mutex<Option<StoreError>>>;
+/// ... or once its first span arrived this long ago.
+const SEGMENT_AGE: Duration = Duration::from_secs(300);
+
+/// Sealed heads that may wait to be written out; writes are refused beyond that.
+const MAX_SEALED: usize = 3;
+
+/// How long the builder waits before trying again after failing to write a segment.
+const BUILD_RETRY: Duration = Duration::from_secs(5);
 
 /// What the writer thread is asked to do.
 pub(super) enum Command {
@@ -35,10 +43,10 @@ pub(super) enum Command {
     Write {
         /// The spans.
         batch: Batch,
-        /// Where the outcome goes once committed (or failed).
+        /// Where the outcome goes once durable (or failed).
         ack: oneshot::Sender<Result<(), StoreError>>,
     },
-    /// Apply age retention now (for idle periods) and prune now and then.
+    /// Apply retention and seal an old head now (for idle periods).
     Sweep,
     /// Finish the writes already queued, then exit.
     Stop,
@@ -46,45 +54,20 @@ pub(super) enum Command {
 
 /// The writer's state.
 pub(super) struct Writer {
-    conn: Connection,
-    retention: Retention,
-    span_count: u64,
-    resource_ids: HashMap<[u8; 32], i64>,
-    scope_ids: HashMap<[u8; 32], i64>,
-    last_prune: Instant,
-    deleted_since_prune: bool,
-    last_failure: LastFailure,
+    pub(super) shared: Arc<Shared>,
+    pub(super) dirs: Dirs,
+    pub(super) log: Log,
+    pub(super) retention: Retention,
+    pub(super) builder: std::sync::mpsc::Sender<Arc<Head>>,
+    pub(super) head_since: Instant,
 }
 
 impl Writer {
-    /// Takes over a prepared connection: applies retention and prunes once. It records
-    /// the outcome of each commit in `last_failure`.
-    pub(super) fn new(
-        conn: Connection,
-        retention: Retention,
-        last_failure: LastFailure,
-    ) -> anyhow::Result<Writer> {
-        let mut span_count = retention::count(&conn)?;
-        retention::enforce(&conn, &retention, now_unix_nanos(), &mut span_count)?;
-        retention::prune_unreferenced(&conn)?;
-        Ok(Writer {
-            conn,
-            retention,
-            span_count,
-            resource_ids: HashMap::new(),
-            scope_ids: HashMap::new(),
-            last_prune: Instant::now(),
-            deleted_since_prune: false,
-            last_failure,
-        })
-    }
-
     /// Serves commands until [`Command::Stop`] or until every sender is gone.
     pub(super) fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         while let Some(first) = commands.blocking_recv() {
             let mut group = Vec::new();
             let mut spans = 0;
-            let mut sweep = false;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
@@ -92,7 +75,7 @@ impl Writer {
                         spans += batch.len();
                         group.push((batch, ack));
                     }
-                    Command::Sweep => sweep = true,
+                    Command::Sweep => {}
                     // Refuse new commands; those already queued are still served.
                     Command::Stop => commands.close(),
                 }
@@ -103,175 +86,203 @@ impl Writer {
             if !group.is_empty() {
                 self.commit(group);
             }
-            if sweep {
-                self.sweep();
-            }
+            self.maybe_seal();
+            self.apply_retention();
         }
         tracing::debug!("store writer stopped");
     }
 
     fn commit(&mut self, group: Vec<(Batch, oneshot::Sender<Result<(), StoreError>>)>) {
-        let started = Instant::now();
-        let outcome = self.insert_group(group.iter().map(|(batch, _)| batch));
-        match &outcome {
-            Ok(deleted) => {
-                self.deleted_since_prune |= *deleted > 0;
-                tracing::trace!(
-                    requests = group.len(),
-                    deleted,
-                    elapsed = ?started.elapsed(),
-                    "committed"
-                );
+        if self.shared.read_state().sealed.len() >= MAX_SEALED {
+            // Memory stays bounded while segments cannot be written (a full disk).
+            let error = StoreError::Unavailable(
+                "the store is behind writing segments (see the collector's log)".into(),
+            );
+            for (_, ack) in group {
+                let _ = ack.send(Err(error.clone()));
             }
-            Err(error) => {
-                tracing::error!(%error, "commit failed; the requests get 503 or 500");
-                // The rolled-back transaction may have inserted cached rows.
-                self.resource_ids.clear();
-                self.scope_ids.clear();
-                if let Ok(count) = retention::count(&self.conn) {
-                    self.span_count = count;
-                }
-            }
+            return;
         }
-        let outcome = outcome.map(drop).map_err(|e| StoreError::from_sqlite(&e));
-        *self
-            .last_failure
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = outcome.clone().err();
-        for (_, ack) in group {
+        let outcome = self.log.append(|frames| {
+            for (batch, _) in &group {
+                frames.frame(|out| batch.record(out));
+            }
+        });
+        let outcome = outcome.map_err(|error| {
+            tracing::error!(%error, "appending to the write-ahead log failed; the requests get 503");
+            StoreError::from_io(&error)
+        });
+        self.shared.set_failure(outcome.clone().err());
+        let mut acks = Vec::with_capacity(group.len());
+        if outcome.is_ok() {
+            let mut state = self.shared.write_state();
+            if state.head.span_count() == 0 {
+                self.head_since = Instant::now();
+            }
+            for (batch, ack) in group {
+                state.head.add(batch);
+                acks.push(ack);
+            }
+        } else {
+            acks.extend(group.into_iter().map(|(_, ack)| ack));
+        }
+        for ack in acks {
             // The request may have gone (client disconnected): nothing to tell then.
             let _ = ack.send(outcome.clone());
         }
     }
 
-    /// Inserts the batches and applies retention in one transaction; returns how many
-    /// spans retention deleted.
-    fn insert_group<'a>(
-        &mut self,
-        batches: impl Iterator<Item = &'a Batch>,
-    ) -> rusqlite::Result<u64> {
-        if self.resource_ids.len() > MAX_CACHED_IDS || self.scope_ids.len() > MAX_CACHED_IDS {
-            self.resource_ids.clear();
-            self.scope_ids.clear();
+    /// Seals the head when it is full or old: a new log takes the writes, and the
+    /// builder writes the sealed head out.
+    fn maybe_seal(&mut self) {
+        let full = {
+            let state = self.shared.read_state();
+            let head = &state.head;
+            head.span_count() > 0
+                && (head.span_count() >= seal_spans(&self.retention)
+                    || head.memory() >= SEGMENT_MEMORY
+                    || self.head_since.elapsed() >= SEGMENT_AGE)
+        };
+        if !full {
+            return;
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut count = self.span_count;
-        for batch in batches {
-            count += insert_batch(&tx, batch, &mut self.resource_ids, &mut self.scope_ids)?;
-        }
-        let deleted = retention::enforce(&tx, &self.retention, now_unix_nanos(), &mut count)?;
-        tx.commit()?;
-        self.span_count = count;
-        Ok(deleted)
+        let sequence = self.shared.read_state().head.sequence + 1;
+        let log = match Log::create(&self.dirs.wal, sequence) {
+            Ok(log) => log,
+            Err(error) => {
+                tracing::error!(%error, "cannot start a new write-ahead log; the head grows");
+                return;
+            }
+        };
+        self.log = log;
+        let sealed = {
+            let mut state = self.shared.write_state();
+            let sealed = Arc::new(std::mem::replace(&mut state.head, Head::new(sequence)));
+            state.sealed.push(Arc::clone(&sealed));
+            sealed
+        };
+        let _ = self.builder.send(sealed);
     }
 
-    fn sweep(&mut self) {
-        let mut count = self.span_count;
-        let outcome = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .and_then(|tx| {
-                let deleted =
-                    retention::enforce(&tx, &self.retention, now_unix_nanos(), &mut count)?;
-                tx.commit()?;
-                Ok(deleted)
-            });
-        match outcome {
-            Ok(deleted) => {
-                self.span_count = count;
-                self.deleted_since_prune |= deleted > 0;
-                if deleted > 0 {
-                    tracing::info!(deleted, kept = count, "retention deleted old spans");
+    /// Deletes the segments retention no longer keeps.
+    fn apply_retention(&mut self) {
+        let doomed = {
+            let state = self.shared.read_state();
+            let sizes: Vec<SegmentSize> = state
+                .segments
+                .iter()
+                .map(|s| SegmentSize {
+                    sequence: s.sequence(),
+                    spans: s.span_count(),
+                    bytes: s.bytes_on_disk(),
+                    max_start: s.max_start(),
+                })
+                .collect();
+            let live_spans =
+                state.head.span_count() + state.sealed.iter().map(|h| h.span_count()).sum::<u64>();
+            retention::expired(
+                &self.retention,
+                &sizes,
+                live_spans,
+                self.log.len(),
+                now_unix_nanos(),
+            )
+        };
+        if doomed.is_empty() {
+            return;
+        }
+        let removed: Vec<Arc<Segment>> = {
+            let mut state = self.shared.write_state();
+            let (gone, kept) = std::mem::take(&mut state.segments)
+                .into_iter()
+                .partition(|s| doomed.contains(&s.sequence()));
+            state.segments = kept;
+            gone
+        };
+        let spans: u64 = removed.iter().map(|s| s.span_count()).sum();
+        for segment in &removed {
+            // Queries still reading it keep their open file.
+            if let Err(error) = std::fs::remove_file(segment.path()) {
+                tracing::error!(%error, path = %segment.path().display(), "cannot delete a segment");
+            }
+        }
+        let _ = wal::sync_dir(&self.dirs.segments);
+        tracing::info!(
+            segments = removed.len(),
+            spans,
+            "retention deleted segments"
+        );
+    }
+}
+
+/// Spans at which a head is sealed: smaller than [`SEGMENT_SPANS`] when count retention
+/// keeps few spans, so that it can delete in steps of about a quarter of its limit.
+pub(super) fn seal_spans(retention: &Retention) -> u64 {
+    retention
+        .max_spans
+        .map_or(SEGMENT_SPANS, |max| (max / 4).clamp(1, SEGMENT_SPANS))
+}
+
+/// Writes sealed heads out as segments, in order, until the writer is gone; retries a
+/// failed write (a full disk) until it succeeds, the head staying queryable meanwhile.
+pub(super) fn build_segments(
+    shared: Arc<Shared>,
+    dirs: Dirs,
+    sealed: std::sync::mpsc::Receiver<Arc<Head>>,
+) {
+    for head in sealed {
+        loop {
+            let started = Instant::now();
+            let built =
+                segment::write::write(&dirs.segments, &head).and_then(|path| Segment::open(&path));
+            match built {
+                Ok(segment) => {
+                    tracing::debug!(
+                        sequence = head.sequence,
+                        spans = head.span_count(),
+                        bytes = segment.bytes_on_disk(),
+                        elapsed = ?started.elapsed(),
+                        "segment written"
+                    );
+                    {
+                        let mut state = shared.write_state();
+                        state.sealed.retain(|h| h.sequence != head.sequence);
+                        let at = state
+                            .segments
+                            .partition_point(|s| s.sequence() < segment.sequence());
+                        state.segments.insert(at, Arc::new(segment));
+                    }
+                    let log = dirs.wal.join(wal::file_name(head.sequence));
+                    if let Err(error) =
+                        std::fs::remove_file(&log).and_then(|()| wal::sync_dir(&dirs.wal))
+                    {
+                        tracing::error!(%error, path = %log.display(), "cannot delete a written-out log");
+                    }
+                    break;
+                }
+                Err(error) if shared.is_closing() => {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        sequence = head.sequence,
+                        "writing a segment failed at shutdown; its log is replayed at the next start"
+                    );
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        sequence = head.sequence,
+                        "writing a segment failed; retrying"
+                    );
+                    let _ = std::fs::remove_file(
+                        dirs.segments
+                            .join(format!("{}.tmp", segment::write::file_name(head.sequence))),
+                    );
+                    std::thread::sleep(BUILD_RETRY);
                 }
             }
-            Err(error) => tracing::error!(%error, "retention sweep failed"),
-        }
-        if self.deleted_since_prune && self.last_prune.elapsed() >= PRUNE_INTERVAL {
-            match retention::prune_unreferenced(&self.conn) {
-                Ok(pruned) => tracing::debug!(pruned, "pruned unreferenced resources and scopes"),
-                Err(error) => tracing::error!(%error, "pruning resources and scopes failed"),
-            }
-            self.resource_ids.clear();
-            self.scope_ids.clear();
-            self.last_prune = Instant::now();
-            self.deleted_since_prune = false;
         }
     }
-}
-
-/// Inserts a batch; returns how many spans were new (a span already stored, same trace
-/// and span ID, is kept as it was).
-fn insert_batch(
-    tx: &Transaction<'_>,
-    batch: &Batch,
-    resource_cache: &mut HashMap<[u8; 32], i64>,
-    scope_cache: &mut HashMap<[u8; 32], i64>,
-) -> rusqlite::Result<u64> {
-    let mut resource_ids = Vec::with_capacity(batch.resources().len());
-    for part in batch.resources() {
-        resource_ids.push(part_id(resource_cache, part, || {
-            tx.prepare_cached(
-                "INSERT INTO resources (hash, service, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (hash) DO NOTHING",
-            )?
-            .execute(params![
-                &part.hash[..],
-                batch.service_of(part),
-                batch.body_of(part)
-            ])?;
-            tx.prepare_cached("SELECT id FROM resources WHERE hash = ?1")?
-                .query_row([&part.hash[..]], |row| row.get(0))
-        })?);
-    }
-    let mut scope_ids = Vec::with_capacity(batch.scopes().len());
-    for part in batch.scopes() {
-        scope_ids.push(part_id(scope_cache, part, || {
-            tx.prepare_cached(
-                "INSERT INTO scopes (hash, body) VALUES (?1, ?2) ON CONFLICT (hash) DO NOTHING",
-            )?
-            .execute(params![&part.hash[..], batch.body_of(part)])?;
-            tx.prepare_cached("SELECT id FROM scopes WHERE hash = ?1")?
-                .query_row([&part.hash[..]], |row| row.get(0))
-        })?);
-    }
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, name, service, start_ns,
-           end_ns, status_code, resource_id, scope_id, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
-    let mut inserted = 0;
-    for span in batch.spans() {
-        inserted += insert.execute(params![
-            &span.trace_id[..],
-            &span.span_id[..],
-            span.parent_span_id.as_ref().map(|id| &id[..]),
-            batch.name_of(span),
-            batch.service_of(&batch.resources()[span.resource]),
-            span.start,
-            span.end,
-            span.status_code,
-            resource_ids[span.resource],
-            scope_ids[span.scope],
-            batch.span_body(span),
-        ])? as u64;
-    }
-    Ok(inserted)
-}
-
-/// The row ID of a resource or scope: from the cache, else stored (if new) and looked up.
-fn part_id(
-    cache: &mut HashMap<[u8; 32], i64>,
-    part: &Part,
-    store: impl FnOnce() -> rusqlite::Result<i64>,
-) -> rusqlite::Result<i64> {
-    if let Some(&id) = cache.get(&part.hash) {
-        return Ok(id);
-    }
-    let id = store()?;
-    cache.insert(part.hash, id);
-    Ok(id)
 }
 
 /// The wall clock in Unix nanoseconds.

@@ -1,0 +1,191 @@
+//! The head: the spans of one write-ahead log, in memory, until they are written out as
+//! a segment. Small by design (see `SEGMENT_SPANS`), so queries scan it.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::batch::{Batch, SpanRow};
+use super::read::{Source, SpanFilter, TracePart, TraceSpans};
+
+/// Where a span is: batch and row.
+type SpanAt = (u32, u32);
+
+/// The spans of one write-ahead log.
+#[derive(Debug)]
+pub struct Head {
+    /// The log's sequence number (the segment written from it gets the same).
+    pub sequence: u64,
+    batches: Vec<Batch>,
+    traces: HashMap<[u8; 16], HeadTrace>,
+    seen: HashSet<([u8; 16], [u8; 8])>,
+    spans: u64,
+    memory: usize,
+}
+
+/// One trace's spans in the head, with its summary.
+#[derive(Debug)]
+struct HeadTrace {
+    spans: Vec<SpanAt>,
+    root: Option<SpanAt>,
+    earliest: SpanAt,
+    min_start: i64,
+    max_start: i64,
+    max_end: i64,
+    error: bool,
+}
+
+impl Head {
+    /// An empty head for log `sequence`.
+    pub fn new(sequence: u64) -> Head {
+        Head {
+            sequence,
+            batches: Vec::new(),
+            traces: HashMap::new(),
+            seen: HashSet::new(),
+            spans: 0,
+            memory: 0,
+        }
+    }
+
+    /// Adds a batch's spans, but not those already held (same trace and span ID).
+    pub fn add(&mut self, batch: Batch) {
+        let b = self.batches.len() as u32;
+        for (s, span) in batch.spans().iter().enumerate() {
+            if !self.seen.insert((span.trace_id, span.span_id)) {
+                continue;
+            }
+            let at = (b, s as u32);
+            self.spans += 1;
+            let root = span.parent_span_id.is_none().then_some(at);
+            match self.traces.entry(span.trace_id) {
+                Entry::Vacant(entry) => {
+                    entry.insert(HeadTrace {
+                        spans: vec![at],
+                        root,
+                        earliest: at,
+                        min_start: span.start,
+                        max_start: span.start,
+                        max_end: span.end,
+                        error: span.error,
+                    });
+                }
+                Entry::Occupied(mut entry) => {
+                    let trace = entry.get_mut();
+                    trace.spans.push(at);
+                    trace.root = trace.root.or(root);
+                    if span.start < trace.min_start {
+                        trace.earliest = at;
+                    }
+                    trace.min_start = trace.min_start.min(span.start);
+                    trace.max_start = trace.max_start.max(span.start);
+                    trace.max_end = trace.max_end.max(span.end);
+                    trace.error |= span.error;
+                }
+            }
+        }
+        self.memory += batch.memory() + batch.len() * 48;
+        self.batches.push(batch);
+    }
+
+    /// Spans held.
+    pub fn span_count(&self) -> u64 {
+        self.spans
+    }
+
+    /// About how many bytes of memory it holds.
+    pub fn memory(&self) -> usize {
+        self.memory
+    }
+
+    /// Every span held once (duplicates left out), with its batch.
+    pub fn spans(&self) -> impl Iterator<Item = (&Batch, &SpanRow)> {
+        self.traces
+            .values()
+            .flat_map(|trace| trace.spans.iter())
+            .map(|&at| self.row(at))
+    }
+
+    fn row(&self, (b, s): SpanAt) -> (&Batch, &SpanRow) {
+        let batch = &self.batches[b as usize];
+        (batch, &batch.spans()[s as usize])
+    }
+}
+
+impl Source for Head {
+    fn matching(&self, filter: &SpanFilter, limit: usize) -> anyhow::Result<Vec<(i64, [u8; 16])>> {
+        let mut found: Vec<(i64, [u8; 16])> = if filter.is_everything() {
+            self.traces
+                .iter()
+                .map(|(id, trace)| (trace.max_start, *id))
+                .collect()
+        } else {
+            self.traces
+                .iter()
+                .filter(|(_, trace)| {
+                    trace.spans.iter().any(|&at| {
+                        let (batch, span) = self.row(at);
+                        filter.times_match(span.start, span.end)
+                            && batch.has_terms(span, &filter.terms)
+                    })
+                })
+                .map(|(id, trace)| (trace.max_start, *id))
+                .collect()
+        };
+        if found.len() > limit {
+            found.select_nth_unstable_by(limit, |a, b| b.cmp(a));
+            found.truncate(limit);
+        }
+        Ok(found)
+    }
+
+    fn part(&self, trace_id: &[u8; 16]) -> anyhow::Result<Option<TracePart>> {
+        let Some(trace) = self.traces.get(trace_id) else {
+            return Ok(None);
+        };
+        let (batch, named) = self.row(trace.root.unwrap_or(trace.earliest));
+        Ok(Some(TracePart {
+            min_start: trace.min_start,
+            max_start: trace.max_start,
+            max_end: trace.max_end,
+            spans: trace.spans.len() as u64,
+            error: trace.error,
+            root_name: trace.root.map(|_| batch.name_of(named).to_owned()),
+            service: batch.service_of_span(named).to_owned(),
+        }))
+    }
+
+    fn spans(&self, trace_id: &[u8; 16], out: &mut TraceSpans) -> anyhow::Result<()> {
+        if let Some(trace) = self.traces.get(trace_id) {
+            for &at in &trace.spans {
+                let (batch, span) = self.row(at);
+                out.add(
+                    span.start,
+                    span.span_id,
+                    batch.body_of(&batch.resources()[span.resource as usize]),
+                    batch.body_of(&batch.scopes()[span.scope as usize]),
+                    batch.span_body(span),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn operations(&self, out: &mut BTreeMap<String, BTreeSet<String>>) {
+        for batch in &self.batches {
+            for span in batch.spans() {
+                let service = batch.service_of_span(span);
+                let name = batch.name_of(span);
+                match out.get_mut(service) {
+                    Some(names) => {
+                        if !names.contains(name) {
+                            names.insert(name.to_owned());
+                        }
+                    }
+                    None => {
+                        out.insert(service.to_owned(), BTreeSet::from([name.to_owned()]));
+                    }
+                }
+            }
+        }
+    }
+}

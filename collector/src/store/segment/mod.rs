@@ -1,0 +1,431 @@
+//! Segments: immutable files of spans written from a head, with the indexes a query
+//! needs. Opening one checks its footer and index checksums and keeps the small indexes
+//! in memory (about 60 bytes per trace and 12 per distinct term); span blocks, posting
+//! lists and time columns are read from the file when a query needs them.
+
+pub mod format;
+pub mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::read::{Source, SpanFilter, TracePart, TraceSpans};
+use format::{BLOCK_ROW, FOOTER_LEN, Footer, Place, Reader, Section, TRACE_ROW};
+
+/// Largest section or block a segment may ask to decompress: a damaged length must not
+/// make the collector allocate without bound.
+const MAX_SECTION_BYTES: u64 = 1 << 30;
+
+/// A segment file, open for queries.
+pub struct Segment {
+    path: PathBuf,
+    file: File,
+    footer: Footer,
+    bytes_on_disk: u64,
+    blocks: Vec<Block>,
+    resources: Vec<Vec<u8>>,
+    scopes: Vec<Vec<u8>>,
+    strings: Vec<String>,
+    traces: Vec<TraceRow>,
+    /// Trace numbers, most recently active first.
+    recent: Vec<u32>,
+    operations: Vec<(u32, u32)>,
+    /// Term hashes and where their postings start, by hash; one more entry's offset
+    /// than terms.
+    terms: Vec<(u64, u32)>,
+    postings_end: u32,
+}
+
+/// One compressed block of spans.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    first_span: u32,
+    place: Place,
+}
+
+/// One trace's row.
+#[derive(Debug, Clone, Copy)]
+struct TraceRow {
+    id: [u8; 16],
+    first: u32,
+    spans: u32,
+    min_start: i64,
+    max_start: i64,
+    max_end: i64,
+    root: bool,
+    error: bool,
+    root_name: u32,
+    service: u32,
+}
+
+impl Segment {
+    /// Opens a segment, checking its footer and the checksums of its indexes.
+    pub fn open(path: &Path) -> anyhow::Result<Segment> {
+        let file = File::open(path)?;
+        let bytes_on_disk = file.metadata()?.len();
+        let mut footer_bytes = vec![0; FOOTER_LEN];
+        if bytes_on_disk < FOOTER_LEN as u64 {
+            anyhow::bail!("too short to be a segment ({bytes_on_disk} bytes)");
+        }
+        file.read_exact_at(&mut footer_bytes, bytes_on_disk - FOOTER_LEN as u64)?;
+        let footer = Footer::from_bytes(&footer_bytes).map_err(anyhow::Error::msg)?;
+        for place in &footer.sections {
+            if place.offset.saturating_add(place.len) > bytes_on_disk - FOOTER_LEN as u64 {
+                anyhow::bail!("a section lies outside the file");
+            }
+        }
+        let mut segment = Segment {
+            path: path.to_owned(),
+            file,
+            footer,
+            bytes_on_disk,
+            blocks: Vec::new(),
+            resources: Vec::new(),
+            scopes: Vec::new(),
+            strings: Vec::new(),
+            traces: Vec::new(),
+            recent: Vec::new(),
+            operations: Vec::new(),
+            terms: Vec::new(),
+            postings_end: 0,
+        };
+        segment.load().map_err(anyhow::Error::msg)?;
+        // Posting lists and columns are read later: check their checksums once, now.
+        segment.section(Section::Postings)?;
+        let columns = segment.footer.sections[Section::Columns as usize];
+        segment
+            .read_place(&columns, true)
+            .context("section Columns")?;
+        Ok(segment)
+    }
+
+    fn load(&mut self) -> Result<(), String> {
+        let bytes = self.section(Section::Blocks).map_err(|e| e.to_string())?;
+        if bytes.len() % BLOCK_ROW != 0 {
+            return Err("the block table has a partial row".into());
+        }
+        let mut r = Reader::new(&bytes);
+        while !r.is_empty() {
+            let block = Block {
+                first_span: r.u32()?,
+                place: Place {
+                    offset: r.u64()?,
+                    len: u64::from(r.u32()?),
+                    raw_len: u64::from(r.u32()?),
+                    crc: r.u32()?,
+                },
+            };
+            self.blocks.push(block);
+        }
+
+        let bytes = self.section(Section::Parts).map_err(|e| e.to_string())?;
+        let mut r = Reader::new(&bytes);
+        for _ in 0..r.u32()? {
+            self.resources.push(r.sized()?.to_vec());
+        }
+        for _ in 0..r.u32()? {
+            self.scopes.push(r.sized()?.to_vec());
+        }
+
+        let bytes = self.section(Section::Strings).map_err(|e| e.to_string())?;
+        let mut r = Reader::new(&bytes);
+        for _ in 0..r.u32()? {
+            let string = std::str::from_utf8(r.sized()?).map_err(|e| e.to_string())?;
+            self.strings.push(string.to_owned());
+        }
+        let string_count = self.strings.len() as u32;
+
+        let bytes = self.section(Section::Traces).map_err(|e| e.to_string())?;
+        if bytes.len() % TRACE_ROW != 0 {
+            return Err("the trace table has a partial row".into());
+        }
+        let mut r = Reader::new(&bytes);
+        while !r.is_empty() {
+            let id = r.array()?;
+            let first = r.u32()?;
+            let spans = r.u32()?;
+            let (min_start, max_start, max_end) = (r.i64()?, r.i64()?, r.i64()?);
+            let flags = r.u8()?;
+            let root_name = r.u32()?;
+            let service = r.u32()?;
+            let root = flags & 1 != 0;
+            if u64::from(first) + u64::from(spans) > self.footer.spans
+                || service >= string_count
+                || root && root_name >= string_count
+            {
+                return Err("a trace row points outside the segment".into());
+            }
+            self.traces.push(TraceRow {
+                id,
+                first,
+                spans,
+                min_start,
+                max_start,
+                max_end,
+                root,
+                error: flags & 2 != 0,
+                root_name,
+                service,
+            });
+        }
+        let mut recent: Vec<u32> = (0..self.traces.len() as u32).collect();
+        recent.sort_unstable_by_key(|&t| std::cmp::Reverse(self.traces[t as usize].max_start));
+        self.recent = recent;
+
+        let bytes = self
+            .section(Section::Operations)
+            .map_err(|e| e.to_string())?;
+        let mut r = Reader::new(&bytes);
+        while !r.is_empty() {
+            let pair = (r.u32()?, r.u32()?);
+            if pair.0 >= string_count || pair.1 >= string_count {
+                return Err("an operation points outside the strings".into());
+            }
+            self.operations.push(pair);
+        }
+
+        let bytes = self.section(Section::Terms).map_err(|e| e.to_string())?;
+        let mut r = Reader::new(&bytes);
+        let rows = bytes.len().saturating_sub(4) / 12;
+        for _ in 0..rows {
+            self.terms.push((r.u64()?, r.u32()?));
+        }
+        self.postings_end = r.u32()?;
+        if u64::from(self.postings_end) != self.footer.sections[Section::Postings as usize].len {
+            return Err("the term table does not match the postings".into());
+        }
+        Ok(())
+    }
+
+    /// Reads, checks and (if compressed) decompresses a section.
+    fn section(&self, section: Section) -> anyhow::Result<Vec<u8>> {
+        self.read_place(
+            &self.footer.sections[section as usize],
+            section == Section::Postings,
+        )
+        .with_context(|| format!("section {section:?}"))
+    }
+
+    /// Reads bytes at `place`, checks their CRC, and decompresses them unless `raw`.
+    fn read_place(&self, place: &Place, raw: bool) -> anyhow::Result<Vec<u8>> {
+        if place.len > MAX_SECTION_BYTES || place.raw_len > MAX_SECTION_BYTES {
+            anyhow::bail!("implausibly large ({} bytes)", place.raw_len);
+        }
+        let mut stored = vec![0; place.len as usize];
+        self.file.read_exact_at(&mut stored, place.offset)?;
+        if crc32fast::hash(&stored) != place.crc {
+            anyhow::bail!("checksum mismatch");
+        }
+        if raw {
+            return Ok(stored);
+        }
+        let bytes = zstd::bulk::decompress(&stored, place.raw_len as usize)?;
+        if bytes.len() as u64 != place.raw_len {
+            anyhow::bail!(
+                "decompressed to {} bytes, not {}",
+                bytes.len(),
+                place.raw_len
+            );
+        }
+        Ok(bytes)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The write-ahead log it was written from.
+    pub fn sequence(&self) -> u64 {
+        self.footer.sequence
+    }
+
+    /// Spans it holds.
+    pub fn span_count(&self) -> u64 {
+        self.footer.spans
+    }
+
+    /// Its size in bytes.
+    pub fn bytes_on_disk(&self) -> u64 {
+        self.bytes_on_disk
+    }
+
+    /// Latest span start.
+    pub fn max_start(&self) -> i64 {
+        self.footer.max_start
+    }
+
+    /// The span numbers that carry `term`, ascending; empty if none does.
+    fn postings(&self, term: u64) -> anyhow::Result<Vec<u32>> {
+        let Ok(at) = self.terms.binary_search_by_key(&term, |&(hash, _)| hash) else {
+            return Ok(Vec::new());
+        };
+        let start = self.terms[at].1;
+        let end = self.terms.get(at + 1).map_or(self.postings_end, |t| t.1);
+        if start > end || end > self.postings_end {
+            anyhow::bail!("{}: damaged term table", self.path.display());
+        }
+        let mut bytes = vec![0; (end - start) as usize];
+        let postings = self.footer.sections[Section::Postings as usize];
+        self.file
+            .read_exact_at(&mut bytes, postings.offset + u64::from(start))?;
+        let mut r = Reader::new(&bytes);
+        let mut numbers = Vec::new();
+        let mut number = 0u64;
+        while !r.is_empty() {
+            number += r.varint().map_err(anyhow::Error::msg)?;
+            if number >= self.footer.spans {
+                anyhow::bail!("{}: damaged posting list", self.path.display());
+            }
+            numbers.push(number as u32);
+        }
+        Ok(numbers)
+    }
+
+    /// The span numbers that match `filter`.
+    fn matching_spans(&self, filter: &SpanFilter) -> anyhow::Result<Vec<u32>> {
+        let mut lists = Vec::with_capacity(filter.terms.len());
+        for &term in &filter.terms {
+            let list = self.postings(term)?;
+            if list.is_empty() {
+                return Ok(Vec::new());
+            }
+            lists.push(list);
+        }
+        lists.sort_by_key(Vec::len);
+        let mut spans = match lists.first() {
+            Some(shortest) => shortest.clone(),
+            None => (0..self.footer.spans as u32).collect(),
+        };
+        for list in lists.iter().skip(1) {
+            spans.retain(|number| list.binary_search(number).is_ok());
+        }
+        if filter.limits_times() && !spans.is_empty() {
+            let columns = self.section(Section::Columns)?;
+            spans.retain(|&n| {
+                let at = n as usize * 16;
+                let start = columns.get(at..at + 8).map(le_i64);
+                let end = columns.get(at + 8..at + 16).map(le_i64);
+                matches!((start, end), (Some(s), Some(e)) if filter.times_match(s, e))
+            });
+        }
+        Ok(spans)
+    }
+
+    /// The trace that span `number` belongs to.
+    fn trace_of(&self, number: u32) -> usize {
+        self.traces
+            .partition_point(|t| t.first <= number)
+            .saturating_sub(1)
+    }
+
+    fn string(&self, n: u32) -> &str {
+        self.strings.get(n as usize).map_or("", String::as_str)
+    }
+}
+
+fn le_i64(bytes: &[u8]) -> i64 {
+    i64::from_le_bytes(bytes.try_into().unwrap_or_default())
+}
+
+impl Source for Segment {
+    fn matching(&self, filter: &SpanFilter, limit: usize) -> anyhow::Result<Vec<(i64, [u8; 16])>> {
+        if !filter.may_match_starts(self.footer.min_start, self.footer.max_start) {
+            return Ok(Vec::new());
+        }
+        let traces: Vec<usize> = if filter.is_everything() {
+            self.recent
+                .iter()
+                .take(limit)
+                .map(|&t| t as usize)
+                .collect()
+        } else {
+            let mut traces: Vec<usize> = self
+                .matching_spans(filter)?
+                .into_iter()
+                .map(|n| self.trace_of(n))
+                .collect();
+            traces.dedup();
+            if traces.len() > limit {
+                traces.select_nth_unstable_by_key(limit, |&t| {
+                    std::cmp::Reverse(self.traces[t].max_start)
+                });
+                traces.truncate(limit);
+            }
+            traces
+        };
+        Ok(traces
+            .into_iter()
+            .map(|t| (self.traces[t].max_start, self.traces[t].id))
+            .collect())
+    }
+
+    fn part(&self, trace_id: &[u8; 16]) -> anyhow::Result<Option<TracePart>> {
+        let Ok(t) = self.traces.binary_search_by_key(trace_id, |t| t.id) else {
+            return Ok(None);
+        };
+        let trace = &self.traces[t];
+        Ok(Some(TracePart {
+            min_start: trace.min_start,
+            max_start: trace.max_start,
+            max_end: trace.max_end,
+            spans: u64::from(trace.spans),
+            error: trace.error,
+            root_name: trace.root.then(|| self.string(trace.root_name).to_owned()),
+            service: self.string(trace.service).to_owned(),
+        }))
+    }
+
+    fn spans(&self, trace_id: &[u8; 16], out: &mut TraceSpans) -> anyhow::Result<()> {
+        let Ok(t) = self.traces.binary_search_by_key(trace_id, |t| t.id) else {
+            return Ok(());
+        };
+        let trace = self.traces[t];
+        let wanted = trace.first..trace.first + trace.spans;
+        let first_block = self
+            .blocks
+            .partition_point(|b| b.first_span <= trace.first)
+            .saturating_sub(1);
+        for block in &self.blocks[first_block..] {
+            if block.first_span >= wanted.end {
+                break;
+            }
+            let bytes = self
+                .read_place(&block.place, false)
+                .with_context(|| format!("{}: a span block", self.path.display()))?;
+            let mut r = Reader::new(&bytes);
+            let mut number = block.first_span;
+            while !r.is_empty() && number < wanted.end {
+                let span_id = r.array::<8>().map_err(anyhow::Error::msg)?;
+                let start = r.i64().map_err(anyhow::Error::msg)?;
+                let resource = r.varint().map_err(anyhow::Error::msg)? as usize;
+                let scope = r.varint().map_err(anyhow::Error::msg)? as usize;
+                let len = r.varint().map_err(anyhow::Error::msg)? as usize;
+                let body = r.bytes(len).map_err(anyhow::Error::msg)?;
+                if wanted.contains(&number) {
+                    let (Some(resource), Some(scope)) =
+                        (self.resources.get(resource), self.scopes.get(scope))
+                    else {
+                        anyhow::bail!("{}: a span's resource is missing", self.path.display());
+                    };
+                    out.add(start, span_id, resource, scope, body);
+                }
+                number += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn operations(&self, out: &mut BTreeMap<String, BTreeSet<String>>) {
+        for &(service, name) in &self.operations {
+            let names = out.entry(self.string(service).to_owned()).or_default();
+            if !names.contains(self.string(name)) {
+                names.insert(self.string(name).to_owned());
+            }
+        }
+    }
+}

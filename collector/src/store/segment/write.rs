@@ -1,0 +1,267 @@
+//! Writing a head out as a segment file: spans sorted by trace ID, compressed in blocks,
+//! with the indexes of [`super::format`]. The file is written under a temporary name,
+//! synced, then renamed into place, so a segment file is always whole.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::format::{Footer, Place, SECTIONS, Section, put_sized};
+use crate::store::batch::{Batch, SpanRow};
+use crate::store::head::Head;
+use crate::store::wal::sync_dir;
+
+/// Uncompressed bytes of spans per block: one trace lookup decompresses at least one.
+const BLOCK_BYTES: usize = 64 << 10;
+
+/// zstd's level for blocks and sections: 3 is its default, fast enough for the writer
+/// thread pace and about a quarter of the raw size for spans.
+const ZSTD_LEVEL: i32 = 3;
+
+/// The file name of segment `sequence`.
+pub fn file_name(sequence: u64) -> String {
+    format!("{sequence:020}.seg")
+}
+
+/// Writes `head` as segment `dir/<sequence>.seg`, durably (file and directory entry);
+/// returns its path.
+pub fn write(dir: &Path, head: &Head) -> anyhow::Result<PathBuf> {
+    let path = dir.join(file_name(head.sequence));
+    let temporary = dir.join(format!("{}.tmp", file_name(head.sequence)));
+    let file = File::create(&temporary)?;
+    let mut out = Output {
+        file: BufWriter::with_capacity(256 << 10, file),
+        offset: 0,
+    };
+    let footer = write_body(&mut out, head)?;
+    out.file.write_all(&footer.to_bytes())?;
+    let file = out.file.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, &path)?;
+    sync_dir(dir)?;
+    Ok(path)
+}
+
+struct Output {
+    file: BufWriter<File>,
+    offset: u64,
+}
+
+impl Output {
+    /// Writes bytes as they are; returns where.
+    fn raw(&mut self, bytes: &[u8]) -> anyhow::Result<Place> {
+        let place = Place {
+            offset: self.offset,
+            len: bytes.len() as u64,
+            raw_len: bytes.len() as u64,
+            crc: crc32fast::hash(bytes),
+        };
+        self.file.write_all(bytes)?;
+        self.offset += bytes.len() as u64;
+        Ok(place)
+    }
+
+    /// Writes bytes compressed; returns where.
+    fn compressed(&mut self, bytes: &[u8]) -> anyhow::Result<Place> {
+        let stored = zstd::bulk::compress(bytes, ZSTD_LEVEL)?;
+        Ok(Place {
+            raw_len: bytes.len() as u64,
+            ..self.raw(&stored)?
+        })
+    }
+}
+
+/// Numbers for distinct byte strings, in order of first use.
+#[derive(Default)]
+struct Numbering<'a> {
+    numbers: HashMap<&'a [u8], u32>,
+    items: Vec<&'a [u8]>,
+}
+
+impl<'a> Numbering<'a> {
+    fn number(&mut self, item: &'a [u8]) -> u32 {
+        *self.numbers.entry(item).or_insert_with(|| {
+            self.items.push(item);
+            self.items.len() as u32 - 1
+        })
+    }
+}
+
+/// A trace's row while it is being built.
+struct TraceRow {
+    id: [u8; 16],
+    first: u32,
+    spans: u32,
+    min_start: i64,
+    max_start: i64,
+    max_end: i64,
+    error: bool,
+    root_name: u32,
+    /// The root span's service, else the earliest span's.
+    service: u32,
+}
+
+fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
+    let mut spans: Vec<(&Batch, &SpanRow)> = head.spans().collect();
+    spans.sort_unstable_by(|a, b| (a.1.trace_id, a.1.start).cmp(&(b.1.trace_id, b.1.start)));
+
+    let mut resources = Numbering::default();
+    let mut scopes = Numbering::default();
+    let mut strings = Numbering::default();
+    let mut operations = BTreeSet::new();
+    let mut postings: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut columns = Vec::with_capacity(spans.len() * 16);
+    let mut traces: Vec<TraceRow> = Vec::new();
+    let mut blocks = Vec::new();
+    let mut block = Vec::with_capacity(BLOCK_BYTES + (16 << 10));
+    let mut block_first = 0u32;
+    let mut min_start = i64::MAX;
+    let mut max_start = i64::MIN;
+
+    for (number, (batch, span)) in spans.iter().enumerate() {
+        let number = number as u32;
+        let resource_part = &batch.resources()[span.resource as usize];
+        let resource = resources.number(batch.body_of(resource_part));
+        let service = strings.number(batch.service_of(resource_part).as_bytes());
+        let scope = scopes.number(batch.body_of(&batch.scopes()[span.scope as usize]));
+        let name = strings.number(batch.name_of(span).as_bytes());
+        operations.insert((service, name));
+        for &term in batch
+            .span_terms(span)
+            .iter()
+            .chain(batch.resource_terms(span))
+        {
+            let list = postings.entry(term).or_default();
+            // A term may repeat within a span (the same attribute twice).
+            if list.last() != Some(&number) {
+                list.push(number);
+            }
+        }
+        columns.extend_from_slice(&span.start.to_le_bytes());
+        columns.extend_from_slice(&span.end.to_le_bytes());
+        min_start = min_start.min(span.start);
+        max_start = max_start.max(span.start);
+
+        let is_root = span.parent_span_id.is_none();
+        match traces.last_mut() {
+            Some(trace) if trace.id == span.trace_id => {
+                trace.spans += 1;
+                trace.max_start = trace.max_start.max(span.start);
+                trace.max_end = trace.max_end.max(span.end);
+                trace.error |= span.error;
+                if is_root && trace.root_name == u32::MAX {
+                    trace.root_name = name;
+                    trace.service = service;
+                }
+            }
+            _ => traces.push(TraceRow {
+                id: span.trace_id,
+                first: number,
+                spans: 1,
+                // Spans come by start time within a trace: the first is the earliest.
+                min_start: span.start,
+                max_start: span.start,
+                max_end: span.end,
+                error: span.error,
+                root_name: if is_root { name } else { u32::MAX },
+                service,
+            }),
+        }
+
+        let body = batch.span_body(span);
+        block.extend_from_slice(&span.span_id);
+        block.extend_from_slice(&span.start.to_le_bytes());
+        prost::encoding::encode_varint(u64::from(resource), &mut block);
+        prost::encoding::encode_varint(u64::from(scope), &mut block);
+        prost::encoding::encode_varint(body.len() as u64, &mut block);
+        block.extend_from_slice(body);
+        if block.len() >= BLOCK_BYTES {
+            blocks.push((block_first, out.compressed(&block)?));
+            block.clear();
+            block_first = number + 1;
+        }
+    }
+    if !block.is_empty() {
+        blocks.push((block_first, out.compressed(&block)?));
+    }
+
+    let mut sections = [Place::default(); SECTIONS];
+    let mut section = Vec::new();
+    for (first, place) in &blocks {
+        section.extend_from_slice(&first.to_le_bytes());
+        section.extend_from_slice(&place.offset.to_le_bytes());
+        section.extend_from_slice(&(place.len as u32).to_le_bytes());
+        section.extend_from_slice(&(place.raw_len as u32).to_le_bytes());
+        section.extend_from_slice(&place.crc.to_le_bytes());
+    }
+    sections[Section::Blocks as usize] = out.compressed(&section)?;
+
+    section.clear();
+    section.extend_from_slice(&(resources.items.len() as u32).to_le_bytes());
+    for body in &resources.items {
+        put_sized(&mut section, body);
+    }
+    section.extend_from_slice(&(scopes.items.len() as u32).to_le_bytes());
+    for body in &scopes.items {
+        put_sized(&mut section, body);
+    }
+    sections[Section::Parts as usize] = out.compressed(&section)?;
+
+    section.clear();
+    section.extend_from_slice(&(strings.items.len() as u32).to_le_bytes());
+    for string in &strings.items {
+        put_sized(&mut section, string);
+    }
+    sections[Section::Strings as usize] = out.compressed(&section)?;
+
+    section.clear();
+    for trace in &traces {
+        section.extend_from_slice(&trace.id);
+        section.extend_from_slice(&trace.first.to_le_bytes());
+        section.extend_from_slice(&trace.spans.to_le_bytes());
+        for value in [trace.min_start, trace.max_start, trace.max_end] {
+            section.extend_from_slice(&value.to_le_bytes());
+        }
+        section.push(u8::from(trace.root_name != u32::MAX) | (u8::from(trace.error) << 1));
+        section.extend_from_slice(&trace.root_name.to_le_bytes());
+        section.extend_from_slice(&trace.service.to_le_bytes());
+    }
+    sections[Section::Traces as usize] = out.compressed(&section)?;
+
+    section.clear();
+    for (service, name) in &operations {
+        section.extend_from_slice(&service.to_le_bytes());
+        section.extend_from_slice(&name.to_le_bytes());
+    }
+    sections[Section::Operations as usize] = out.compressed(&section)?;
+
+    let mut terms: Vec<(u64, Vec<u32>)> = postings.into_iter().collect();
+    terms.sort_unstable_by_key(|(hash, _)| *hash);
+    let mut lists = Vec::new();
+    section.clear();
+    for (hash, numbers) in &terms {
+        section.extend_from_slice(&hash.to_le_bytes());
+        section.extend_from_slice(&(lists.len() as u32).to_le_bytes());
+        let mut previous = 0;
+        for (i, &number) in numbers.iter().enumerate() {
+            let gap = if i == 0 { number } else { number - previous };
+            prost::encoding::encode_varint(u64::from(gap), &mut lists);
+            previous = number;
+        }
+    }
+    section.extend_from_slice(&(lists.len() as u32).to_le_bytes());
+    sections[Section::Terms as usize] = out.compressed(&section)?;
+    sections[Section::Postings as usize] = out.raw(&lists)?;
+    sections[Section::Columns as usize] = out.compressed(&columns)?;
+
+    Ok(Footer {
+        sequence: head.sequence,
+        spans: spans.len() as u64,
+        traces: traces.len() as u64,
+        min_start,
+        max_start,
+        sections,
+    })
+}

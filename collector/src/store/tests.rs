@@ -1,0 +1,400 @@
+//! The store end to end on a real directory: writes, sealing into segments, reopening
+//! (log replay, torn tails, damaged segments), retention and every filter.
+
+use std::time::Duration;
+
+use collector_decode::model::{AnyValue, Id, KeyValue, Resource, Scope, Span, Status, Value};
+
+use super::*;
+
+fn string(key: &'static str, value: &str) -> KeyValue<'static> {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::String(value.to_owned().into())),
+        }),
+    }
+}
+
+fn int(key: &'static str, value: i64) -> KeyValue<'static> {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::Int(value)),
+        }),
+    }
+}
+
+fn trace_id(n: u64) -> [u8; 16] {
+    let mut id = [0xab; 16];
+    id[8..].copy_from_slice(&n.to_be_bytes());
+    id
+}
+
+/// Trace `n`: a root `GET /` and `children` fetches, one with status 500 (an error),
+/// starting at `start` ns, 1 ms apart, each lasting `n` ms + its index.
+fn batch(service: &str, n: u64, children: u64, start: i64) -> Batch {
+    let mut batch = Batch::default();
+    let resource = Resource {
+        attributes: vec![
+            string("service.name", service),
+            string("deployment", "prod"),
+        ],
+        ..Resource::default()
+    };
+    let r = batch.add_resource(Some(&resource), "");
+    let s = batch.add_scope(
+        Some(&Scope {
+            name: "test".into(),
+            ..Scope::default()
+        }),
+        "",
+    );
+    for i in 0..=children {
+        let begin = start + i as i64 * 1_000_000;
+        let span = Span {
+            trace_id: Id::new(&trace_id(n)),
+            span_id: Id::new(&(n * 1000 + i + 1).to_be_bytes()),
+            parent_span_id: if i == 0 {
+                Id::default()
+            } else {
+                Id::new(&(n * 1000 + 1).to_be_bytes())
+            },
+            name: if i == 0 { "GET /" } else { "fetch" }.into(),
+            start_time_unix_nano: begin as u64,
+            end_time_unix_nano: (begin + (n + i) as i64 * 1_000_000) as u64,
+            attributes: vec![int(
+                "http.response.status_code",
+                if i == 2 { 500 } else { 200 },
+            )],
+            status: (i == 2).then(|| Status {
+                code: 2,
+                ..Status::default()
+            }),
+            ..Span::default()
+        };
+        batch.add_span(r, s, &span);
+    }
+    batch
+}
+
+fn open(dir: &Path, max_spans: Option<u64>) -> Store {
+    Store::open(
+        dir,
+        Retention {
+            max_spans,
+            ..Retention::default()
+        },
+    )
+    .unwrap()
+}
+
+async fn wait_for_segments(store: &Store, segments: usize) {
+    for _ in 0..500 {
+        if store.status().segments >= segments && store.shared.read_state().sealed.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no {segments} segments: {:?}", store.status());
+}
+
+async fn listed(store: &Store, filter: TraceFilter) -> Vec<String> {
+    store
+        .list_traces(TraceFilter {
+            limit: 100,
+            ..filter
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.trace_id)
+        .collect()
+}
+
+fn id(n: u64) -> String {
+    hex(&trace_id(n))
+}
+
+async fn span_count(store: &Store, n: u64) -> u64 {
+    store
+        .trace(trace_id(n), 10_000)
+        .await
+        .unwrap()
+        .map_or(0, |t| t.returned)
+}
+
+/// Filters give the same answers from the head and from segments.
+async fn check_filters(store: &Store) {
+    let all = listed(store, TraceFilter::default()).await;
+    // Most recently active first: trace n starts at n seconds.
+    assert_eq!(all, [id(3), id(2), id(1)]);
+    let f = |filter: TraceFilter| listed(store, filter);
+    assert_eq!(
+        f(TraceFilter {
+            service: Some("web".into()),
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(3), id(1)]
+    );
+    assert_eq!(
+        f(TraceFilter {
+            operation: Some("fetch".into()),
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(3), id(2)],
+        "trace 1 has no child"
+    );
+    assert_eq!(
+        f(TraceFilter {
+            attributes: vec![
+                ("http.response.status_code".into(), "500".into()),
+                ("deployment".into(), "prod".into())
+            ],
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(3), id(2)]
+    );
+    assert_eq!(
+        f(TraceFilter {
+            error: Some(false),
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(1)]
+    );
+    assert_eq!(
+        f(TraceFilter {
+            error: Some(true),
+            service: Some("api".into()),
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(2)]
+    );
+    // Span-level: trace 3's fetch spans last 4-6 ms, trace 2's 3-5 ms.
+    assert_eq!(
+        f(TraceFilter {
+            operation: Some("fetch".into()),
+            min_duration: Some(6_000_000),
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(3)]
+    );
+    assert_eq!(
+        f(TraceFilter {
+            max_duration: Some(1_500_000),
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(1)]
+    );
+    assert_eq!(
+        f(TraceFilter {
+            start: Some(2_000_000_000),
+            end: Some(3_000_000_000),
+            ..TraceFilter::default()
+        })
+        .await,
+        [id(2)]
+    );
+    assert!(
+        f(TraceFilter {
+            operation: Some("GET /".into()),
+            attributes: vec![("http.response.status_code".into(), "500".into())],
+            ..TraceFilter::default()
+        })
+        .await
+        .is_empty(),
+        "both conditions must hold on one span"
+    );
+    let summary = &store
+        .list_traces(TraceFilter {
+            limit: 1,
+            ..TraceFilter::default()
+        })
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (summary.root_span_name.as_deref(), &*summary.service),
+        (Some("GET /"), "web")
+    );
+    assert_eq!((summary.span_count, summary.error), (4, true));
+    assert_eq!(summary.start_time_unix_nano, "3000000000");
+    assert_eq!(summary.duration_nanos, 9_000_000);
+    let operations = store.operations().await.unwrap();
+    assert_eq!(
+        operations["api"].iter().collect::<Vec<_>>(),
+        ["GET /", "fetch"]
+    );
+    assert_eq!(
+        (span_count(store, 1).await, span_count(store, 3).await),
+        (1, 4)
+    );
+}
+
+async fn write_three(store: &Store) {
+    store
+        .write(batch("web", 1, 0, 1_000_000_000))
+        .await
+        .unwrap();
+    store
+        .write(batch("api", 2, 2, 2_000_000_000))
+        .await
+        .unwrap();
+    store
+        .write(batch("web", 3, 3, 3_000_000_000))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn filters_hold_in_memory_in_segments_and_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), None);
+    write_three(&store).await;
+    check_filters(&store).await;
+    // Resent spans are kept once.
+    store
+        .write(batch("web", 3, 3, 3_000_000_000))
+        .await
+        .unwrap();
+    assert_eq!(span_count(&store, 3).await, 4);
+    store.close().await;
+
+    // Replayed from the log.
+    let store = open(dir.path(), None);
+    check_filters(&store).await;
+    assert_eq!(store.status().spans, 8);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn segments_answer_like_the_head_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // Heads sealed at 2 spans (a quarter of the limit): traces 1 and 2, then 3.
+    let store = open(dir.path(), Some(8));
+    write_three(&store).await;
+    wait_for_segments(&store, 2).await;
+    assert!(store.shared.read_state().head.span_count() == 0);
+    store.close().await;
+    let store = open(dir.path(), None);
+    assert_eq!(store.status().segments, 2);
+    check_filters(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_torn_log_tail_is_cut_and_the_rest_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), None);
+    write_three(&store).await;
+    store.close().await;
+    let log = std::fs::read_dir(dir.path().join("wal"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&log).unwrap();
+    let whole = bytes.len();
+    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2, 3, 4, 5]);
+    std::fs::write(&log, &bytes).unwrap();
+    let store = open(dir.path(), None);
+    check_filters(&store).await;
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), whole as u64);
+    // Writing goes on after the cut.
+    store
+        .write(batch("web", 4, 0, 4_000_000_000))
+        .await
+        .unwrap();
+    store.close().await;
+    let store = open(dir.path(), None);
+    assert_eq!(span_count(&store, 4).await, 1);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_damaged_segment_is_set_aside_and_the_rest_stays_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), Some(8));
+    write_three(&store).await;
+    wait_for_segments(&store, 2).await;
+    store.close().await;
+    let mut segments: Vec<_> = std::fs::read_dir(dir.path().join("segments"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    segments.sort();
+    // Damage the first segment (traces 1 and 2) inside its indexes.
+    let damaged = &segments[0];
+    let mut bytes = std::fs::read(damaged).unwrap();
+    let footer =
+        segment::format::Footer::from_bytes(&bytes[bytes.len() - segment::format::FOOTER_LEN..])
+            .unwrap();
+    let traces = footer.sections[segment::format::Section::Traces as usize];
+    bytes[traces.offset as usize + 3] ^= 0xff;
+    std::fs::write(damaged, &bytes).unwrap();
+
+    let store = open(dir.path(), None);
+    let status = store.status();
+    assert_eq!(status.segments, 1);
+    assert_eq!(status.set_aside.len(), 1);
+    assert!(status.set_aside[0].contains("corrupt"), "{status:?}");
+    assert!(
+        dir.path()
+            .join("corrupt")
+            .join(damaged.file_name().unwrap())
+            .exists()
+    );
+    assert_eq!(span_count(&store, 1).await, 0);
+    assert_eq!(span_count(&store, 3).await, 4);
+    assert_eq!(listed(&store, TraceFilter::default()).await, [id(3)]);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn count_retention_deletes_the_earliest_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), Some(8));
+    write_three(&store).await;
+    wait_for_segments(&store, 2).await;
+    // 8 spans stored, at the limit: one more pushes out the first segment (traces 1, 2).
+    store
+        .write(batch("web", 4, 0, 4_000_000_000))
+        .await
+        .unwrap();
+    assert_eq!(span_count(&store, 1).await, 0);
+    assert_eq!(span_count(&store, 2).await, 0);
+    assert_eq!(span_count(&store, 3).await, 4);
+    assert_eq!(store.status().spans, 5);
+    store.close().await;
+}
+
+#[test]
+fn a_sqlite_store_is_refused_with_the_command_to_move_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(LEGACY_DATABASE_FILE), b"SQLite format 3\0").unwrap();
+    let error = Store::open(dir.path(), Retention::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("earlier collector"), "{error}");
+    assert!(error.contains("mv "), "{error}");
+    assert!(dir.path().join(LEGACY_DATABASE_FILE).exists());
+}
+
+#[test]
+fn one_collector_per_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = open(dir.path(), None);
+    let error = Store::open(dir.path(), Retention::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("in use by another collector"), "{error}");
+}
