@@ -20,6 +20,7 @@ pub struct Head {
     seen: HashSet<([u8; 16], [u8; 8])>,
     spans: u64,
     memory: usize,
+    max_start: i64,
 }
 
 /// One trace's spans in the head, with its summary.
@@ -44,6 +45,7 @@ impl Head {
             seen: HashSet::new(),
             spans: 0,
             memory: 0,
+            max_start: i64::MIN,
         }
     }
 
@@ -56,6 +58,7 @@ impl Head {
             }
             let at = (b, s as u32);
             self.spans += 1;
+            self.max_start = self.max_start.max(span.start);
             let root = span.parent_span_id.is_none().then_some(at);
             match self.traces.entry(span.trace_id) {
                 Entry::Vacant(entry) => {
@@ -112,6 +115,10 @@ impl Head {
 }
 
 impl Source for Head {
+    fn max_start(&self) -> i64 {
+        self.max_start
+    }
+
     fn matching(&self, filter: &SpanFilter, limit: usize) -> anyhow::Result<Vec<(i64, [u8; 16])>> {
         let mut found: Vec<(i64, [u8; 16])> = if filter.is_everything() {
             self.traces

@@ -141,6 +141,9 @@ impl TracePart {
 
 /// What every kind of source answers.
 pub trait Source {
+    /// The latest span start it holds (`i64::MIN` when empty).
+    fn max_start(&self) -> i64;
+
     /// The traces with a span that matches `filter`, as (latest span start in this
     /// source, trace ID): at least the `limit` most recent of them.
     fn matching(&self, filter: &SpanFilter, limit: usize) -> anyhow::Result<Vec<(i64, [u8; 16])>>;
@@ -194,12 +197,22 @@ pub fn list_traces(
     } else {
         filter.limit
     };
+    // Newest sources first; once `wanted` traces are found, a source whose latest span
+    // started before all of them cannot add a more recent one.
+    let mut newest_first: Vec<&dyn Source> = sources.to_vec();
+    newest_first.sort_by_key(|s| std::cmp::Reverse(s.max_start()));
     let mut recency: HashMap<[u8; 16], i64> = HashMap::new();
-    for source in sources {
+    let mut found: Vec<i64> = Vec::new();
+    for source in newest_first {
+        if found.len() >= wanted && source.max_start() < found[wanted - 1] {
+            break;
+        }
         for (at, id) in source.matching(&spans, wanted)? {
             let entry = recency.entry(id).or_insert(at);
             *entry = (*entry).max(at);
         }
+        found = recency.values().copied().collect();
+        found.sort_unstable_by(|a, b| b.cmp(a));
     }
     let mut candidates: Vec<(i64, [u8; 16])> =
         recency.into_iter().map(|(id, at)| (at, id)).collect();

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::Batch;
 use super::head::Head;
+use super::read::Source;
 use super::retention::{self, Retention, SegmentSize};
 use super::segment::{self, Segment};
 use super::wal::{self, Log};

@@ -254,11 +254,6 @@ impl Segment {
         self.bytes_on_disk
     }
 
-    /// Latest span start.
-    pub fn max_start(&self) -> i64 {
-        self.footer.max_start
-    }
-
     /// The span numbers that carry `term`, ascending; empty if none does.
     fn postings(&self, term: u64) -> anyhow::Result<Vec<u32>> {
         let Ok(at) = self.terms.binary_search_by_key(&term, |&(hash, _)| hash) else {
@@ -333,6 +328,10 @@ fn le_i64(bytes: &[u8]) -> i64 {
 }
 
 impl Source for Segment {
+    fn max_start(&self) -> i64 {
+        self.footer.max_start
+    }
+
     fn matching(&self, filter: &SpanFilter, limit: usize) -> anyhow::Result<Vec<(i64, [u8; 16])>> {
         if !filter.may_match_starts(self.footer.min_start, self.footer.max_start) {
             return Ok(Vec::new());
