@@ -4,6 +4,7 @@
 //! ```text
 //! just bench-collector                                  # installs rotel, builds, runs
 //! just bench-collector --rounds 1 --growth-spans 300000
+//! just bench-collector --help
 //! cargo build --release -p collector --bin collector --example bench
 //! target/release/examples/bench --rotel <venv>/lib/python3.11/site-packages/rotel/rotel-agent
 //! ```
@@ -15,14 +16,16 @@
 //! (JSON, gzip JSON, protobuf) the two alternate over `--rounds` rounds; each round posts
 //! `--requests` requests of 100 spans (unique IDs, a new seed each time) from
 //! `--connections` keep-alive connections, with the bodies encoded before the clock
-//! starts (in batches of at most `--batch-mib`). The machine is noisy: read the ratios.
+//! starts (in batches of at most `--batch-mib`). It prints medians of spans/s, of p50
+//! and p99 latency and of the CPU time per span that the receiver and this load
+//! generator used (from /proc), and the ratios. The machine is noisy: read the ratios.
 //!
 //! The growth run starts one collector with `--retention-max-spans` (default 10/11 of
-//! `--growth-spans`), fills it with `--growth-spans` spans (bodies encoded while sending),
-//! measures JSON ingest again as above beside the empty store's figure, times three
-//! queries over HTTP (trace by ID, recent traces, a search) and divides the data
-//! directory's bytes by the spans it holds. Every answer must be 200 and reject no span,
-//! else the run stops with an error. Tables go to stdout, progress to stderr.
+//! `--growth-spans`) and fills it with `--growth-spans` spans (bodies encoded while
+//! sending). Then JSON ingest again, its rounds alternating with rounds against fresh
+//! collectors; three queries over HTTP (a trace by ID, the recent traces, a search);
+//! and the data directory's bytes per span held. Every answer must be 200 and reject no
+//! span, else the run stops with an error. Tables go to stdout, progress to stderr.
 
 mod load;
 mod spans;
@@ -329,10 +332,13 @@ impl Bench {
             }
             writeln!(
                 report,
-                "{:<10} {:<16} {:>8.2}x",
-                "",
-                "collector/rotel",
-                collector.spans_per_second / rotel.spans_per_second
+                "{}",
+                ratio(
+                    &format!("{:<10} collector/rotel", ""),
+                    &collector,
+                    &rotel,
+                    ""
+                )
             )?;
             if body == Body::Json {
                 empty_store_json = Some(collector.spans_per_second);
@@ -346,14 +352,20 @@ impl Bench {
     /// figure, queries, disk use per span. Prints its report when done.
     async fn growth(&mut self, empty_store_json: Option<f64>) -> Result<()> {
         let seed = self.next_seed();
-        let options = &self.options;
-        let fill_requests = options.growth_spans.div_ceil(SPANS_PER_REQUEST);
+        let (rounds, requests, connections) = (
+            self.options.rounds,
+            self.options.requests,
+            self.options.connections,
+        );
+        let growth_spans = self.options.growth_spans;
+        let fill_requests = growth_spans.div_ceil(SPANS_PER_REQUEST);
         let fill_spans = fill_requests * SPANS_PER_REQUEST;
-        let retention = options
+        let retention = self
+            .options
             .growth_retention
-            .unwrap_or(options.growth_spans / 11 * 10)
+            .unwrap_or(growth_spans / 11 * 10)
             .max(1);
-        let measured_requests = options.rounds as u64 * options.requests;
+        let measured_requests = rounds as u64 * requests;
         let total_requests = fill_requests + measured_requests;
         // Every request's traces start a little later than the previous one's, in the
         // order sent, spread evenly over the 6 hours before the last minute.
@@ -397,10 +409,10 @@ impl Bench {
                 }
             }
         });
-        let client = load::client(options.connections);
+        let client = load::client(connections);
         let cpu = Cpu::now(subject.pid());
         let (elapsed, latencies) =
-            load::send(&client, &url, Body::Json, queue, options.connections).await?;
+            load::send(&client, &url, Body::Json, queue, connections).await?;
         let cpu = Cpu::now(subject.pid()).since(cpu);
         producer
             .join()
@@ -417,38 +429,38 @@ impl Bench {
             fill.percentile_ms(99.0)
         )?;
 
-        // Ingest at the limit: the same load as the empty-store rounds, same collector.
-        let mut outcomes = Vec::new();
-        for round in 0..options.rounds as u64 {
-            let offset = fill_requests + round * options.requests;
-            let encoded = self.batch_len(Body::Json).min(options.requests);
-            let bodies = series.encode(offset..offset + encoded);
+        // Ingest at the limit, the same load as the empty-store rounds, alternating with
+        // fresh collectors (the machine's speed drifts: compare neighbours).
+        let (mut full, mut empty) = (Vec::new(), Vec::new());
+        for round in 0..rounds as u64 {
+            let offset = fill_requests + round * requests;
+            let bodies = series.encode(offset..offset + self.batch_len(Body::Json).min(requests));
             let outcome = self.send_round(&subject, series, offset, bodies).await?;
-            progress(&format!("growth JSON round {}", round + 1), &outcome);
-            outcomes.push(outcome);
+            progress(
+                &format!("growth JSON round {}, at the limit", round + 1),
+                &outcome,
+            );
+            full.push(outcome);
+            let outcome = self.measure_fresh(Kind::Collector, Body::Json).await?;
+            progress(&format!("growth JSON round {}, empty", round + 1), &outcome);
+            empty.push(outcome);
         }
-        let full = Summary::of(&outcomes);
-        writeln!(report, "{}", Summary::heads("JSON ingest"))?;
+        let (full, empty) = (Summary::of(&full), Summary::of(&empty));
+        writeln!(report, "{}", Summary::heads("JSON ingest, alternating"))?;
         writeln!(report, "{}", full.row("  at the retention limit"))?;
-        match empty_store_json {
-            Some(empty) => {
-                writeln!(
-                    report,
-                    "{:<27} {:>9}  (the empty-store median above)",
-                    "  empty store",
-                    thousands(empty)
-                )?;
-                writeln!(
-                    report,
-                    "{:<27} {:>8.2}x  (target >= 0.80)",
-                    "  at the limit / empty",
-                    full.spans_per_second / empty
-                )?;
-            }
-            None => writeln!(
+        writeln!(report, "{}", empty.row("  empty store (fresh)"))?;
+        writeln!(
+            report,
+            "{}",
+            ratio("  at the limit / empty", &full, &empty, " (target >= 0.80)")
+        )?;
+        if let Some(earlier) = empty_store_json {
+            writeln!(
                 report,
-                "  (no empty-store figure: JSON was not among --bodies)"
-            )?,
+                "  (the empty-store table above had {} spans/s: {:.2}x)",
+                thousands(earlier),
+                full.spans_per_second / earlier
+            )?;
         }
 
         // Queries, over what the store holds now: the spans sent last.
@@ -473,7 +485,7 @@ impl Bench {
         writeln!(
             report,
             "\nQueries over HTTP, one at a time: 1 untimed (first), then {} timed",
-            options.queries
+            self.options.queries
         )?;
         writeln!(
             report,
@@ -488,7 +500,7 @@ impl Bench {
         ];
         for (name, path) in queries {
             let url = format!("{}{path}", subject.base());
-            let (first, times, answer) = time_query(&client, &url, options.queries).await?;
+            let (first, times, answer) = time_query(&client, &url, self.options.queries).await?;
             writeln!(
                 report,
                 "{:<27} {:>8.2} {:>8.2} {:>8.2}  {}",
@@ -527,6 +539,15 @@ impl Bench {
         print!("{report}");
         Ok(())
     }
+}
+
+/// `a`'s spans/s over `b`'s, and their CPU time per span likewise.
+fn ratio(label: &str, a: &Summary, b: &Summary, note: &str) -> String {
+    format!(
+        "{label:<27} {:>8.2}x{note}; CPU per span {:.2}x",
+        a.spans_per_second / b.spans_per_second,
+        a.receiver_cpu / b.receiver_cpu
+    )
 }
 
 /// One stderr line per measurement, while the tables wait for the end.
