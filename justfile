@@ -143,6 +143,21 @@ bench-browser: build-browser chromium
 bench-decode:
     cargo bench -p collector-decode
 
-# The collector's throughput from one stream and from 16, durably stored.
-bench-collector:
-    cargo run --release -p collector --example load
+# rotel's PyPI wheel for bench-collector: 0.0.1a15 holds the binary `rotel 0.0.1-alpha10` (the
+# 0.0.1a10 wheel's binary needs glibc 2.38, which Debian 12 lacks).
+rotel-version := "0.0.1a15"
+
+# In a venv under the target directory, made when missing, with rotel pinned; then the example
+# (collector/examples/bench). Arguments pass through (`just bench-collector --help` lists them).
+# The collector beside rotel in one run (alternating rounds per body kind), then a growth run at the retention limit.
+bench-collector *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target="${CARGO_TARGET_DIR:-target}"
+    venv="$target/bench-venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip show rotel 2>/dev/null | grep -qx 'Version: {{rotel-version}}' \
+      || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'rotel=={{rotel-version}}'
+    rotel=$(echo "$venv"/lib/python3*/site-packages/rotel/rotel-agent)
+    cargo build --release -p collector --bin collector --example bench
+    BENCH_COMMAND='just bench-collector {{args}}' "$target/release/examples/bench" --rotel "$rotel" {{args}}
