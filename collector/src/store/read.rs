@@ -230,7 +230,7 @@ pub fn list_traces(
         }
         traces.push((part.max_start, summary(&id, part)));
     }
-    traces.sort_by(|a, b| b.0.cmp(&a.0));
+    traces.sort_by_key(|t| std::cmp::Reverse(t.0));
     Ok(traces.into_iter().map(|(_, summary)| summary).collect())
 }
 

@@ -381,25 +381,24 @@ async fn search_by_operation_attribute_and_duration() {
             .map(|t| t["traceId"].as_str().unwrap().to_owned())
             .collect()
     };
-    let (one, two, three) = (trace_id(1), trace_id(2), trace_id(3));
     assert_eq!(
         ids(server.traces("?operation=checkout").await),
-        [two.clone(), one.clone()]
+        [trace_id(2), trace_id(1)]
     );
     assert_eq!(
         ids(server.traces("?attr=http.response.status_code%3D500").await),
-        [one.clone()]
+        [trace_id(1)]
     );
     assert_eq!(
         ids(server
             .traces("?service=shop&attr=http.request.method=GET&minDuration=1.5s")
             .await),
-        [one.clone()]
+        [trace_id(1)]
     );
-    assert_eq!(ids(server.traces("?maxDuration=3ms").await), [two.clone()]);
+    assert_eq!(ids(server.traces("?maxDuration=3ms").await), [trace_id(2)]);
     assert_eq!(
         ids(server.traces("?minDuration=1s&operation=search").await),
-        [three.clone()]
+        [trace_id(3)]
     );
     assert!(
         server

@@ -85,7 +85,7 @@ pub const FOOTER_LEN: usize = 8 + 8 * 5 + SECTIONS * (8 * 3 + 4) + 4 + 8;
 
 impl Footer {
     /// The footer's bytes.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub fn to_bytes(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(FOOTER_LEN);
         out.extend_from_slice(MAGIC);
         for value in [self.sequence, self.spans, self.traces] {

@@ -105,7 +105,7 @@ struct TraceRow {
 
 fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
     let mut spans: Vec<(&Batch, &SpanRow)> = head.spans().collect();
-    spans.sort_unstable_by(|a, b| (a.1.trace_id, a.1.start).cmp(&(b.1.trace_id, b.1.start)));
+    spans.sort_unstable_by_key(|(_, span)| (span.trace_id, span.start));
 
     let mut resources = Numbering::default();
     let mut scopes = Numbering::default();
