@@ -4,8 +4,10 @@
 //! valid across versions); a query hashes its conditions the same way. Two different
 //! terms share a hash with a chance of about 2^-64 per pair, which the store accepts.
 
+use std::cell::RefCell;
+
 use collector_decode::model::{KeyValue, Value};
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// Attribute values longer than this (in bytes, as text) are not indexed: such values
 /// (stack traces, bodies) are not what one searches by equality.
@@ -22,14 +24,23 @@ enum Kind {
     Attribute = b'a',
 }
 
+thread_local! {
+    /// The bytes of the term being hashed: XXH3 in one call over a buffer is several
+    /// times faster than its streaming state for inputs this short.
+    static TERM: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// XXH3-64 of the kind and each part with its length before it.
 fn hash(kind: Kind, parts: &[&[u8]]) -> u64 {
-    let mut hasher = Xxh3::new();
-    hasher.update(&[kind as u8]);
-    for part in parts {
-        hasher.update(&(part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    hasher.digest()
+    TERM.with_borrow_mut(|term| {
+        term.clear();
+        term.push(kind as u8);
+        for part in parts {
+            term.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            term.extend_from_slice(part);
+        }
+        xxh3_64(term)
+    })
 }
 
 /// The term of a service name.
@@ -129,12 +140,16 @@ mod tests {
         );
     }
 
+    /// `error()` and `attribute("a", "b")` as the first version of the store wrote them.
+    const ERROR_TERM: u64 = 16566260736572803704;
+    const ATTRIBUTE_A_B: u64 = 15858498179945070049;
+
     #[test]
     fn kinds_and_boundaries_do_not_collide() {
         assert_ne!(service("a"), name("a"));
         assert_ne!(attribute("a", "bc"), attribute("ab", "c"));
         // Fixed by the XXH3 specification: a change here would orphan stored indexes.
-        assert_eq!(error(), hash(Kind::Error, &[]));
-        assert_eq!(service("shop"), service("shop"));
+        assert_eq!(error(), ERROR_TERM);
+        assert_eq!(attribute("a", "b"), ATTRIBUTE_A_B);
     }
 }

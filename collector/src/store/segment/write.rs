@@ -2,22 +2,24 @@
 //! with the indexes of [`super::format`]. The file is written under a temporary name,
 //! synced, then renamed into place, so a segment file is always whole.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::format::{Footer, Place, SECTIONS, Section, put_sized};
-use crate::store::batch::{Batch, SpanRow};
+use crate::store::batch::SpanRow;
 use crate::store::head::Head;
 use crate::store::wal::sync_dir;
 
 /// Uncompressed bytes of spans per block: one trace lookup decompresses at least one.
 const BLOCK_BYTES: usize = 64 << 10;
 
-/// zstd's level for blocks and sections: 3 is its default, fast enough for the writer
-/// thread pace and about a quarter of the raw size for spans.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd's level for blocks and sections: its fastest, as the builder shares the CPU with
+/// ingest (see docs/store.md for what levels cost and save).
+const ZSTD_LEVEL: i32 = 1;
 
 /// The file name of segment `sequence`.
 pub fn file_name(sequence: u64) -> String {
@@ -33,6 +35,7 @@ pub fn write(dir: &Path, head: &Head) -> anyhow::Result<PathBuf> {
     let mut out = Output {
         file: BufWriter::with_capacity(256 << 10, file),
         offset: 0,
+        compressor: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
     };
     let footer = write_body(&mut out, head)?;
     out.file.write_all(&footer.to_bytes())?;
@@ -47,6 +50,8 @@ pub fn write(dir: &Path, head: &Head) -> anyhow::Result<PathBuf> {
 struct Output {
     file: BufWriter<File>,
     offset: u64,
+    /// One zstd context for every block and section.
+    compressor: zstd::bulk::Compressor<'static>,
 }
 
 impl Output {
@@ -65,7 +70,7 @@ impl Output {
 
     /// Writes bytes compressed; returns where.
     fn compressed(&mut self, bytes: &[u8]) -> anyhow::Result<Place> {
-        let stored = zstd::bulk::compress(bytes, ZSTD_LEVEL)?;
+        let stored = self.compressor.compress(bytes)?;
         Ok(Place {
             raw_len: bytes.len() as u64,
             ..self.raw(&stored)?
@@ -89,6 +94,12 @@ impl<'a> Numbering<'a> {
     }
 }
 
+/// A batch's resources (with their services) and scopes as numbered in the segment.
+struct BatchNumbers {
+    resources: Vec<(u32, u32)>,
+    scopes: Vec<u32>,
+}
+
 /// A trace's row while it is being built.
 struct TraceRow {
     id: [u8; 16],
@@ -104,14 +115,36 @@ struct TraceRow {
 }
 
 fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
-    let mut spans: Vec<(&Batch, &SpanRow)> = head.spans().collect();
+    let mut spans: Vec<(usize, &SpanRow)> = head.spans().collect();
     spans.sort_unstable_by_key(|(_, span)| (span.trace_id, span.start));
 
+    // Resources, scopes and services numbered once per batch, not per span.
     let mut resources = Numbering::default();
     let mut scopes = Numbering::default();
     let mut strings = Numbering::default();
+    let batches = head.batches();
+    let numbered: Vec<BatchNumbers> = batches
+        .iter()
+        .map(|batch| BatchNumbers {
+            resources: batch
+                .resources()
+                .iter()
+                .map(|part| {
+                    (
+                        resources.number(batch.body_of(part)),
+                        strings.number(batch.service_of(part).as_bytes()),
+                    )
+                })
+                .collect(),
+            scopes: batch
+                .scopes()
+                .iter()
+                .map(|part| scopes.number(batch.body_of(part)))
+                .collect(),
+        })
+        .collect();
     let mut operations = BTreeSet::new();
-    let mut postings: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut postings: HashMap<u64, Vec<u32>> = HashMap::with_capacity(spans.len());
     let mut columns = Vec::with_capacity(spans.len() * 16);
     let mut traces: Vec<TraceRow> = Vec::new();
     let mut blocks = Vec::new();
@@ -120,12 +153,11 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
     let mut min_start = i64::MAX;
     let mut max_start = i64::MIN;
 
-    for (number, (batch, span)) in spans.iter().enumerate() {
+    for (number, &(b, span)) in spans.iter().enumerate() {
         let number = number as u32;
-        let resource_part = &batch.resources()[span.resource as usize];
-        let resource = resources.number(batch.body_of(resource_part));
-        let service = strings.number(batch.service_of(resource_part).as_bytes());
-        let scope = scopes.number(batch.body_of(&batch.scopes()[span.scope as usize]));
+        let batch = &batches[b];
+        let (resource, service) = numbered[b].resources[span.resource as usize];
+        let scope = numbered[b].scopes[span.scope as usize];
         let name = strings.number(batch.name_of(span).as_bytes());
         operations.insert((service, name));
         for &term in batch
