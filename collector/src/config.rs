@@ -118,6 +118,12 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_RETENTION_MAX_BYTES", default_value_t = ByteSize(4 << 30))]
     pub retention_max_bytes: ByteSize,
 
+    /// Spans held in memory (and in one write-ahead log) before they are written out as a
+    /// segment file: larger segments cost memory, smaller ones make more files. A quarter
+    /// of --retention-max-spans when that is smaller.
+    #[arg(long, env = "WASM_OTLP_SEGMENT_SPANS", default_value_t = 100_000)]
+    pub segment_spans: u64,
+
     /// Most connections open at once; kept 128 below the open-file limit, which is raised
     /// to its hard limit at start. When all are open, a new connection closes the one that
     /// has waited longest for its next request (idle, or still sending its head).
@@ -194,6 +200,7 @@ impl Config {
             retention_max_age: Age(Some(Duration::from_secs(7 * 86_400))),
             retention_max_spans: 10_000_000,
             retention_max_bytes: ByteSize(4 << 30),
+            segment_spans: 100_000,
             max_connections: 2048,
             connection_reserve: 64,
             header_timeout: Timeout(Duration::from_secs(10)),

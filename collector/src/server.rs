@@ -79,9 +79,11 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         max_bytes: (config.retention_max_bytes.0 > 0).then_some(config.retention_max_bytes.0),
     };
     let store_dir = data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&store_dir, retention))
-        .await
-        .context("opening the store panicked")??;
+    let segment_spans = config.segment_spans;
+    let store =
+        tokio::task::spawn_blocking(move || Store::open(&store_dir, retention, segment_spans))
+            .await
+            .context("opening the store panicked")??;
     let store = Arc::new(store);
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(

@@ -192,8 +192,9 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) the store in `dir`: opens its segments, replays its logs,
-    /// applies retention, and starts the writer and builder threads.
-    pub fn open(dir: &Path, retention: Retention) -> anyhow::Result<Store> {
+    /// applies retention, and starts the writer and builder threads. Heads are written
+    /// out as segments of at most `segment_spans` spans.
+    pub fn open(dir: &Path, retention: Retention, segment_spans: u64) -> anyhow::Result<Store> {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", dir.display()))?;
         refuse_legacy(dir)?;
@@ -262,6 +263,7 @@ impl Store {
             retention,
             builder: to_builder,
             head_since: Instant::now(),
+            seal_spans: writer::seal_spans(&retention, segment_spans),
         };
         let (commands, receiver) = mpsc::channel(WRITE_QUEUE);
         let writer = std::thread::Builder::new()

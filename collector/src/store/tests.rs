@@ -85,6 +85,7 @@ fn open(dir: &Path, max_spans: Option<u64>) -> Store {
             max_spans,
             ..Retention::default()
         },
+        100_000,
     )
     .unwrap()
 }
@@ -379,7 +380,7 @@ async fn count_retention_deletes_the_earliest_segments() {
 fn a_sqlite_store_is_refused_with_the_command_to_move_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(LEGACY_DATABASE_FILE), b"SQLite format 3\0").unwrap();
-    let error = Store::open(dir.path(), Retention::default())
+    let error = Store::open(dir.path(), Retention::default(), 100_000)
         .err()
         .unwrap()
         .to_string();
@@ -392,7 +393,7 @@ fn a_sqlite_store_is_refused_with_the_command_to_move_it() {
 fn one_collector_per_directory() {
     let dir = tempfile::tempdir().unwrap();
     let _first = open(dir.path(), None);
-    let error = Store::open(dir.path(), Retention::default())
+    let error = Store::open(dir.path(), Retention::default(), 100_000)
         .err()
         .unwrap()
         .to_string();

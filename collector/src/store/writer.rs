@@ -23,10 +23,8 @@ const MAX_GROUP_REQUESTS: usize = 64;
 /// A group stops growing once it holds this many spans.
 const MAX_GROUP_SPANS: usize = 50_000;
 
-/// A head is sealed (written out as a segment) once it holds this many spans ...
-pub const SEGMENT_SPANS: u64 = 100_000;
-
-/// ... or this many bytes of memory ...
+/// A head is sealed (written out as a segment) once it holds `--segment-spans` spans
+/// (see [`seal_spans`]), or this many bytes of memory ...
 const SEGMENT_MEMORY: usize = 64 << 20;
 
 /// ... or once its first span arrived this long ago.
@@ -61,6 +59,7 @@ pub(super) struct Writer {
     pub(super) retention: Retention,
     pub(super) builder: std::sync::mpsc::Sender<Arc<Head>>,
     pub(super) head_since: Instant,
+    pub(super) seal_spans: u64,
 }
 
 impl Writer {
@@ -140,7 +139,7 @@ impl Writer {
             let state = self.shared.read_state();
             let head = &state.head;
             head.span_count() > 0
-                && (head.span_count() >= seal_spans(&self.retention)
+                && (head.span_count() >= self.seal_spans
                     || head.memory() >= SEGMENT_MEMORY
                     || self.head_since.elapsed() >= SEGMENT_AGE)
         };
@@ -216,12 +215,13 @@ impl Writer {
     }
 }
 
-/// Spans at which a head is sealed: smaller than [`SEGMENT_SPANS`] when count retention
-/// keeps few spans, so that it can delete in steps of about a quarter of its limit.
-pub(super) fn seal_spans(retention: &Retention) -> u64 {
+/// Spans at which a head is sealed: `segment_spans`, or fewer when count retention keeps
+/// few spans, so that it can delete in steps of about a quarter of its limit.
+pub(super) fn seal_spans(retention: &Retention, segment_spans: u64) -> u64 {
+    let segment_spans = segment_spans.max(1);
     retention
         .max_spans
-        .map_or(SEGMENT_SPANS, |max| (max / 4).clamp(1, SEGMENT_SPANS))
+        .map_or(segment_spans, |max| (max / 4).clamp(1, segment_spans))
 }
 
 /// Writes sealed heads out as segments, in order, until the writer is gone; retries a

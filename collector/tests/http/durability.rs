@@ -164,6 +164,87 @@ async fn acknowledged_spans_survive_sigkill() {
     child.wait().unwrap();
 }
 
+/// SIGKILL while 8 clients keep posting (through log seals and segment writes: the
+/// binary writes segments of 250 spans): every span acknowledged before the kill is
+/// served after a restart, and requests cut off by the kill are at most partly lost
+/// (never acknowledged, so an exporter would retry them).
+#[tokio::test]
+async fn sigkill_under_load_loses_no_acknowledged_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_collector"));
+    command
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--segment-spans",
+            "250",
+            "--data-dir",
+        ])
+        .arg(dir.path());
+    let mut child = spawn(command);
+    let base = base_url(&mut child).unwrap();
+    let now = now_ns();
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut clients = Vec::new();
+    for c in 0..8u64 {
+        let (client, base, acknowledged) = (client.clone(), base.clone(), acknowledged.clone());
+        clients.push(tokio::spawn(async move {
+            for r in 0.. {
+                let n = c * 1_000_000 + r;
+                let body = export(
+                    "svc",
+                    trace_spans(&trace_id(n), n * 100, 20, now - 1_000_000),
+                );
+                let sent = client
+                    .post(format!("{base}/v1/traces"))
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&body).unwrap())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) if response.status() == 200 => {
+                        acknowledged.lock().unwrap().push(n)
+                    }
+                    _ => break, // the collector is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    child.kill().unwrap(); // SIGKILL, mid-stream
+    child.wait().unwrap();
+    for task in clients {
+        task.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 50,
+        "only {} requests acknowledged",
+        acknowledged.len()
+    );
+
+    let (mut child, base) = start_binary(dir.path());
+    for n in &acknowledged {
+        assert_eq!(
+            span_count(&client, &base, &trace_id(*n)).await,
+            20,
+            "trace {n}"
+        );
+    }
+    let status: serde_json::Value = client
+        .get(format!("{base}/api/status"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(status["segments"].as_u64().unwrap() > 1, "{status}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[tokio::test]
 async fn sigterm_shuts_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
