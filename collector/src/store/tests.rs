@@ -399,3 +399,26 @@ fn one_collector_per_directory() {
         .to_string();
     assert!(error.contains("in use by another collector"), "{error}");
 }
+
+#[tokio::test]
+async fn byte_retention_keeps_the_disk_under_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = Retention {
+        max_bytes: Some(1),
+        ..Retention::default()
+    };
+    // One-span segments; every byte over the limit: each new segment pushes out the rest.
+    let store = Store::open(dir.path(), rules, 1).unwrap();
+    write_three(&store).await;
+    wait_for_segments(&store, 0).await;
+    store.request_sweep();
+    for _ in 0..200 {
+        if store.status().segments == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(store.status().segments, 0);
+    assert_eq!(span_count(&store, 1).await, 0);
+    store.close().await;
+}
