@@ -1,19 +1,20 @@
 //! OTLP/HTTP trace request bodies to [`model::Request`], within limits, without I/O.
 //!
 //! A body is inflated first if it was sent with gzip ([`gzip::gunzip`], which stops at a
-//! size limit), then decoded by its format ([`Format`]): OTLP JSON by this crate's own
-//! decoder ([`json::decode`]), which borrows strings from the body and counts every
-//! value it builds against a memory budget; OTLP protobuf by prost
-//! ([`protobuf::decode`]), after a walk of the wire format that counts spans and
-//! messages, then viewed as the same model ([`model::Request::from_proto`]).
+//! size limit), then decoded by its format ([`Format`]) into the same borrowed model
+//! ([`model::Request`]), by this crate's own decoders: OTLP JSON ([`json::decode`]) and
+//! OTLP protobuf ([`protobuf::decode`]). Both borrow strings from the body (every
+//! protobuf string, JSON strings without escapes) and charge what they allocate against
+//! a memory budget before allocating it.
 //!
 //! The way back, for storing: [`encode`] writes the model's spans, resources and scopes
 //! as OTLP protobuf straight from the borrowed structures, the same bytes as prost
 //! writes for opentelemetry-proto's messages, without building those messages.
 //!
-//! Everything here parses untrusted bytes: it is fuzzed (`fuzz/`) and checked against
-//! opentelemetry-proto's serde model by a property test; another checks the encoder's
-//! bytes against prost's.
+//! Everything here parses untrusted bytes: it is fuzzed (`fuzz/`) and checked by property
+//! tests against opentelemetry-proto: the JSON decoder against its serde model, the
+//! protobuf decoder against prost's decoding of its messages (on random fields and
+//! mutated bodies too), the encoder's bytes against prost's.
 
 use std::fmt;
 
@@ -48,13 +49,14 @@ impl Format {
 
     /// The memory a decoded request may take per byte of its (inflated) body in this
     /// format, which the collector reserves before decoding it. Spans decode to 0.5 to 2
-    /// times their JSON and 3 to 30 times their protobuf (prost's messages and the view;
-    /// short keys with boolean values are the densest); bodies of many tiny values
-    /// (empty objects in JSON, empty messages in protobuf: up to 150 times) are refused.
+    /// times their JSON and 2 to 12 times their protobuf (only the model's lists are
+    /// allocated; attributes with short keys and empty or boolean values, and arrays of
+    /// empty values, are the densest); bodies of many tiny values (empty objects in JSON,
+    /// empty messages in protobuf: over 100 times) are refused.
     pub fn decoded_bytes_per_body_byte(self) -> usize {
         match self {
             Format::Json => 16,
-            Format::Protobuf => 32,
+            Format::Protobuf => 16,
         }
     }
 
@@ -81,9 +83,8 @@ impl Format {
 pub struct Limits {
     /// Most spans in one request.
     pub max_spans: usize,
-    /// Most bytes of memory the decoded request may take: its structures and the strings
-    /// it could not borrow (JSON, counted as they are built), or prost's messages and
-    /// the view of them (protobuf, estimated from the wire format before decoding).
+    /// Most bytes of memory the decoded request may take: what decoding allocates for it
+    /// (its lists, and the strings JSON could not borrow), charged before it is allocated.
     pub max_decoded_bytes: usize,
 }
 

@@ -4,7 +4,9 @@
 //!
 //! Field for field this is `ExportTraceServiceRequest` of opentelemetry-proto, less what
 //! no trace receiver uses: `Resource.entity_refs` (in development) and the profiles-only
-//! `KeyValue.key_strindex` and `AnyValue.string_value_strindex`.
+//! `KeyValue.key_strindex` and `AnyValue.string_value_strindex`. `to_proto` converts it
+//! back to opentelemetry-proto's messages, which the tests compare with (the collector
+//! encodes with [`crate::encode`]).
 
 use std::borrow::Cow;
 
@@ -12,8 +14,6 @@ use opentelemetry_proto::tonic::collector::trace::v1 as collector;
 use opentelemetry_proto::tonic::common::v1 as common;
 use opentelemetry_proto::tonic::resource::v1 as resource;
 use opentelemetry_proto::tonic::trace::v1 as trace;
-
-use crate::DecodeError;
 
 /// Deepest nesting of `arrayValue`/`kvlistValue` inside an attribute value; deeper
 /// requests are refused as malformed. Decoding and validating recurse, and a stored span
@@ -239,40 +239,7 @@ pub enum Value<'a> {
     Bytes(Cow<'a, [u8]>),
 }
 
-impl<'a> Request<'a> {
-    /// A view of a request decoded by prost, borrowing its strings; refuses attribute
-    /// values nested deeper than [`MAX_VALUE_DEPTH`].
-    pub fn from_proto(
-        request: &'a collector::ExportTraceServiceRequest,
-    ) -> Result<Self, DecodeError> {
-        let resource_spans = request
-            .resource_spans
-            .iter()
-            .map(|rs| {
-                Ok(ResourceSpans {
-                    resource: rs.resource.as_ref().map(Resource::from_proto).transpose()?,
-                    scope_spans: rs
-                        .scope_spans
-                        .iter()
-                        .map(|ss| {
-                            Ok(ScopeSpans {
-                                scope: ss.scope.as_ref().map(Scope::from_proto).transpose()?,
-                                spans: ss
-                                    .spans
-                                    .iter()
-                                    .map(Span::from_proto)
-                                    .collect::<Result<_, _>>()?,
-                                schema_url: Cow::Borrowed(&ss.schema_url),
-                            })
-                        })
-                        .collect::<Result<_, DecodeError>>()?,
-                    schema_url: Cow::Borrowed(&rs.schema_url),
-                })
-            })
-            .collect::<Result<_, DecodeError>>()?;
-        Ok(Request { resource_spans })
-    }
-
+impl Request<'_> {
     /// The same request as opentelemetry-proto's messages (what prost encodes).
     pub fn to_proto(&self) -> collector::ExportTraceServiceRequest {
         collector::ExportTraceServiceRequest {
@@ -297,14 +264,7 @@ impl<'a> Request<'a> {
     }
 }
 
-impl<'a> Resource<'a> {
-    fn from_proto(resource: &'a resource::Resource) -> Result<Self, DecodeError> {
-        Ok(Resource {
-            attributes: attributes_from_proto(&resource.attributes, 0)?,
-            dropped_attributes_count: resource.dropped_attributes_count,
-        })
-    }
-
+impl Resource<'_> {
     /// As opentelemetry-proto's message.
     pub fn to_proto(&self) -> resource::Resource {
         resource::Resource {
@@ -315,16 +275,7 @@ impl<'a> Resource<'a> {
     }
 }
 
-impl<'a> Scope<'a> {
-    fn from_proto(scope: &'a common::InstrumentationScope) -> Result<Self, DecodeError> {
-        Ok(Scope {
-            name: Cow::Borrowed(&scope.name),
-            version: Cow::Borrowed(&scope.version),
-            attributes: attributes_from_proto(&scope.attributes, 0)?,
-            dropped_attributes_count: scope.dropped_attributes_count,
-        })
-    }
-
+impl Scope<'_> {
     /// As opentelemetry-proto's message.
     pub fn to_proto(&self) -> common::InstrumentationScope {
         common::InstrumentationScope {
@@ -336,55 +287,7 @@ impl<'a> Scope<'a> {
     }
 }
 
-impl<'a> Span<'a> {
-    fn from_proto(span: &'a trace::Span) -> Result<Self, DecodeError> {
-        Ok(Span {
-            trace_id: Id::new(&span.trace_id),
-            span_id: Id::new(&span.span_id),
-            trace_state: Cow::Borrowed(&span.trace_state),
-            parent_span_id: Id::new(&span.parent_span_id),
-            flags: span.flags,
-            name: Cow::Borrowed(&span.name),
-            kind: span.kind,
-            start_time_unix_nano: span.start_time_unix_nano,
-            end_time_unix_nano: span.end_time_unix_nano,
-            attributes: attributes_from_proto(&span.attributes, 0)?,
-            dropped_attributes_count: span.dropped_attributes_count,
-            events: span
-                .events
-                .iter()
-                .map(|e| {
-                    Ok(Event {
-                        time_unix_nano: e.time_unix_nano,
-                        name: Cow::Borrowed(&e.name),
-                        attributes: attributes_from_proto(&e.attributes, 0)?,
-                        dropped_attributes_count: e.dropped_attributes_count,
-                    })
-                })
-                .collect::<Result<_, DecodeError>>()?,
-            dropped_events_count: span.dropped_events_count,
-            links: span
-                .links
-                .iter()
-                .map(|l| {
-                    Ok(Link {
-                        trace_id: Id::new(&l.trace_id),
-                        span_id: Id::new(&l.span_id),
-                        trace_state: Cow::Borrowed(&l.trace_state),
-                        attributes: attributes_from_proto(&l.attributes, 0)?,
-                        dropped_attributes_count: l.dropped_attributes_count,
-                        flags: l.flags,
-                    })
-                })
-                .collect::<Result<_, DecodeError>>()?,
-            dropped_links_count: span.dropped_links_count,
-            status: span.status.as_ref().map(|s| Status {
-                message: Cow::Borrowed(&s.message),
-                code: s.code,
-            }),
-        })
-    }
-
+impl Span<'_> {
     /// As opentelemetry-proto's message.
     pub fn to_proto(&self) -> trace::Span {
         trace::Span {
@@ -429,59 +332,6 @@ impl<'a> Span<'a> {
             }),
         }
     }
-}
-
-fn attributes_from_proto(
-    attributes: &[common::KeyValue],
-    depth: usize,
-) -> Result<Vec<KeyValue<'_>>, DecodeError> {
-    attributes
-        .iter()
-        .map(|kv| {
-            Ok(KeyValue {
-                key: Cow::Borrowed(&kv.key),
-                value: kv
-                    .value
-                    .as_ref()
-                    .map(|v| any_from_proto(v, depth))
-                    .transpose()?,
-            })
-        })
-        .collect()
-}
-
-fn any_from_proto(value: &common::AnyValue, depth: usize) -> Result<AnyValue<'_>, DecodeError> {
-    use common::any_value::Value as P;
-    let nested = || {
-        if depth >= MAX_VALUE_DEPTH {
-            Err(DecodeError::too_deep())
-        } else {
-            Ok(depth + 1)
-        }
-    };
-    let value = match &value.value {
-        None | Some(P::StringValueStrindex(_)) => None,
-        Some(P::StringValue(s)) => Some(Value::String(Cow::Borrowed(s))),
-        Some(P::BoolValue(b)) => Some(Value::Bool(*b)),
-        Some(P::IntValue(i)) => Some(Value::Int(*i)),
-        Some(P::DoubleValue(d)) => Some(Value::Double(*d)),
-        Some(P::BytesValue(b)) => Some(Value::Bytes(Cow::Borrowed(b))),
-        Some(P::ArrayValue(array)) => {
-            let depth = nested()?;
-            Some(Value::Array(
-                array
-                    .values
-                    .iter()
-                    .map(|v| any_from_proto(v, depth))
-                    .collect::<Result<_, _>>()?,
-            ))
-        }
-        Some(P::KvlistValue(list)) => Some(Value::Kvlist(attributes_from_proto(
-            &list.values,
-            nested()?,
-        )?)),
-    };
-    Ok(AnyValue { value })
 }
 
 /// Attributes as opentelemetry-proto's messages.

@@ -1,11 +1,17 @@
 //! The decoders agree with opentelemetry-proto, the reference: random valid requests,
 //! written as OTLP JSON by its serde model, decode to the same messages through this
-//! crate's JSON decoder as through that model, and the protobuf path gives them back too;
-//! the encoder writes their spans, resources and scopes byte for byte as prost writes
-//! opentelemetry-proto's messages.
+//! crate's JSON decoder as through that model; written as protobuf by prost, to the same
+//! model through this crate's protobuf decoder as through prost and the view of its
+//! messages (`prost_view`), which also agree on random fields, random bytes and mutated
+//! bodies (both refuse, or both decode the same); the encoder writes their spans,
+//! resources and scopes byte for byte as prost writes opentelemetry-proto's messages.
+
+mod prost_view;
+
+use std::mem::size_of;
 
 use collector_decode::model::{self, Id, Request};
-use collector_decode::{Limits, encode, json, protobuf};
+use collector_decode::{DecodeError, Limits, encode, json, protobuf};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value::Value,
@@ -71,17 +77,16 @@ fn any_value() -> impl Strategy<Value = AnyValue> {
     })
 }
 
-fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
-    vec((text(), option::of(any_value())), 0..5).prop_map(|pairs| {
-        pairs
-            .into_iter()
-            .map(|(key, value)| KeyValue {
-                key,
-                value,
-                ..KeyValue::default()
-            })
-            .collect()
+fn key_value() -> impl Strategy<Value = KeyValue> {
+    (text(), option::of(any_value())).prop_map(|(key, value)| KeyValue {
+        key,
+        value,
+        ..KeyValue::default()
     })
+}
+
+fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
+    vec(key_value(), 0..5)
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -155,7 +160,7 @@ fn span() -> impl Strategy<Value = Span> {
         )
 }
 
-fn request() -> impl Strategy<Value = ExportTraceServiceRequest> {
+fn scope_spans() -> impl Strategy<Value = ScopeSpans> {
     let scope = (text(), text(), attributes(), any::<u32>()).prop_map(
         |(name, version, attributes, dropped_attributes_count)| InstrumentationScope {
             name,
@@ -164,29 +169,60 @@ fn request() -> impl Strategy<Value = ExportTraceServiceRequest> {
             dropped_attributes_count,
         },
     );
-    let scope_spans =
-        (option::of(scope), vec(span(), 0..4), text()).prop_map(|(scope, spans, schema_url)| {
-            ScopeSpans {
-                scope,
-                spans,
-                schema_url,
-            }
-        });
+    (option::of(scope), vec(span(), 0..4), text()).prop_map(|(scope, spans, schema_url)| {
+        ScopeSpans {
+            scope,
+            spans,
+            schema_url,
+        }
+    })
+}
+
+fn resource_spans() -> impl Strategy<Value = ResourceSpans> {
     let resource =
         (attributes(), any::<u32>()).prop_map(|(attributes, dropped_attributes_count)| Resource {
             attributes,
             dropped_attributes_count,
             entity_refs: Vec::new(),
         });
-    let resource_spans = (option::of(resource), vec(scope_spans, 0..3), text()).prop_map(
+    (option::of(resource), vec(scope_spans(), 0..3), text()).prop_map(
         |(resource, scope_spans, schema_url)| ResourceSpans {
             resource,
             scope_spans,
             schema_url,
         },
-    );
-    vec(resource_spans, 0..3)
+    )
+}
+
+fn request() -> impl Strategy<Value = ExportTraceServiceRequest> {
+    vec(resource_spans(), 0..3)
         .prop_map(|resource_spans| ExportTraceServiceRequest { resource_spans })
+}
+
+/// A request in which one message is two random messages of its kind one after the
+/// other, which prost merges: the second's scalars and strings replace the first's, its
+/// lists are appended, its nested messages merged in turn (an `AnyValue`'s array or
+/// list merged with one of the same kind, any other value replacing it).
+fn merged_body() -> impl Strategy<Value = Vec<u8>> {
+    fn two<T: Message>(a: T, b: T) -> Vec<u8> {
+        [a.encode_to_vec(), b.encode_to_vec()].concat()
+    }
+    let in_span = |content: Vec<u8>| len_field(1, &len_field(2, &len_field(2, &content)));
+    let in_value = move |value: Vec<u8>| {
+        in_span(len_field(
+            9,
+            &[len_field(1, b"k"), len_field(2, &value)].concat(),
+        ))
+    };
+    prop_oneof![
+        (resource_spans(), resource_spans()).prop_map(|(a, b)| len_field(1, &two(a, b))),
+        (scope_spans(), scope_spans()).prop_map(|(a, b)| len_field(1, &len_field(2, &two(a, b)))),
+        (span(), span()).prop_map(move |(a, b)| in_span(two(a, b))),
+        (key_value(), key_value()).prop_map(move |(a, b)| in_span(len_field(9, &two(a, b)))),
+        (any_value(), any_value()).prop_map(move |(a, b)| in_value(two(a, b))),
+        (any_value(), any_value(), any_value())
+            .prop_map(move |(a, b, c)| in_value([two(a, b), c.encode_to_vec()].concat())),
+    ]
 }
 
 /// A pool of IDs of any length up to 20 bytes (the model keeps the first 16 of a longer
@@ -217,6 +253,310 @@ fn give_ids(request: &mut Request<'_>, pool: &[Vec<u8>]) {
     }
 }
 
+/// `request` with its doubles taken out as their bits, to compare (NaN is not equal to
+/// itself).
+fn comparable<'a>(request: &Request<'a>) -> (Request<'a>, Vec<u64>) {
+    fn attributes(attributes: &mut [model::KeyValue<'_>], bits: &mut Vec<u64>) {
+        for kv in attributes {
+            if let Some(value) = &mut kv.value {
+                any(value, bits);
+            }
+        }
+    }
+    fn any(value: &mut model::AnyValue<'_>, bits: &mut Vec<u64>) {
+        match &mut value.value {
+            Some(model::Value::Double(d)) => {
+                bits.push(d.to_bits());
+                *d = 0.0;
+            }
+            Some(model::Value::Array(values)) => values.iter_mut().for_each(|v| any(v, bits)),
+            Some(model::Value::Kvlist(values)) => attributes(values, bits),
+            _ => {}
+        }
+    }
+    let mut request = request.clone();
+    let mut bits = Vec::new();
+    for rs in &mut request.resource_spans {
+        if let Some(resource) = &mut rs.resource {
+            attributes(&mut resource.attributes, &mut bits);
+        }
+        for ss in &mut rs.scope_spans {
+            if let Some(scope) = &mut ss.scope {
+                attributes(&mut scope.attributes, &mut bits);
+            }
+            for span in &mut ss.spans {
+                attributes(&mut span.attributes, &mut bits);
+                for event in &mut span.events {
+                    attributes(&mut event.attributes, &mut bits);
+                }
+                for link in &mut span.links {
+                    attributes(&mut link.attributes, &mut bits);
+                }
+            }
+        }
+    }
+    (request, bits)
+}
+
+/// The bytes of memory the lists of `request` hold (their capacity).
+fn allocated(request: &Request<'_>) -> usize {
+    fn attributes(attributes: &Vec<model::KeyValue<'_>>) -> usize {
+        attributes.capacity() * size_of::<model::KeyValue>()
+            + attributes
+                .iter()
+                .filter_map(|kv| kv.value.as_ref())
+                .map(any)
+                .sum::<usize>()
+    }
+    fn any(value: &model::AnyValue<'_>) -> usize {
+        match &value.value {
+            Some(model::Value::Array(values)) => {
+                values.capacity() * size_of::<model::AnyValue>()
+                    + values.iter().map(any).sum::<usize>()
+            }
+            Some(model::Value::Kvlist(values)) => attributes(values),
+            _ => 0,
+        }
+    }
+    let mut bytes = request.resource_spans.capacity() * size_of::<model::ResourceSpans>();
+    for rs in &request.resource_spans {
+        bytes += rs
+            .resource
+            .as_ref()
+            .map_or(0, |r| attributes(&r.attributes));
+        bytes += rs.scope_spans.capacity() * size_of::<model::ScopeSpans>();
+        for ss in &rs.scope_spans {
+            bytes += ss.scope.as_ref().map_or(0, |s| attributes(&s.attributes));
+            bytes += ss.spans.capacity() * size_of::<model::Span>();
+            for span in &ss.spans {
+                bytes += attributes(&span.attributes);
+                bytes += span.events.capacity() * size_of::<model::Event>();
+                bytes += span
+                    .events
+                    .iter()
+                    .map(|e| attributes(&e.attributes))
+                    .sum::<usize>();
+                bytes += span.links.capacity() * size_of::<model::Link>();
+                bytes += span
+                    .links
+                    .iter()
+                    .map(|l| attributes(&l.attributes))
+                    .sum::<usize>();
+            }
+        }
+    }
+    bytes
+}
+
+/// Whether this crate's protobuf decoder and prost with the view agree on `body`: both
+/// decode it to the same request (then `Ok(true)`), or both refuse it as malformed.
+fn agree(body: &[u8]) -> Result<bool, TestCaseError> {
+    let ours = protobuf::decode(body, &LIMITS);
+    let decoded = prost_view::prost_decode(body);
+    let reference = decoded
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(prost_view::from_proto);
+    match (&ours, &reference) {
+        (Ok(ours), Ok(reference)) => {
+            prop_assert_eq!(
+                comparable(ours),
+                comparable(reference),
+                "body {:02x?}",
+                body
+            );
+            Ok(true)
+        }
+        (Err(DecodeError::Malformed(_)), Err(DecodeError::Malformed(_))) => Ok(false),
+        _ => {
+            prop_assert!(
+                false,
+                "ours: {ours:?}\nprost and the view: {reference:?}\nbody: {body:02x?}"
+            );
+            unreachable!()
+        }
+    }
+}
+
+/// A protobuf field of random content, for bodies that are mostly well-formed but not
+/// what the schema says: known field numbers with any wire type, unknown ones, messages
+/// and groups nested in anything.
+#[derive(Debug, Clone)]
+enum Soup {
+    Varint(u32, u64),
+    Fixed64(u32, u64),
+    Fixed32(u32, u32),
+    Bytes(u32, Vec<u8>),
+    Message(u32, Vec<Soup>),
+    Group(u32, Vec<Soup>),
+    /// Raw bytes, likely malformed.
+    Raw(Vec<u8>),
+}
+
+fn key(tag: u32, wire_type: u32, out: &mut Vec<u8>) {
+    prost::encoding::encode_varint(u64::from(tag) << 3 | u64::from(wire_type), out);
+}
+
+fn len_field(tag: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    key(tag, 2, &mut out);
+    prost::encoding::encode_varint(payload.len() as u64, &mut out);
+    out.extend_from_slice(payload);
+    out
+}
+
+fn write_soup(fields: &[Soup], out: &mut Vec<u8>) {
+    for field in fields {
+        match field {
+            Soup::Varint(tag, value) => {
+                key(*tag, 0, out);
+                prost::encoding::encode_varint(*value, out);
+            }
+            Soup::Fixed64(tag, value) => {
+                key(*tag, 1, out);
+                out.extend(value.to_le_bytes());
+            }
+            Soup::Fixed32(tag, value) => {
+                key(*tag, 5, out);
+                out.extend(value.to_le_bytes());
+            }
+            Soup::Bytes(tag, bytes) => out.extend(len_field(*tag, bytes)),
+            Soup::Message(tag, fields) => {
+                let mut payload = Vec::new();
+                write_soup(fields, &mut payload);
+                out.extend(len_field(*tag, &payload));
+            }
+            Soup::Group(tag, fields) => {
+                key(*tag, 3, out);
+                write_soup(fields, out);
+                key(*tag, 4, out);
+            }
+            Soup::Raw(bytes) => out.extend(bytes),
+        }
+    }
+}
+
+fn soup() -> impl Strategy<Value = Soup> {
+    let tag = || prop_oneof![16 => 1..=16u32, 2 => 17..=40u32, 1 => Just(1000u32)];
+    let varint = prop_oneof![
+        0..4u64,
+        any::<u64>(),
+        Just(u64::from(u32::MAX) + 1),
+        Just(u64::MAX)
+    ];
+    let bytes = prop_oneof![text().prop_map(String::into_bytes), vec(any::<u8>(), 0..12)];
+    let leaf = prop_oneof![
+        4 => (tag(), varint).prop_map(|(t, v)| Soup::Varint(t, v)),
+        2 => (tag(), any::<u64>()).prop_map(|(t, v)| Soup::Fixed64(t, v)),
+        2 => (tag(), any::<u32>()).prop_map(|(t, v)| Soup::Fixed32(t, v)),
+        4 => (tag(), bytes).prop_map(|(t, b)| Soup::Bytes(t, b)),
+        1 => vec(any::<u8>(), 1..4).prop_map(Soup::Raw),
+    ];
+    leaf.prop_recursive(6, 64, 4, move |inner| {
+        prop_oneof![
+            4 => (tag(), vec(inner.clone(), 0..4)).prop_map(|(t, f)| Soup::Message(t, f)),
+            1 => (tag(), vec(inner, 0..3)).prop_map(|(t, f)| Soup::Group(t, f)),
+        ]
+    })
+}
+
+/// A request whose fields are random, or whose message of one kind (resource, span,
+/// attribute value, ...) is.
+fn soup_body() -> impl Strategy<Value = Vec<u8>> {
+    (0..15usize, vec(soup(), 0..6)).prop_map(|(context, fields)| {
+        let mut body = Vec::new();
+        write_soup(&fields, &mut body);
+        let span = |content: Vec<u8>| len_field(1, &len_field(2, &len_field(2, &content)));
+        match context {
+            0 => body,
+            1 => len_field(1, &body),
+            2 => len_field(1, &len_field(1, &body)),
+            3 => len_field(1, &len_field(1, &len_field(3, &body))),
+            4 => len_field(1, &len_field(2, &body)),
+            5 => len_field(1, &len_field(2, &len_field(1, &body))),
+            6 => span(body),
+            7 => span(len_field(11, &body)),
+            8 => span(len_field(13, &body)),
+            9 => span(len_field(15, &body)),
+            10 => span(len_field(9, &body)),
+            11 => span(len_field(9, &len_field(2, &body))),
+            12 => span(len_field(9, &len_field(2, &len_field(5, &body)))),
+            13 => span(len_field(9, &len_field(2, &len_field(6, &body)))),
+            _ => span(len_field(
+                9,
+                &len_field(2, &len_field(5, &len_field(1, &body))),
+            )),
+        }
+    })
+}
+
+#[test]
+fn protobuf_decoders_agree_at_the_edges() {
+    let mut outcomes = Vec::new();
+    // Groups nested `n` deep in an unknown field of the request, around prost's
+    // recursion limit.
+    for n in 95..=101 {
+        let body = [[0xa3, 0x01].repeat(n), [0xa4, 0x01].repeat(n)].concat();
+        outcomes.push(agree(&body).unwrap());
+    }
+    // An attribute value `n` arrays deep then replaced by a string: too deep for the
+    // model but gone, and within prost's recursion limit up to 47.
+    for n in 44..=50 {
+        let mut value = vec![0x18, 0x01];
+        for _ in 0..n {
+            value = len_field(5, &len_field(1, &value));
+        }
+        value.extend(len_field(1, b"x"));
+        let kv = [len_field(1, b"k"), len_field(2, &value)].concat();
+        let body = len_field(1, &len_field(2, &len_field(2, &len_field(9, &kv))));
+        outcomes.push(agree(&body).unwrap());
+    }
+    // The same with an ArrayValue innermost, empty or holding an unknown field: prost
+    // refuses unknown fields in a message at its recursion limit (n = 47).
+    for unknown in [&[][..], &[0xa0, 0x01, 0x01]] {
+        for n in 46..=48 {
+            let mut value = len_field(5, unknown);
+            for _ in 0..n {
+                value = len_field(5, &len_field(1, &value));
+            }
+            value.extend(len_field(1, b"x"));
+            let kv = [len_field(1, b"k"), len_field(2, &value)].concat();
+            let body = len_field(1, &len_field(2, &len_field(2, &len_field(9, &kv))));
+            outcomes.push(agree(&body).unwrap());
+        }
+    }
+    // Accepted: groups up to 100 deep, arrays up to 47, and the ArrayValue at depth 100
+    // when it is empty.
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 6 + 4 + 2 + 1);
+    // A span's kind as varints of 10 bytes (the last holding the 64th bit, or more), and
+    // keys of more than 32 bits, field number 0, wire types 4, 6 and 7.
+    let kind = |last: u8| [[0x30].as_slice(), &[0xff; 9], &[last]].concat();
+    let span = |content: &[u8]| len_field(1, &len_field(2, &len_field(2, content)));
+    assert!(agree(&span(&kind(1))).unwrap());
+    assert!(!agree(&span(&kind(2))).unwrap());
+    assert!(!agree(&span(&[0x80, 0x80, 0x80, 0x80, 0x10, 0x00])).unwrap());
+    assert!(agree(&span(&[0xf8, 0xff, 0xff, 0xff, 0x0f, 0x00])).unwrap());
+    for bad in [[0x00, 0x00], [0x0c, 0x00], [0x0e, 0x00], [0x0f, 0x00]] {
+        assert!(!agree(&span(&bad)).unwrap());
+    }
+    // A bool of 2, a string then a profiles-only string index (an empty value), a
+    // key_strindex, an EntityRef (dropped), and one whose key is not UTF-8.
+    let value = |value: &[u8]| {
+        let kv = [len_field(1, b"k"), len_field(2, value), vec![0x18, 0x07]].concat();
+        span(&len_field(9, &kv))
+    };
+    assert!(agree(&value(&[0x10, 0x02])).unwrap());
+    assert!(agree(&value(&[len_field(1, b"s"), vec![0x40, 0x03]].concat())).unwrap());
+    let resource = |entity: &[u8]| len_field(1, &len_field(1, &len_field(3, entity)));
+    assert!(
+        agree(&resource(
+            &[len_field(2, b"service"), len_field(3, b"a")].concat()
+        ))
+        .unwrap()
+    );
+    assert!(!agree(&resource(&len_field(3, b"\xff"))).unwrap());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         failure_persistence: None,
@@ -236,15 +576,71 @@ proptest! {
     }
 
     #[test]
-    fn protobuf_path_gives_the_request_back(original in request()) {
+    fn protobuf_decoders_agree(original in request()) {
         let body = original.encode_to_vec();
-        let decoded = protobuf::decode(&body, &LIMITS).unwrap();
-        prop_assert_eq!(Request::from_proto(&decoded).unwrap().to_proto(), original);
+        let ours = protobuf::decode(&body, &LIMITS).unwrap();
+        let decoded = prost_view::prost_decode(&body).unwrap();
+        let reference = prost_view::from_proto(&decoded).unwrap();
+        prop_assert_eq!(comparable(&ours), comparable(&reference));
+        prop_assert_eq!(ours.to_proto(), original);
+    }
+
+    #[test]
+    fn the_protobuf_decoder_charges_exactly_its_lists(original in request()) {
+        let body = original.encode_to_vec();
+        let allocated = allocated(&protobuf::decode(&body, &LIMITS).unwrap());
+        let within = |max_decoded_bytes| Limits { max_decoded_bytes, ..LIMITS };
+        prop_assert!(protobuf::decode(&body, &within(allocated)).is_ok());
+        if allocated > 0 {
+            prop_assert_eq!(
+                protobuf::decode(&body, &within(allocated - 1)),
+                Err(DecodeError::TooComplex(allocated - 1))
+            );
+        }
+    }
+
+    #[test]
+    fn protobuf_decoders_agree_on_merged_messages(body in merged_body()) {
+        prop_assert!(agree(&body)?);
+    }
+
+    #[test]
+    fn protobuf_decoders_agree_on_random_fields(body in soup_body()) {
+        agree(&body)?;
+    }
+
+    #[test]
+    fn protobuf_decoders_agree_on_mutated_bodies(
+        original in request(),
+        mutations in vec((any::<prop::sample::Index>(), any::<u8>(), 0..4u8), 1..4),
+    ) {
+        let mut body = original.encode_to_vec();
+        for (at, byte, kind) in mutations {
+            if body.is_empty() {
+                body.push(byte);
+                continue;
+            }
+            let at = at.index(body.len());
+            match kind {
+                0 => body[at] ^= byte.max(1),
+                1 => body.truncate(at),
+                2 => body.insert(at, byte),
+                _ => {
+                    body.remove(at);
+                }
+            }
+        }
+        agree(&body)?;
+    }
+
+    #[test]
+    fn protobuf_decoders_agree_on_random_bytes(body in vec(any::<u8>(), 0..64)) {
+        agree(&body)?;
     }
 
     #[test]
     fn encoder_writes_what_prost_writes(original in request(), pool in odd_ids()) {
-        let mut request = Request::from_proto(&original).unwrap();
+        let mut request = prost_view::from_proto(&original).unwrap();
         give_ids(&mut request, &pool);
         for rs in &request.resource_spans {
             let mut ours = Vec::new();

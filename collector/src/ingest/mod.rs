@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use collector_decode::model::Request;
 use collector_decode::{DecodeError, Format, gzip, json, protobuf};
 
 use crate::store::{Batch, Store, hex, now_unix_nanos};
@@ -259,13 +258,9 @@ pub fn prepare(
         max_spans: limits.max_spans,
         max_decoded_bytes,
     };
-    let decoded_protobuf;
     let request = match format {
         Format::Json => json::decode(bytes, &decode_limits)?,
-        Format::Protobuf => {
-            decoded_protobuf = protobuf::decode(bytes, &decode_limits)?;
-            Request::from_proto(&decoded_protobuf)?
-        }
+        Format::Protobuf => protobuf::decode(bytes, &decode_limits)?,
     };
     let rules = &limits.rules;
     let mut batch = Batch::with_capacity(bytes.len(), limits.max_spans.min(1024));
