@@ -94,6 +94,35 @@ impl<'a> Numbering<'a> {
     }
 }
 
+/// A posting list while it is built: most terms (unique values such as URLs) belong to
+/// one span, which this keeps without a heap allocation.
+enum Posting {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Posting {
+    /// Adds span `number` (ascending; a term repeated within a span is added once).
+    fn push(&mut self, number: u32) {
+        match self {
+            Posting::One(first) if *first != number => *self = Posting::Many(vec![*first, number]),
+            Posting::One(_) => {}
+            Posting::Many(list) => {
+                if list.last() != Some(&number) {
+                    list.push(number);
+                }
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Posting::One(number) => std::slice::from_ref(number),
+            Posting::Many(list) => list,
+        }
+    }
+}
+
 /// A batch's resources (with their services) and scopes as numbered in the segment.
 struct BatchNumbers {
     resources: Vec<(u32, u32)>,
@@ -115,8 +144,14 @@ struct TraceRow {
 }
 
 fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
-    let mut spans: Vec<(usize, &SpanRow)> = head.spans().collect();
-    spans.sort_unstable_by_key(|(_, span)| (span.trace_id, span.start));
+    // Sorted by a copy of the key: comparing through the rows' pointers missed the cache.
+    let mut keyed: Vec<([u8; 16], i64, usize, &SpanRow)> = head
+        .spans()
+        .map(|(b, span)| (span.trace_id, span.start, b, span))
+        .collect();
+    keyed.sort_unstable_by_key(|&(trace_id, start, _, _)| (trace_id, start));
+    let spans: Vec<(usize, &SpanRow)> =
+        keyed.into_iter().map(|(_, _, b, span)| (b, span)).collect();
 
     // Resources, scopes and services numbered once per batch, not per span.
     let mut resources = Numbering::default();
@@ -144,7 +179,7 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
         })
         .collect();
     let mut operations = BTreeSet::new();
-    let mut postings: HashMap<u64, Vec<u32>> = HashMap::with_capacity(spans.len());
+    let mut postings: HashMap<u64, Posting> = HashMap::with_capacity(spans.len());
     let mut columns = Vec::with_capacity(spans.len() * 16);
     let mut traces: Vec<TraceRow> = Vec::new();
     let mut blocks = Vec::new();
@@ -165,11 +200,10 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
             .iter()
             .chain(batch.resource_terms(span))
         {
-            let list = postings.entry(term).or_default();
-            // A term may repeat within a span (the same attribute twice).
-            if list.last() != Some(&number) {
-                list.push(number);
-            }
+            postings
+                .entry(term)
+                .and_modify(|list| list.push(number))
+                .or_insert(Posting::One(number));
         }
         columns.extend_from_slice(&span.start.to_le_bytes());
         columns.extend_from_slice(&span.end.to_le_bytes());
@@ -269,7 +303,7 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
     }
     sections[Section::Operations as usize] = out.compressed(&section)?;
 
-    let mut terms: Vec<(u64, Vec<u32>)> = postings.into_iter().collect();
+    let mut terms: Vec<(u64, Posting)> = postings.into_iter().collect();
     terms.sort_unstable_by_key(|(hash, _)| *hash);
     let mut lists = Vec::new();
     section.clear();
@@ -277,7 +311,7 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
         section.extend_from_slice(&hash.to_le_bytes());
         section.extend_from_slice(&(lists.len() as u32).to_le_bytes());
         let mut previous = 0;
-        for (i, &number) in numbers.iter().enumerate() {
+        for (i, &number) in numbers.as_slice().iter().enumerate() {
             let gap = if i == 0 { number } else { number - previous };
             prost::encoding::encode_varint(u64::from(gap), &mut lists);
             previous = number;
