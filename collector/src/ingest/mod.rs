@@ -263,7 +263,19 @@ pub fn prepare(
         Format::Protobuf => protobuf::decode(bytes, &decode_limits)?,
     };
     let rules = &limits.rules;
-    let mut batch = Batch::with_capacity(bytes.len(), limits.max_spans.min(1024));
+    let spans = request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .map(|s| s.spans.len())
+        .sum();
+    // Spans encode to about a protobuf body's size, under half a JSON body's: allocated
+    // once at about the right size (the head keeps the batch).
+    let encoded = match format {
+        Format::Json => bytes.len() / 2,
+        Format::Protobuf => bytes.len(),
+    };
+    let mut batch = Batch::with_capacity(encoded, spans);
     let mut rejections = Rejections::default();
     let mut index = 0;
     for resource_spans in &request.resource_spans {

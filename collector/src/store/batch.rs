@@ -85,7 +85,7 @@ impl Batch {
         Batch {
             bytes: Vec::with_capacity(bytes),
             spans: Vec::with_capacity(spans),
-            terms: Vec::with_capacity(spans * 8),
+            terms: Vec::with_capacity(spans * 12),
             ..Batch::default()
         }
     }
