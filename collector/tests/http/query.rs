@@ -7,6 +7,14 @@ use serde_json::json;
 
 use crate::common::*;
 
+/// The trace IDs of a listing, in its order.
+fn ids(traces: Vec<serde_json::Value>) -> Vec<String> {
+    traces
+        .iter()
+        .map(|t| t["traceId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 const MINUTE: u64 = 60_000_000_000;
 
 #[tokio::test]
@@ -22,12 +30,6 @@ async fn filters_by_service_time_and_error_with_limits() {
         }
         assert_eq!(server.post_json(&export(service, spans)).await.0, 200);
     }
-    let ids = |traces: Vec<serde_json::Value>| -> Vec<String> {
-        traces
-            .iter()
-            .map(|t| t["traceId"].as_str().unwrap().to_owned())
-            .collect()
-    };
     // Most recent first.
     assert_eq!(
         ids(server.traces("").await),
@@ -375,12 +377,6 @@ async fn search_by_operation_attribute_and_duration() {
     for (service, span) in [("shop", slow), ("shop", fast), ("search", other)] {
         assert_eq!(server.post_json(&export(service, vec![span])).await.0, 200);
     }
-    let ids = |traces: Vec<serde_json::Value>| -> Vec<String> {
-        traces
-            .iter()
-            .map(|t| t["traceId"].as_str().unwrap().to_owned())
-            .collect()
-    };
     assert_eq!(
         ids(server.traces("?operation=checkout").await),
         [trace_id(2), trace_id(1)]

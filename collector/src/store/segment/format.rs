@@ -46,6 +46,65 @@ pub const SECTIONS: usize = 8;
 /// Bytes of one trace row in [`Section::Traces`].
 pub const TRACE_ROW: usize = 16 + 4 + 4 + 8 * 3 + 1 + 4 + 4;
 
+/// One row of [`Section::Traces`]: what a segment holds of a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceRow {
+    /// The trace ID.
+    pub id: [u8; 16],
+    /// Its first span's number (its spans are consecutive).
+    pub first: u32,
+    /// Its spans.
+    pub spans: u32,
+    /// Earliest span start.
+    pub min_start: i64,
+    /// Latest span start.
+    pub max_start: i64,
+    /// Latest span end.
+    pub max_end: i64,
+    /// Whether a span has status ERROR.
+    pub error: bool,
+    /// The root span's name (a string number), if the segment holds the root span.
+    pub root_name: Option<u32>,
+    /// The root span's service, else the earliest span's (a string number).
+    pub service: u32,
+}
+
+impl TraceRow {
+    /// Appends the row's [`TRACE_ROW`] bytes.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.id);
+        out.extend_from_slice(&self.first.to_le_bytes());
+        out.extend_from_slice(&self.spans.to_le_bytes());
+        for value in [self.min_start, self.max_start, self.max_end] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out.push(u8::from(self.root_name.is_some()) | (u8::from(self.error) << 1));
+        out.extend_from_slice(&self.root_name.unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(&self.service.to_le_bytes());
+    }
+
+    /// Reads a row written by [`TraceRow::write`].
+    pub fn read(r: &mut Reader<'_>) -> Result<TraceRow, String> {
+        let id = r.array()?;
+        let first = r.u32()?;
+        let spans = r.u32()?;
+        let (min_start, max_start, max_end) = (r.i64()?, r.i64()?, r.i64()?);
+        let flags = r.u8()?;
+        let root_name = r.u32()?;
+        Ok(TraceRow {
+            id,
+            first,
+            spans,
+            min_start,
+            max_start,
+            max_end,
+            error: flags & 2 != 0,
+            root_name: (flags & 1 != 0).then_some(root_name),
+            service: r.u32()?,
+        })
+    }
+}
+
 /// Bytes of one block row in [`Section::Blocks`].
 pub const BLOCK_ROW: usize = 4 + 8 + 4 + 4 + 4;
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::read::{Source, SpanFilter, TracePart, TraceSpans};
-use format::{BLOCK_ROW, FOOTER_LEN, Footer, Place, Reader, Section, TRACE_ROW};
+use format::{BLOCK_ROW, FOOTER_LEN, Footer, Place, Reader, Section, TRACE_ROW, TraceRow};
 
 /// Largest section or block a segment may ask to decompress: a damaged length must not
 /// make the collector allocate without bound.
@@ -45,21 +45,6 @@ pub struct Segment {
 struct Block {
     first_span: u32,
     place: Place,
-}
-
-/// One trace's row.
-#[derive(Debug, Clone, Copy)]
-struct TraceRow {
-    id: [u8; 16],
-    first: u32,
-    spans: u32,
-    min_start: i64,
-    max_start: i64,
-    max_end: i64,
-    root: bool,
-    error: bool,
-    root_name: u32,
-    service: u32,
 }
 
 impl Segment {
@@ -145,32 +130,14 @@ impl Segment {
         }
         let mut r = Reader::new(&bytes);
         while !r.is_empty() {
-            let id = r.array()?;
-            let first = r.u32()?;
-            let spans = r.u32()?;
-            let (min_start, max_start, max_end) = (r.i64()?, r.i64()?, r.i64()?);
-            let flags = r.u8()?;
-            let root_name = r.u32()?;
-            let service = r.u32()?;
-            let root = flags & 1 != 0;
-            if u64::from(first) + u64::from(spans) > self.footer.spans
-                || service >= string_count
-                || root && root_name >= string_count
+            let row = TraceRow::read(&mut r)?;
+            if u64::from(row.first) + u64::from(row.spans) > self.footer.spans
+                || row.service >= string_count
+                || row.root_name.is_some_and(|name| name >= string_count)
             {
                 return Err("a trace row points outside the segment".into());
             }
-            self.traces.push(TraceRow {
-                id,
-                first,
-                spans,
-                min_start,
-                max_start,
-                max_end,
-                root,
-                error: flags & 2 != 0,
-                root_name,
-                service,
-            });
+            self.traces.push(row);
         }
         let mut recent: Vec<u32> = (0..self.traces.len() as u32).collect();
         recent.sort_unstable_by_key(|&t| std::cmp::Reverse(self.traces[t as usize].max_start));
@@ -374,7 +341,7 @@ impl Source for Segment {
             max_end: trace.max_end,
             spans: u64::from(trace.spans),
             error: trace.error,
-            root_name: trace.root.then(|| self.string(trace.root_name).to_owned()),
+            root_name: trace.root_name.map(|name| self.string(name).to_owned()),
             service: self.string(trace.service).to_owned(),
         }))
     }

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::format::{Footer, Place, SECTIONS, Section, put_sized};
+use super::format::{Footer, Place, SECTIONS, Section, TraceRow, put_sized};
 use crate::store::batch::SpanRow;
 use crate::store::head::Head;
 use crate::store::wal::sync_dir;
@@ -129,20 +129,6 @@ struct BatchNumbers {
     scopes: Vec<u32>,
 }
 
-/// A trace's row while it is being built.
-struct TraceRow {
-    id: [u8; 16],
-    first: u32,
-    spans: u32,
-    min_start: i64,
-    max_start: i64,
-    max_end: i64,
-    error: bool,
-    root_name: u32,
-    /// The root span's service, else the earliest span's.
-    service: u32,
-}
-
 fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
     // Sorted by a copy of the key: comparing through the rows' pointers missed the cache.
     let mut keyed: Vec<([u8; 16], i64, usize, &SpanRow)> = head
@@ -217,8 +203,8 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
                 trace.max_start = trace.max_start.max(span.start);
                 trace.max_end = trace.max_end.max(span.end);
                 trace.error |= span.error;
-                if is_root && trace.root_name == u32::MAX {
-                    trace.root_name = name;
+                if is_root && trace.root_name.is_none() {
+                    trace.root_name = Some(name);
                     trace.service = service;
                 }
             }
@@ -231,7 +217,7 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
                 max_start: span.start,
                 max_end: span.end,
                 error: span.error,
-                root_name: if is_root { name } else { u32::MAX },
+                root_name: is_root.then_some(name),
                 service,
             }),
         }
@@ -284,15 +270,7 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
 
     section.clear();
     for trace in &traces {
-        section.extend_from_slice(&trace.id);
-        section.extend_from_slice(&trace.first.to_le_bytes());
-        section.extend_from_slice(&trace.spans.to_le_bytes());
-        for value in [trace.min_start, trace.max_start, trace.max_end] {
-            section.extend_from_slice(&value.to_le_bytes());
-        }
-        section.push(u8::from(trace.root_name != u32::MAX) | (u8::from(trace.error) << 1));
-        section.extend_from_slice(&trace.root_name.to_le_bytes());
-        section.extend_from_slice(&trace.service.to_le_bytes());
+        trace.write(&mut section);
     }
     sections[Section::Traces as usize] = out.compressed(&section)?;
 
