@@ -4,7 +4,7 @@
 //! limits, [`ingest::decode`], [`ingest::validate`], answer with [`ingest::respond`]); the
 //! accepted spans go as one [`store::Batch`] per request to the store's writer thread,
 //! which commits them to SQLite before the request is answered. [`query`] serves them
-//! back as JSON. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
+//! back as JSON, and [`viewer`] the page that shows them. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
 //! the host names it answers to.
 //!
 //! ```no_run
@@ -24,3 +24,4 @@ pub mod ingest;
 pub mod query;
 pub mod server;
 pub mod store;
+pub mod viewer;

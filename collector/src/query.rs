@@ -1,12 +1,11 @@
-//! The query API (JSON; errors as `{"error": "..."}`), the health check and the built-in
-//! viewer page.
+//! The query API (JSON; errors as `{"error": "..."}`) and the health check.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use opentelemetry_proto::tonic::trace::v1::TracesData;
 use serde::{Deserialize, Serialize};
 
@@ -273,11 +272,6 @@ pub async fn health(State(store): State<Arc<Store>>) -> Response {
         Ok(()) => "ok".into_response(),
         Err(e) => with_retry_after(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()), &e),
     }
-}
-
-/// `GET /`: a self-contained page that lists traces and shows one.
-pub async fn page() -> Html<&'static str> {
-    Html(include_str!("viewer.html"))
 }
 
 /// 32 hex digits (either case) as 16 bytes.

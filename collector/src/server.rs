@@ -26,6 +26,7 @@ use crate::ingest::validate::Rules;
 use crate::ingest::{self, Ingest, Limits};
 use crate::query;
 use crate::store::{Retention, Store};
+use crate::viewer;
 
 /// How often age retention runs when no data arrives (it also runs after every commit).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -162,11 +163,11 @@ pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Rou
         .route("/api/services/{service}/operations", get(query::operations))
         .route("/api/status", get(query::status))
         .route("/healthz", get(query::health))
-        .route("/", get(query::page))
         .with_state(store);
     let hosts = Arc::new(AllowedHosts::new(config.listen, &config.allowed_hosts));
     receiver
         .merge(queries)
+        .merge(viewer::routes())
         .fallback(not_found)
         .layer(cors::layer(&config.cors_origins))
         .layer(middleware::from_fn_with_state(hosts, host_check::check))

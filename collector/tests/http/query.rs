@@ -157,18 +157,73 @@ async fn health_and_viewer() {
     assert_eq!(health.status(), 200);
     let page = server.client.get(server.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    assert!(
-        page.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
+    let header = |response: &reqwest::Response, name: &str| {
+        response.headers()[name].to_str().unwrap().to_owned()
+    };
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    let csp = header(&page, "content-security-policy");
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
     let html = page.text().await.unwrap();
-    assert!(html.contains("/api/traces"));
+    assert!(html.contains(r#"<script type="module" src="/viewer/main.js">"#));
+    assert!(html.contains(r#"href="/viewer/viewer.css""#));
+    assert!(
+        !html.contains("<style") && !html.contains("style="),
+        "no inline styles"
+    );
+    assert_eq!(html.matches("<script").count(), 1, "no inline scripts");
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "no external assets"
     );
+    // The assets, with their types; every script the page imports is served.
+    let mut scripts = String::new();
+    for (path, content_type) in [
+        ("/viewer/viewer.css", "text/css"),
+        ("/viewer/main.js", "text/javascript"),
+        ("/viewer/search.js", "text/javascript"),
+        ("/viewer/trace.js", "text/javascript"),
+        ("/viewer/util.js", "text/javascript"),
+    ] {
+        let asset = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(
+            header(&asset, "content-type").starts_with(content_type),
+            "{path}"
+        );
+        let text = asset.text().await.unwrap();
+        if content_type == "text/javascript" {
+            scripts.push_str(&text);
+        }
+    }
+    assert!(scripts.contains("/api/traces"));
+    assert!(
+        !scripts.contains("innerHTML"),
+        "span values are text, never markup"
+    );
+    for import in scripts.match_indices("from './") {
+        let name = &scripts[import.0 + 8..];
+        let name = &name[..name.find('\'').unwrap()];
+        assert!(
+            ["search.js", "trace.js", "util.js"].contains(&name),
+            "{name} is imported but not served"
+        );
+    }
+    let missing = server
+        .client
+        .get(server.url("/viewer/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 /// Polls `/api/status` until the store holds at most `spans` spans (retention deletes

@@ -1,0 +1,364 @@
+// The collector's viewer page (GET /) in headless Chromium against the real collector:
+// the search form finds the right traces by each filter, a 10,000-span trace renders
+// with virtualised rows and scrolls to its last span, span values stay text, and the
+// page is served with a strict Content-Security-Policy that it does not violate.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { launchBrowser, startCollector } from './harness.mjs';
+
+const MS = 1_000_000n;
+const now = BigInt(Date.now()) * MS;
+const id = (bytes) => randomBytes(bytes).toString('hex');
+const str = (key, value) => ({ key, value: { stringValue: value } });
+
+let collector;
+let browser;
+/** Content-Security-Policy violations and page errors seen in any test. */
+const problems = [];
+
+/** Posts `spans` of `service` (OTLP JSON) to the collector. */
+async function post(service, spans, resourceAttributes = []) {
+  const body = {
+    resourceSpans: [{
+      resource: { attributes: [str('service.name', service), ...resourceAttributes] },
+      scopeSpans: [{ scope: { name: 'viewer-e2e', version: '1.0' }, spans }],
+    }],
+  };
+  const response = await fetch(`${collector.url}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+/** A span starting `startMs` before now and lasting `durationMs`. */
+function span(traceId, name, { startMs, durationMs, parent, attributes = [], error = false, ...rest }) {
+  const start = now - BigInt(Math.round(startMs * 1000)) * 1000n;
+  return {
+    traceId,
+    spanId: id(8),
+    ...(parent ? { parentSpanId: parent } : {}),
+    name,
+    kind: 2,
+    startTimeUnixNano: String(start),
+    endTimeUnixNano: String(start + BigInt(Math.round(durationMs * 1000)) * 1000n),
+    attributes,
+    ...(error ? { status: { code: 2, message: 'failed' } } : {}),
+    ...rest,
+  };
+}
+
+const T = { pay: id(16), items: id(16), cart: id(16), xss: id(16), orphan: id(16), big: id(16) };
+const XSS = '<img src=x onerror="window.__pwned=1">';
+const SCRIPT = '<script>window.__pwned=2</script>';
+const BIG = 10_000;
+
+before(async () => {
+  collector = await startCollector();
+  const pay = span(T.pay, 'POST /pay', { startMs: 120_000, durationMs: 300, error: true, attributes: [{ key: 'http.status_code', value: { intValue: '500' } }, str('http.method', 'POST')] });
+  await post('checkout', [pay]);
+  await post('payments', [span(T.pay, 'charge card', { startMs: 119_950, durationMs: 200, parent: pay.spanId })]);
+  await post('catalog', [span(T.items, 'GET /items', { startMs: 60_000, durationMs: 40, attributes: [str('region', 'eu'), str('http.method', 'GET')] })]);
+  await post('checkout', [span(T.cart, 'GET /cart', { startMs: 3 * 3600_000, durationMs: 2000, attributes: [str('region', 'us'), str('http.method', 'GET')] })]);
+  // Markup in every field a page could show.
+  const xssRoot = span(T.xss, XSS, {
+    startMs: 30_000,
+    durationMs: 5,
+    attributes: [str(XSS, SCRIPT), str('note', XSS)],
+    status: { code: 2, message: SCRIPT },
+    events: [{ name: XSS, timeUnixNano: String(now - 30_000n * MS + 1n * MS), attributes: [str('e', SCRIPT)] }],
+    links: [{ traceId: T.pay, spanId: pay.spanId, attributes: [str('l', XSS)] }],
+  });
+  await post(XSS, [xssRoot, span(T.xss, SCRIPT, { startMs: 29_999, durationMs: 2, parent: xssRoot.spanId })], [str('host.name', SCRIPT)]);
+  // A span whose parent never arrives.
+  await post('orphans', [
+    span(T.orphan, 'orphan root', { startMs: 20_000, durationMs: 10 }),
+    span(T.orphan, 'lost child', { startMs: 19_999, durationMs: 2, parent: 'aaaaaaaaaaaaaaaa' }),
+  ]);
+  // 10,000 spans: a chain 1,000 deep under the root, then the rest as the root's children.
+  const spans = [];
+  const spanId = (i) => (i + 1).toString(16).padStart(16, '0');
+  for (let i = 0; i < BIG; i++) {
+    const start = now - 10_000n * MS + BigInt(i) * 1000n;
+    spans.push({
+      traceId: T.big,
+      spanId: spanId(i),
+      ...(i === 0 ? {} : { parentSpanId: spanId(i <= 1000 ? i - 1 : 0) }),
+      name: i === 0 ? 'big root' : `span ${i}`,
+      kind: 1,
+      startTimeUnixNano: String(start),
+      endTimeUnixNano: String(start + (i === 0 ? 20n * MS : 500_000n)),
+    });
+  }
+  for (let i = 0; i < BIG; i += 2500) await post('big', spans.slice(i, i + 2500));
+  for (let tries = 0; ; tries++) {
+    const listed = await fetch(`${collector.url}/api/traces?service=big`).then((r) => r.json());
+    if (listed.traces[0]?.spanCount === BIG) break;
+    assert.ok(tries < 100, `the big trace is not stored: ${JSON.stringify(listed)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await launchBrowser();
+}, { timeout: 60_000 });
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+}, { timeout: 30_000 });
+
+async function open(hash = '') {
+  const page = await browser.context.newPage();
+  const dialogs = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  const response = await page.goto(`${collector.url}/${hash}`);
+  return { page, response, dialogs };
+}
+
+/** Waits for the search results and returns the listed trace IDs (sorted). */
+async function results(page) {
+  await page.waitForSelector('#results[data-state="done"], #results[data-state="error"]', { state: 'attached' });
+  return page.$$eval('#results tr.trace-row', (rows) => rows.map((r) => r.dataset.traceId).sort());
+}
+
+/** Opens the search page, lets `fill` set the form, submits it and returns the result IDs. */
+async function search(fill) {
+  const { page } = await open('#/search');
+  await page.waitForSelector('#search[data-ready="true"]');
+  await results(page);
+  await fill(page);
+  await page.$eval('#results', (r) => (r.dataset.state = 'stale'));
+  await page.click('#q-submit');
+  const ids = await results(page);
+  return { page, ids };
+}
+
+const ids = (...names) => names.map((n) => T[n]).sort();
+
+test('the page has a strict CSP and loads its modules without violating it', async () => {
+  const { page, response } = await open();
+  const csp = response.headers()['content-security-policy'];
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.match(csp, /style-src 'self'(;|$)/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  const all = await results(page);
+  assert.deepEqual(all, ids('pay', 'items', 'cart', 'xss', 'orphan', 'big'));
+  assert.equal(await page.locator('#scatter circle.point').count(), 6, 'one point per trace');
+  await page.close();
+});
+
+test('search by service (the list comes from /api/services)', async () => {
+  const { page, ids: found } = await search(async (p) => {
+    const options = await p.$$eval('#q-service option', (os) => os.map((o) => o.value));
+    assert.deepEqual(options, ['', XSS, 'big', 'catalog', 'checkout', 'orphans', 'payments']);
+    await p.selectOption('#q-service', 'checkout');
+  });
+  assert.deepEqual(found, ids('pay', 'cart'));
+  assert.match(page.url(), /#\/search\?service=checkout$/);
+  await page.close();
+});
+
+test('search by operation (the list follows the service)', async () => {
+  const { page, ids: found } = await search(async (p) => {
+    await p.selectOption('#q-service', 'checkout');
+    await p.waitForSelector('#q-operation option[value="POST /pay"]', { state: 'attached' });
+    assert.deepEqual(await p.$$eval('#q-operation option', (os) => os.map((o) => o.value)), ['', 'GET /cart', 'POST /pay']);
+    await p.selectOption('#q-operation', 'POST /pay');
+  });
+  assert.deepEqual(found, ids('pay'));
+  await page.close();
+});
+
+test('search by one and by two attributes', async () => {
+  let { page, ids: found } = await search(async (p) => {
+    await p.click('#q-add-attr');
+    await p.fill('.q-attr >> nth=0', 'http.method=GET');
+  });
+  assert.deepEqual(found, ids('items', 'cart'));
+  await page.close();
+  ({ page, ids: found } = await search(async (p) => {
+    await p.click('#q-add-attr');
+    await p.fill('.q-attr >> nth=0', 'http.method=GET');
+    await p.click('#q-add-attr');
+    await p.fill('.q-attr >> nth=1', 'region=us');
+  }));
+  assert.deepEqual(found, ids('cart'));
+  assert.match(decodeURIComponent(page.url()), /attr=http\.method=GET&attr=region=us/);
+  await page.close();
+  ({ page, ids: found } = await search(async (p) => {
+    await p.click('#q-add-attr');
+    await p.fill('.q-attr >> nth=0', 'http.status_code=500');
+  }));
+  assert.deepEqual(found, ids('pay'));
+  await page.close();
+});
+
+test('search by duration range', async () => {
+  let { page, ids: found } = await search((p) => p.fill('#q-min', '1s'));
+  assert.deepEqual(found, ids('cart'));
+  await page.close();
+  ({ page, ids: found } = await search(async (p) => {
+    await p.fill('#q-min', '250ms');
+    await p.fill('#q-max', '0.5s');
+  }));
+  assert.deepEqual(found, ids('pay'));
+  await page.close();
+});
+
+test('errors only', async () => {
+  const { page, ids: found } = await search((p) => p.check('#q-error'));
+  assert.deepEqual(found, ids('pay', 'xss'));
+  assert.equal(await page.locator('#results tr.has-error').count(), 2);
+  await page.close();
+});
+
+test('time range: a preset and a custom range', async () => {
+  let { page, ids: found } = await search((p) => p.selectOption('#q-range', '1h'));
+  assert.deepEqual(found, ids('pay', 'items', 'xss', 'orphan', 'big'));
+  await page.close();
+  const local = (ms) => {
+    const d = new Date(ms);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  };
+  const nowMs = Number(now / MS);
+  ({ page, ids: found } = await search(async (p) => {
+    await p.selectOption('#q-range', 'custom');
+    await p.fill('#q-from', local(nowMs - 4 * 3600_000));
+    await p.fill('#q-to', local(nowMs - 2 * 3600_000));
+  }));
+  assert.deepEqual(found, ids('cart'));
+  await page.close();
+});
+
+test('a search is linkable, and API errors are shown as text', async () => {
+  let { page } = await open('#/search?service=catalog&limit=5');
+  assert.deepEqual(await results(page), ids('items'));
+  await page.waitForSelector('#search[data-ready="true"]');
+  assert.equal(await page.inputValue('#q-service'), 'catalog');
+  assert.equal(await page.inputValue('#q-limit'), '5');
+  await page.close();
+  ({ page } = await open('#/search?minDuration=soon'));
+  await page.waitForSelector('#results[data-state="error"]', { state: 'attached' });
+  assert.match(await page.textContent('#q-status'), /Search failed: minDuration="soon"/);
+  await page.close();
+});
+
+test('the trace-ID box and the result links open a trace at /#<traceId>', async () => {
+  const { page } = await open('#/search');
+  await results(page);
+  await page.fill('#trace-id', T.pay.toUpperCase());
+  await page.press('#trace-id', 'Enter');
+  await page.waitForSelector('#rows[data-ready="true"]');
+  assert.equal(new URL(page.url()).hash, '#' + T.pay);
+  assert.equal(await page.textContent('#trace-title'), 'checkout: POST /pay');
+  assert.deepEqual(await page.$$eval('#rows .row .name', (ns) => ns.map((n) => n.textContent)), ['POST /pay', 'charge card']);
+  // Back to the search; a click on a point of the plot opens that trace.
+  await page.goBack();
+  await results(page);
+  await page.click(`#scatter circle[data-trace-id="${T.items}"]`);
+  await page.waitForSelector('#rows[data-ready="true"]');
+  assert.equal(await page.textContent('#trace-title'), 'catalog: GET /items');
+  await page.close();
+});
+
+test('a 10,000-span trace renders virtualised rows and scrolls to its last span', async () => {
+  const started = Date.now();
+  const { page } = await open('#' + T.big);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  const elapsed = Date.now() - started;
+  const first = await page.$$eval('#rows .row .name', (ns) => ns.slice(0, 3).map((n) => n.textContent));
+  assert.deepEqual(first, ['big root', 'span 1', 'span 2']);
+  const inDom = await page.locator('#rows .row').count();
+  assert.ok(inDom > 10 && inDom < 200, `${inDom} rows in the DOM`);
+  assert.match(await page.textContent('#trace-meta'), /10000 spans/);
+  // The chain is 1,000 deep: the deepest span is in the tree, not cut off.
+  await page.$eval('#rows', (r) => (r.scrollTop = 1000 * 24));
+  await page.waitForSelector('#rows .row:has(.name:text-is("span 1000"))');
+  // Scrolling to the end shows the last span.
+  await page.$eval('#rows', (r) => (r.scrollTop = r.scrollHeight));
+  await page.waitForSelector('#rows .row:has(.name:text-is("span 9999"))');
+  assert.ok(await page.locator('#rows .row').count() < 200);
+  // Scroll through in steps and time it.
+  const scrollMs = await page.$eval('#rows', async (r) => {
+    const t0 = performance.now();
+    for (let y = 0; y < r.scrollHeight; y += r.scrollHeight / 50) {
+      r.scrollTop = y;
+      await new Promise((ok) => requestAnimationFrame(ok));
+    }
+    return performance.now() - t0;
+  });
+  // Collapsing the root leaves one row.
+  await page.$eval('#rows', (r) => (r.scrollTop = 0));
+  await page.click('#rows .row >> nth=0 >> .toggle');
+  await page.waitForFunction(() => document.querySelectorAll('#rows .row').length === 1);
+  console.log(`# 10,000 spans: on screen ${elapsed} ms after navigation; 50 scroll steps in ${Math.round(scrollMs)} ms`);
+  await page.close();
+});
+
+test('keyboard navigation in the tree', async () => {
+  const { page } = await open('#' + T.pay);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  await page.focus('#rows');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForSelector('#detail h3');
+  assert.equal(await page.textContent('#detail h3'), 'POST /pay');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'charge card');
+  await page.keyboard.press('ArrowLeft'); // to the parent
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'POST /pay');
+  await page.keyboard.press('ArrowLeft'); // collapses it
+  await page.waitForFunction(() => document.querySelectorAll('#rows .row').length === 1);
+  await page.close();
+});
+
+test('a span whose parent has not arrived is shown under a marker', async () => {
+  const { page } = await open('#' + T.orphan);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  const rows = await page.$$eval('#rows .row', (rs) => rs.map((r) => [r.classList.contains('marker'), r.querySelector('.name').textContent]));
+  assert.deepEqual(rows, [
+    [false, 'orphan root'],
+    [true, '⚠ parent aaaaaaaaaaaaaaaa not received (1 span)'],
+    [false, 'lost child'],
+  ]);
+  await page.close();
+});
+
+test('markup in span fields stays text', async () => {
+  const { page, dialogs } = await open('#/search?service=' + encodeURIComponent(XSS));
+  assert.deepEqual(await results(page), ids('xss'));
+  assert.equal(await page.textContent('#results td.name'), XSS);
+  await page.click('#results td.name a');
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  assert.equal(await page.textContent('#trace-title'), `${XSS}: ${XSS}`);
+  await page.click('#rows .row >> nth=0');
+  await page.waitForSelector('#detail h3');
+  const detail = await page.textContent('#detail');
+  for (const text of [XSS, SCRIPT]) assert.ok(detail.includes(text), `${text} shown as text`);
+  await page.click('#rows .row >> nth=1');
+  await page.waitForFunction((s) => document.querySelector('#detail h3')?.textContent === s, SCRIPT);
+  const elements = await page.evaluate(() => ({
+    img: document.querySelectorAll('img').length,
+    script: document.querySelectorAll('script').length,
+    pwned: window.__pwned ?? null,
+  }));
+  assert.deepEqual(elements, { img: 0, script: 1, pwned: null });
+  assert.deepEqual(dialogs, []);
+  // The link to another trace navigates.
+  await page.click('#rows .row >> nth=0');
+  await page.click(`#detail a[href="#${T.pay}"]`);
+  await page.waitForFunction(() => document.querySelector('#trace-title')?.textContent === 'checkout: POST /pay');
+  await page.close();
+});
+
+test('no page errors or CSP violations in any test', () => {
+  assert.deepEqual(problems, []);
+});

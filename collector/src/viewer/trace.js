@@ -1,0 +1,443 @@
+// The trace view (#<traceId>): a span tree built from parent IDs (iteratively, with no
+// depth limit), a waterfall on a time axis whose rows are virtualised (only the rows in
+// view are in the DOM), and the selected span's details. Spans whose parent is not in
+// the trace are listed under a marker row, never dropped.
+import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs, pairsTable, isTraceId } from './util.js';
+
+/** Row height in px (must match `.row` in viewer.css). */
+const ROW = 24;
+/** Rows rendered above and below the visible ones. */
+const OVERSCAN = 12;
+const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+const STATUS = ['unset', 'ok', 'error'];
+
+/** Mounts the view for `traceId`; returns its clean-up. */
+export function renderTrace(view, traceId) {
+  let alive = true;
+  let cleanup = () => {};
+  view.replaceChildren(el('p', { className: 'muted', id: 'trace-status', textContent: `Loading trace ${traceId}…` }));
+  getJson(`/api/traces/${traceId}`).then(
+    (doc) => {
+      if (alive) cleanup = showTrace(view, traceId, doc);
+    },
+    (error) => {
+      if (alive) view.replaceChildren(el('p', { className: 'err', id: 'trace-status', textContent: `Trace ${traceId}: ${error.message}` }));
+    },
+  );
+  return () => {
+    alive = false;
+    cleanup();
+  };
+}
+
+/** The spans of an OTLP JSON document, with their resource and scope, times relative to the earliest start. */
+export function flattenSpans(doc) {
+  const raw = [];
+  for (const rs of Array.isArray(doc?.resourceSpans) ? doc.resourceSpans : []) {
+    const resource = rs?.resource ?? {};
+    const service = attributePairs(resource.attributes).find(([k]) => k === 'service.name')?.[1] ?? 'unknown_service';
+    for (const ss of Array.isArray(rs?.scopeSpans) ? rs.scopeSpans : []) {
+      for (const span of Array.isArray(ss?.spans) ? ss.spans : []) raw.push({ span, resource, scope: ss.scope ?? {}, service });
+    }
+  }
+  const big = (v) => {
+    try {
+      return BigInt(v ?? 0);
+    } catch {
+      return 0n;
+    }
+  };
+  let min = null;
+  let max = null;
+  for (const r of raw) {
+    r.startNs = big(r.span.startTimeUnixNano);
+    r.endNs = big(r.span.endTimeUnixNano);
+    if (r.endNs < r.startNs) r.endNs = r.startNs;
+    if (min === null || r.startNs < min) min = r.startNs;
+    if (max === null || r.endNs > max) max = r.endNs;
+  }
+  const nodes = raw.map((r, index) => ({
+    index,
+    span: r.span,
+    resource: r.resource,
+    scope: r.scope,
+    service: r.service,
+    name: String(r.span.name ?? ''),
+    spanId: String(r.span.spanId ?? '').toLowerCase(),
+    parentSpanId: String(r.span.parentSpanId ?? '').toLowerCase(),
+    startNs: r.startNs,
+    start: Number(r.startNs - min),
+    duration: Number(r.endNs - r.startNs),
+    error: r.span.status?.code === 2 || r.span.status?.code === 'STATUS_CODE_ERROR',
+    kids: [],
+    depth: 0,
+    marker: null,
+  }));
+  return { nodes, startNs: min ?? 0n, total: min === null ? 0 : Number(max - min) };
+}
+
+/**
+ * The tree: top-level rows (roots, then one marker per missing parent with the spans
+ * that name it, then one for spans only reachable through a parent cycle); every node's
+ * `kids` and `depth`. Iterative, so any depth works; every span appears exactly once.
+ */
+export function buildTree(nodes) {
+  const byId = new Map();
+  for (const n of nodes) if (n.spanId && !byId.has(n.spanId)) byId.set(n.spanId, n);
+  const children = new Map(); // parent node -> its spans
+  const roots = [];
+  const missing = new Map(); // missing parent ID -> its spans
+  for (const n of nodes) {
+    const parent = n.parentSpanId ? byId.get(n.parentSpanId) : undefined;
+    if (!n.parentSpanId) roots.push(n);
+    else if (parent && parent !== n) {
+      if (!children.has(parent)) children.set(parent, []);
+      children.get(parent).push(n);
+    } else {
+      if (!missing.has(n.parentSpanId)) missing.set(n.parentSpanId, []);
+      missing.get(n.parentSpanId).push(n);
+    }
+  }
+  const byStart = (a, b) => a.start - b.start || a.index - b.index;
+  const marker = (text, kids) => ({ marker: text, kids, depth: 0, name: text, start: kids.length ? Math.min(...kids.map((k) => k.start)) : 0, duration: 0 });
+  const top = roots.sort(byStart);
+  for (const [id, spans] of missing) {
+    top.push(marker(`parent ${id} not received (${spans.length} span${spans.length === 1 ? '' : 's'})`, spans.sort(byStart)));
+  }
+  const seen = new Set();
+  const walk = (tops) => {
+    const stack = [];
+    for (let i = tops.length - 1; i >= 0; i--) stack.push([tops[i], 0]);
+    while (stack.length) {
+      const [node, depth] = stack.pop();
+      node.depth = depth;
+      if (node.marker) {
+        node.kids = node.kids.filter((k) => !seen.has(k));
+        for (const k of node.kids) seen.add(k);
+      } else {
+        node.kids = (children.get(node) ?? []).filter((k) => !seen.has(k)).sort(byStart);
+        for (const k of node.kids) seen.add(k);
+      }
+      for (let i = node.kids.length - 1; i >= 0; i--) stack.push([node.kids[i], depth + 1]);
+    }
+  };
+  for (const n of top) if (!n.marker) seen.add(n);
+  walk(top);
+  const stranded = nodes.filter((n) => !seen.has(n)); // in a cycle of parents, or a duplicate span ID's subtree
+  if (stranded.length) {
+    const m = marker(`parent not reachable from a root (${stranded.length} span${stranded.length === 1 ? '' : 's'})`, []);
+    // One representative per cycle: each stranded span that is not yet placed starts a walk.
+    for (const n of stranded.sort(byStart)) {
+      if (seen.has(n)) continue;
+      seen.add(n);
+      m.kids.push(n);
+      walk([n]);
+      n.depth = 1;
+      // depths below n were set relative to 0; shift them by one.
+      const stack = [...n.kids];
+      while (stack.length) {
+        const k = stack.pop();
+        k.depth += 1;
+        stack.push(...k.kids);
+      }
+    }
+    top.push(m);
+  }
+  return top;
+}
+
+function showTrace(view, traceId, doc) {
+  const { nodes, startNs, total } = flattenSpans(doc);
+  const top = buildTree(nodes);
+  const span = Math.max(total, 1);
+  const collapsed = new Set();
+  let visible = [];
+  let selected = null;
+
+  const recompute = () => {
+    visible = [];
+    const stack = [];
+    for (let i = top.length - 1; i >= 0; i--) stack.push(top[i]);
+    while (stack.length) {
+      const node = stack.pop();
+      visible.push(node);
+      if (!collapsed.has(node)) for (let i = node.kids.length - 1; i >= 0; i--) stack.push(node.kids[i]);
+    }
+    spacer.style.height = `${visible.length * ROW}px`;
+    shown.textContent = `${visible.length} of ${nodes.length + top.filter((n) => n.marker).length} rows shown`;
+  };
+
+  // Header
+  const root = top.find((n) => !n.marker);
+  const meta = [
+    `trace ${traceId}`,
+    doc.truncated ? `the first ${nodes.length} of ${doc.truncated.spans} spans (the API returns at most ${doc.truncated.returned})` : `${nodes.length} span${nodes.length === 1 ? '' : 's'}`,
+    `${new Set(nodes.map((n) => n.service)).size} service(s)`,
+    formatDuration(total),
+    `started ${formatTime(nsToDate(startNs))}`,
+  ].join(' · ');
+  const shown = el('span', { className: 'muted', id: 'rows-shown' });
+  const expandAll = el('button', { type: 'button', textContent: 'expand all' });
+  const collapseAll = el('button', { type: 'button', textContent: 'collapse all' });
+  const head = el('div', { className: 'trace-head' }, [
+    el('h2', { id: 'trace-title', textContent: root ? `${root.service}: ${root.name}` : `trace ${traceId} (root not received)` }),
+    el('p', { className: 'muted', id: 'trace-meta', textContent: meta }),
+    doc.truncated ? el('p', { className: 'warn', id: 'trace-truncated', textContent: `Truncated: ${doc.truncated.returned} of ${doc.truncated.spans} spans are shown (the earliest by start time).` }) : null,
+    el('div', { className: 'tools' }, [expandAll, collapseAll, shown]),
+  ]);
+
+  // Time axis
+  const axis = el('div', { className: 'axis' });
+  for (let i = 0; i <= 4; i++) {
+    const tick = el('span', { className: 'tick', textContent: formatDuration(Math.round((total * i) / 4)) });
+    tick.style.left = `${i * 25}%`;
+    if (i === 4) tick.classList.add('last');
+    axis.append(tick);
+  }
+  const axisRow = el('div', { className: 'axis-row' }, [el('div', { className: 'label-head', textContent: 'service: span' }), axis]);
+
+  const spacer = el('div', { className: 'spacer' });
+  const rows = el('div', { className: 'rows', id: 'rows', tabIndex: 0 }, [spacer]);
+  rows.setAttribute('role', 'tree');
+  rows.setAttribute('aria-label', 'spans');
+  const detail = el('aside', { className: 'detail', id: 'detail' }, [el('p', { className: 'muted', textContent: 'Select a span (click, or the arrow keys).' })]);
+  const waterfall = el('div', { className: 'waterfall' }, [axisRow, rows]);
+  view.replaceChildren(el('section', { className: 'trace-view' }, [head, el('div', { className: 'trace-body' }, [waterfall, detail])]));
+
+  const rowFor = (node, i) => {
+    const row = el('div', { className: 'row' + (node.marker ? ' marker' : '') + (node.error ? ' error' : '') + (node === selected ? ' selected' : '') });
+    row.style.top = `${i * ROW}px`;
+    row.dataset.index = String(i);
+    row.setAttribute('role', 'treeitem');
+    const toggle = el('span', { className: 'toggle', textContent: node.kids.length ? (collapsed.has(node) ? '▸' : '▾') : '' });
+    const label = el('div', { className: 'label' }, [toggle]);
+    label.style.paddingLeft = `${4 + Math.min(node.depth, 40) * 14}px`;
+    if (node.marker) {
+      label.append(el('span', { className: 'name', textContent: '⚠ ' + node.marker }));
+      label.title = node.marker;
+    } else {
+      label.append(el('span', { className: 'svc', textContent: node.service }), el('span', { className: 'name', textContent: node.name }));
+      label.title = `${node.service}: ${node.name}${node.depth > 40 ? ` (depth ${node.depth})` : ''}`;
+    }
+    const track = el('div', { className: 'track' });
+    if (!node.marker) {
+      const left = (100 * node.start) / span;
+      const width = (100 * node.duration) / span;
+      const bar = el('div', { className: 'bar' });
+      bar.style.left = `${left}%`;
+      bar.style.width = `${width}%`;
+      track.append(bar);
+      for (const e of Array.isArray(node.span.events) ? node.span.events : []) {
+        let at;
+        try {
+          at = Number(BigInt(e?.timeUnixNano ?? 0) - startNs);
+        } catch {
+          continue;
+        }
+        const mark = el('span', { className: 'event', title: String(e?.name ?? '') });
+        mark.style.left = `${(100 * Math.min(Math.max(at, 0), span)) / span}%`;
+        track.append(mark);
+      }
+      const dur = el('span', { className: 'dur', textContent: formatDuration(node.duration) });
+      if (left + width > 75) dur.style.right = `${100 - left}%`;
+      else dur.style.left = `${left + width}%`;
+      track.append(dur);
+    }
+    row.append(label, track);
+    return row;
+  };
+
+  let first = -1;
+  let last = -1;
+  const render = (force = false) => {
+    const top = rows.scrollTop;
+    const height = rows.clientHeight || 600;
+    const a = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
+    const b = Math.min(visible.length, Math.ceil((top + height) / ROW) + OVERSCAN);
+    if (!force && a === first && b === last) return;
+    first = a;
+    last = b;
+    const out = [];
+    for (let i = a; i < b; i++) out.push(rowFor(visible[i], i));
+    spacer.replaceChildren(...out);
+  };
+  let frame = 0;
+  const onScroll = () => {
+    if (!frame) frame = requestAnimationFrame(() => {
+      frame = 0;
+      render();
+    });
+  };
+  rows.addEventListener('scroll', onScroll, { passive: true });
+  const onResize = () => render(true);
+  window.addEventListener('resize', onResize);
+
+  const toggle = (node) => {
+    if (!node.kids.length) return;
+    if (collapsed.has(node)) collapsed.delete(node);
+    else collapsed.add(node);
+    recompute();
+    render(true);
+  };
+  const reveal = (i) => {
+    const y = i * ROW;
+    if (y < rows.scrollTop) rows.scrollTop = y;
+    else if (y + ROW > rows.scrollTop + rows.clientHeight) rows.scrollTop = y + ROW - rows.clientHeight;
+  };
+  const select = (node) => {
+    selected = node;
+    const i = visible.indexOf(node);
+    if (i >= 0) reveal(i);
+    render(true);
+    showDetail(node);
+  };
+  const parentOf = (node) => {
+    const i = visible.indexOf(node);
+    for (let j = i - 1; j >= 0; j--) if (visible[j].depth < node.depth) return visible[j];
+    return null;
+  };
+  /** Selects a span of this trace by ID, expanding its ancestors. */
+  const goToSpan = (spanId) => {
+    const target = nodes.find((n) => n.spanId === spanId);
+    if (!target) return false;
+    // expand every collapsed ancestor: walk parents through the tree
+    const parent = new Map();
+    const stack = [...top];
+    while (stack.length) {
+      const n = stack.pop();
+      for (const k of n.kids) {
+        parent.set(k, n);
+        stack.push(k);
+      }
+    }
+    for (let p = parent.get(target); p; p = parent.get(p)) collapsed.delete(p);
+    recompute();
+    select(target);
+    return true;
+  };
+
+  rows.addEventListener('click', (event) => {
+    const row = event.target.closest('.row');
+    if (!row) return;
+    const node = visible[Number(row.dataset.index)];
+    if (!node) return;
+    if (event.target.classList.contains('toggle')) toggle(node);
+    else select(node);
+    rows.focus({ preventScroll: true });
+  });
+  rows.addEventListener('dblclick', (event) => {
+    const row = event.target.closest('.row');
+    if (row) toggle(visible[Number(row.dataset.index)]);
+  });
+  rows.addEventListener('keydown', (event) => {
+    const i = selected ? visible.indexOf(selected) : -1;
+    const go = (j) => {
+      if (visible.length) select(visible[Math.max(0, Math.min(visible.length - 1, j))]);
+    };
+    switch (event.key) {
+      case 'ArrowDown': go(i + 1); break;
+      case 'ArrowUp': go(i <= 0 ? 0 : i - 1); break;
+      case 'PageDown': go(i + Math.floor(rows.clientHeight / ROW)); break;
+      case 'PageUp': go(i - Math.floor(rows.clientHeight / ROW)); break;
+      case 'Home': go(0); break;
+      case 'End': go(visible.length - 1); break;
+      case 'ArrowRight':
+        if (selected && selected.kids.length && collapsed.has(selected)) toggle(selected);
+        else go(i + 1);
+        break;
+      case 'ArrowLeft':
+        if (selected && selected.kids.length && !collapsed.has(selected)) toggle(selected);
+        else if (selected) {
+          const p = parentOf(selected);
+          if (p) select(p);
+        }
+        break;
+      case 'Enter': case ' ':
+        if (selected) toggle(selected);
+        break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+  expandAll.addEventListener('click', () => {
+    collapsed.clear();
+    recompute();
+    render(true);
+  });
+  collapseAll.addEventListener('click', () => {
+    for (const n of top) if (n.kids.length) collapsed.add(n);
+    recompute();
+    rows.scrollTop = 0;
+    render(true);
+  });
+
+  const showDetail = (node) => {
+    if (node.marker) {
+      detail.replaceChildren(
+        el('h3', { textContent: node.marker }),
+        el('p', { textContent: 'These spans name a parent span that is not in this trace (not received yet, lost, or dropped), or that is only reachable through a cycle of parent IDs. They are listed here so that none is hidden.' }),
+      );
+      return;
+    }
+    const s = node.span;
+    const status = s.status ?? {};
+    const code = typeof status.code === 'number' ? STATUS[status.code] ?? String(status.code) : String(status.code ?? 'unset');
+    const kind = typeof s.kind === 'number' ? KINDS[s.kind] ?? String(s.kind) : String(s.kind ?? 'unspecified');
+    const section = (title, ...content) => el('section', {}, [el('h4', { textContent: title }), ...content]);
+    const events = (Array.isArray(s.events) ? s.events : []).map((e) => {
+      let at = '?';
+      try {
+        at = formatDuration(Number(BigInt(e?.timeUnixNano ?? 0) - node.startNs));
+      } catch { /* leave ? */ }
+      return el('li', {}, [el('span', { className: 'mono', textContent: `+${at} ` }), el('strong', { textContent: String(e?.name ?? '') }), pairsTable(attributePairs(e?.attributes))]);
+    });
+    const links = (Array.isArray(s.links) ? s.links : []).map((l) => {
+      const tid = String(l?.traceId ?? '').toLowerCase();
+      const sid = String(l?.spanId ?? '').toLowerCase();
+      let target;
+      if (tid === traceId) {
+        target = el('button', { type: 'button', className: 'link', textContent: `span ${sid} (this trace)` });
+        target.addEventListener('click', () => {
+          if (!goToSpan(sid)) target.textContent = `span ${sid}: not in this trace`;
+        });
+      } else if (isTraceId(tid)) {
+        target = el('a', { href: '#' + tid, textContent: `trace ${tid}, span ${sid}` });
+      } else {
+        target = el('span', { textContent: `trace ${tid}, span ${sid}` });
+      }
+      return el('li', {}, [target, pairsTable(attributePairs(l?.attributes))]);
+    });
+    detail.replaceChildren(
+      el('h3', { className: node.error ? 'err' : '', textContent: node.name }),
+      pairsTable([
+        ['service', node.service],
+        ['duration', formatDuration(node.duration)],
+        ['start', `${formatTime(nsToDate(node.startNs))} (+${formatDuration(node.start)})`],
+        ['kind', kind],
+        ['status', code + (status.message ? `: ${status.message}` : '')],
+        ['span ID', node.spanId],
+        ['parent span ID', node.parentSpanId || '(root)'],
+        ['trace ID', String(s.traceId ?? traceId)],
+        ...(s.traceState ? [['trace state', String(s.traceState)]] : []),
+      ], 'kv summary'),
+      section('attributes', pairsTable(attributePairs(s.attributes))),
+      section(`events (${events.length})`, events.length ? el('ul', { className: 'events' }, events) : el('p', { className: 'muted', textContent: 'none' })),
+      section(`links (${links.length})`, links.length ? el('ul', { className: 'links' }, links) : el('p', { className: 'muted', textContent: 'none' })),
+      section('resource', pairsTable(attributePairs(node.resource.attributes))),
+      section('scope', pairsTable([
+        ['name', String(node.scope.name ?? '')],
+        ['version', String(node.scope.version ?? '')],
+        ...attributePairs(node.scope.attributes),
+      ])),
+    );
+  };
+
+  recompute();
+  render(true);
+  rows.dataset.ready = 'true';
+  return () => {
+    window.removeEventListener('resize', onResize);
+    if (frame) cancelAnimationFrame(frame);
+  };
+}
+
