@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { launchBrowser, startCollector } from './harness.mjs';
 
 const MS = 1_000_000n;
@@ -356,6 +357,51 @@ test('markup in span fields stays text', async () => {
   await page.click('#rows .row >> nth=0');
   await page.click(`#detail a[href="#${T.pay}"]`);
   await page.waitForFunction(() => document.querySelector('#trace-title')?.textContent === 'checkout: POST /pay');
+  await page.close();
+});
+
+test('file round trip: a downloaded trace, opened as a file, shows the same spans', async () => {
+  const { page } = await open('#' + T.pay);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  const rowsOf = () => page.$$eval('#rows .row', (rs) => rs.map((r) => r.textContent));
+  const stored = await rowsOf();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  assert.equal(download.suggestedFilename(), `trace-${T.pay}.json`);
+  const text = await readFile(await download.path(), 'utf8');
+  const doc = JSON.parse(text);
+  assert.equal(doc.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).length, 2);
+  await page.setInputFiles('#open-file', { name: 'pay.json', mimeType: 'application/json', buffer: Buffer.from(text) });
+  await page.waitForFunction(() => location.hash === '#/file' && document.querySelector('#rows[data-ready="true"] .row'));
+  assert.deepEqual(await rowsOf(), stored);
+  assert.match(await page.textContent('#trace-meta'), /file pay\.json \(not stored\)/);
+  // A file that is not OTLP JSON is refused with a message.
+  await page.setInputFiles('#open-file', { name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"a":1}') });
+  await page.waitForFunction(() => /x\.json: no resourceSpans/.test(document.getElementById('notice').textContent));
+  await page.close();
+});
+
+test('a 50,000-span file loads and scrolls to its last span', async () => {
+  const traceId = id(16);
+  const spanId = (i) => (i + 1).toString(16).padStart(16, '0');
+  const spans = [];
+  for (let i = 0; i < 50_000; i++) {
+    const start = now + BigInt(i) * 1000n;
+    spans.push({ traceId, spanId: spanId(i), ...(i ? { parentSpanId: spanId(Math.floor((i - 1) / 4)) } : {}), name: `s${i}`, startTimeUnixNano: String(start), endTimeUnixNano: String(start + 5000n) });
+  }
+  const doc = { resourceSpans: [{ resource: { attributes: [str('service.name', 'file')] }, scopeSpans: [{ scope: { name: 'f' }, spans }] }] };
+  const { page } = await open('#/file');
+  await page.setInputFiles('#open-file', { name: 'big.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(doc)) });
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  assert.match(await page.textContent('#trace-meta'), /50000 spans/);
+  assert.ok(await page.locator('#rows .row').count() < 200);
+  await page.$eval('#rows', (r) => (r.scrollTop = r.scrollHeight));
+  // Depth-first, children by start (span n has children 4n+1 to 4n+4): the last row is
+  // reached by taking the last child from the root down.
+  let last = 0;
+  while (4 * last + 1 < 50_000) last = Math.min(4 * last + 4, 49_999);
+  await page.waitForSelector(`#rows .row:has(.name:text-is("s${last}"))`);
+  const rows = await page.$$eval('#rows .row', (rs) => rs.map((r) => r.querySelector('.name').textContent));
+  assert.equal(rows.at(-1), `s${last}`);
   await page.close();
 });
 

@@ -1,20 +1,25 @@
 // The viewer's router: every view has a URL.
 //   #/search?service=...&attr=k=v&...   the search form and its results (also the default)
 //   #<traceId>                          one trace
-import { isTraceId } from './util.js';
+//   #/file                              the OTLP JSON file opened last (kept in memory only)
+import { el, isTraceId } from './util.js';
 import { renderSearch } from './search.js';
-import { renderTrace } from './trace.js';
+import { renderDocument, renderTrace } from './trace.js';
 
 const view = document.getElementById('view');
 const notice = document.getElementById('notice');
 let current = null; // the mounted view's clean-up, if any
+let opened = null; // the opened file: { name, doc }
 
 function route() {
   const hash = location.hash.replace(/^#/, '');
   if (current) current();
   current = null;
   notice.textContent = '';
-  if (isTraceId(hash)) {
+  if (hash === '/file') {
+    if (opened) current = renderDocument(view, opened.doc, opened.name);
+    else view.replaceChildren(el('p', { className: 'muted', textContent: 'Open an OTLP JSON file (the button at the top): files are viewed in this page only, never stored, so a reload forgets them.' }));
+  } else if (isTraceId(hash)) {
     document.getElementById('trace-id').value = hash.toLowerCase();
     current = renderTrace(view, hash.toLowerCase());
   } else {
@@ -33,6 +38,22 @@ document.getElementById('open-trace').addEventListener('submit', (event) => {
     notice.textContent = 'A trace ID is 32 hex digits.';
     input.focus();
   }
+});
+
+document.getElementById('open-file').addEventListener('change', async (event) => {
+  const file = event.target.files?.[0];
+  event.target.value = '';
+  if (!file) return;
+  try {
+    const doc = JSON.parse(await file.text());
+    if (!doc || !Array.isArray(doc.resourceSpans)) throw new Error('no resourceSpans: not an OTLP JSON trace export');
+    opened = { name: file.name, doc };
+  } catch (error) {
+    notice.textContent = `${file.name}: ${error.message}`;
+    return;
+  }
+  if (location.hash === '#/file') route();
+  else location.hash = '#/file';
 });
 
 window.addEventListener('hashchange', route);

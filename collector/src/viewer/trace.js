@@ -8,6 +8,10 @@ import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs, pair
 const ROW = 24;
 /** Rows rendered above and below the visible ones. */
 const OVERSCAN = 12;
+/** Depth up to which every level indents a full step; deeper levels indent by less. */
+const DEEP = 12;
+/** The indent of a row at `depth`, in px: 14 a level to DEEP, then 2 a level, at most 60 more. */
+const indent = (depth) => Math.min(depth, DEEP) * 14 + Math.min(Math.max(depth - DEEP, 0) * 2, 60);
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS = ['unset', 'ok', 'error'];
 
@@ -28,6 +32,18 @@ export function renderTrace(view, traceId) {
     alive = false;
     cleanup();
   };
+}
+
+/**
+ * Mounts the view for an OTLP JSON document that is not stored (an opened file);
+ * `name` is shown as its source. Returns its clean-up.
+ */
+export function renderDocument(view, doc, name) {
+  const first = (Array.isArray(doc?.resourceSpans) ? doc.resourceSpans : [])
+    .flatMap((rs) => (Array.isArray(rs?.scopeSpans) ? rs.scopeSpans : []))
+    .flatMap((ss) => (Array.isArray(ss?.spans) ? ss.spans : []))[0];
+  const traceId = String(first?.traceId ?? '').toLowerCase();
+  return showTrace(view, traceId, doc, name);
 }
 
 /** The spans of an OTLP JSON document, with their resource and scope, times relative to the earliest start. */
@@ -99,7 +115,7 @@ export function buildTree(nodes) {
     }
   }
   const byStart = (a, b) => a.start - b.start || a.index - b.index;
-  const marker = (text, kids) => ({ marker: text, kids, depth: 0, name: text, start: kids.length ? Math.min(...kids.map((k) => k.start)) : 0, duration: 0 });
+  const marker = (text, kids) => ({ marker: text, kids, depth: 0, name: text, start: kids.reduce((m, k) => Math.min(m, k.start), Infinity), duration: 0 });
   const top = roots.sort(byStart);
   for (const [id, spans] of missing) {
     top.push(marker(`parent ${id} not received (${spans.length} span${spans.length === 1 ? '' : 's'})`, spans.sort(byStart)));
@@ -138,7 +154,7 @@ export function buildTree(nodes) {
       while (stack.length) {
         const k = stack.pop();
         k.depth += 1;
-        stack.push(...k.kids);
+        for (const kid of k.kids) stack.push(kid);
       }
     }
     top.push(m);
@@ -146,7 +162,7 @@ export function buildTree(nodes) {
   return top;
 }
 
-function showTrace(view, traceId, doc) {
+function showTrace(view, traceId, doc, fileName = null) {
   const { nodes, startNs, total } = flattenSpans(doc);
   const top = buildTree(nodes);
   const span = Math.max(total, 1);
@@ -170,6 +186,7 @@ function showTrace(view, traceId, doc) {
   // Header
   const root = top.find((n) => !n.marker);
   const meta = [
+    ...(fileName != null ? [`file ${fileName} (not stored)`] : []),
     `trace ${traceId}`,
     doc.truncated ? `the first ${nodes.length} of ${doc.truncated.spans} spans (the API returns at most ${doc.truncated.returned})` : `${nodes.length} span${nodes.length === 1 ? '' : 's'}`,
     `${new Set(nodes.map((n) => n.service)).size} service(s)`,
@@ -179,11 +196,22 @@ function showTrace(view, traceId, doc) {
   const shown = el('span', { className: 'muted', id: 'rows-shown' });
   const expandAll = el('button', { type: 'button', textContent: 'expand all' });
   const collapseAll = el('button', { type: 'button', textContent: 'collapse all' });
+  const download = el('button', { type: 'button', id: 'download', textContent: 'download OTLP JSON' });
+  download.addEventListener('click', () => {
+    // The answer as an OTLP export request (without the API's `truncated` note).
+    const { truncated: _, ...otlp } = doc;
+    const url = URL.createObjectURL(new Blob([JSON.stringify(otlp)], { type: 'application/json' }));
+    const a = el('a', { href: url, download: `trace-${traceId || 'file'}.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  });
   const head = el('div', { className: 'trace-head' }, [
     el('h2', { id: 'trace-title', textContent: root ? `${root.service}: ${root.name}` : `trace ${traceId} (root not received)` }),
     el('p', { className: 'muted', id: 'trace-meta', textContent: meta }),
     doc.truncated ? el('p', { className: 'warn', id: 'trace-truncated', textContent: `Truncated: ${doc.truncated.returned} of ${doc.truncated.spans} spans are shown (the earliest by start time).` }) : null,
-    el('div', { className: 'tools' }, [expandAll, collapseAll, shown]),
+    el('div', { className: 'tools' }, [expandAll, collapseAll, download, shown]),
   ]);
 
   // Time axis
@@ -211,13 +239,14 @@ function showTrace(view, traceId, doc) {
     row.setAttribute('role', 'treeitem');
     const toggle = el('span', { className: 'toggle', textContent: node.kids.length ? (collapsed.has(node) ? '▸' : '▾') : '' });
     const label = el('div', { className: 'label' }, [toggle]);
-    label.style.paddingLeft = `${4 + Math.min(node.depth, 40) * 14}px`;
+    label.style.paddingLeft = `${4 + indent(node.depth)}px`;
     if (node.marker) {
       label.append(el('span', { className: 'name', textContent: '⚠ ' + node.marker }));
       label.title = node.marker;
     } else {
       label.append(el('span', { className: 'svc', textContent: node.service }), el('span', { className: 'name', textContent: node.name }));
-      label.title = `${node.service}: ${node.name}${node.depth > 40 ? ` (depth ${node.depth})` : ''}`;
+      label.title = `${node.service}: ${node.name} (depth ${node.depth})`;
+      if (node.depth > DEEP) label.insertBefore(el('span', { className: 'depth', textContent: String(node.depth) }), toggle);
     }
     const track = el('div', { className: 'track' });
     if (!node.marker) {
@@ -302,7 +331,7 @@ function showTrace(view, traceId, doc) {
     if (!target) return false;
     // expand every collapsed ancestor: walk parents through the tree
     const parent = new Map();
-    const stack = [...top];
+      const stack = top.slice();
     while (stack.length) {
       const n = stack.pop();
       for (const k of n.kids) {
