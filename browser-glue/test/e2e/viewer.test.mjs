@@ -321,6 +321,35 @@ test('keyboard navigation in the tree', async () => {
   await page.close();
 });
 
+test('the filter inside a trace highlights or hides, by text or key=value', async () => {
+  const { page } = await open('#' + T.big);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  const names = () => page.$$eval('#rows .row', (rs) => rs.map((r) => r.querySelector('.name').textContent));
+  // Text: spans 999 and 9990 to 9999 match; the others are dimmed.
+  await page.fill('#trace-filter', 'span 999');
+  await page.waitForFunction(() => /^11 matches/.test(document.getElementById('trace-filter-count').textContent));
+  assert.ok((await page.locator('#rows .row.dim').count()) > 10);
+  // Enter goes to the first match, expanding and scrolling to it.
+  await page.press('#trace-filter', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'span 999');
+  // Hiding the others keeps the matches and their ancestors: the root, the chain to 999, and 9990-9999.
+  await page.check('#trace-filter-hide');
+  await page.waitForFunction(() => /^1010 of/.test(document.getElementById('rows-shown').textContent));
+  await page.$eval('#rows', (r) => (r.scrollTop = r.scrollHeight));
+  await page.waitForSelector('#rows .row:has(.name:text-is("span 9999"))');
+  assert.equal((await names()).at(-1), 'span 9999');
+  // key=value matches attributes.
+  await page.goto(`${collector.url}/#${T.pay}`);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  await page.fill('#trace-filter', 'http.status_code=500');
+  await page.check('#trace-filter-hide');
+  await page.waitForFunction(() => document.querySelectorAll('#rows .row').length === 1);
+  assert.deepEqual(await names(), ['POST /pay']);
+  await page.fill('#trace-filter', '');
+  await page.waitForFunction(() => document.querySelectorAll('#rows .row').length === 2);
+  await page.close();
+});
+
 test('a span whose parent has not arrived is shown under a marker', async () => {
   const { page } = await open('#' + T.orphan);
   await page.waitForSelector('#rows[data-ready="true"] .row');

@@ -162,6 +162,28 @@ export function buildTree(nodes) {
   return top;
 }
 
+/**
+ * A test for spans from the filter text: `key=value` matches a span whose attribute (or
+ * resource attribute) `key` has that value as text; other text matches, ignoring case,
+ * the name, service, span ID, status message, or an attribute key or value. Empty: none.
+ */
+export function spanMatcher(text) {
+  text = text.trim();
+  if (!text) return null;
+  const eq = text.indexOf('=');
+  if (eq > 0) {
+    const key = text.slice(0, eq).trim();
+    const value = text.slice(eq + 1).trim();
+    return (n) => !n.marker && [...attributePairs(n.span.attributes), ...attributePairs(n.resource.attributes)].some(([k, v]) => k === key && v === value);
+  }
+  const needle = text.toLowerCase();
+  const has = (v) => String(v ?? '').toLowerCase().includes(needle);
+  return (n) =>
+    !n.marker &&
+    (has(n.name) || has(n.service) || has(n.spanId) || has(n.span.status?.message) ||
+      attributePairs(n.span.attributes).some(([k, v]) => has(k) || has(v)));
+}
+
 function showTrace(view, traceId, doc, fileName = null) {
   const { nodes, startNs, total } = flattenSpans(doc);
   const top = buildTree(nodes);
@@ -170,14 +192,33 @@ function showTrace(view, traceId, doc, fileName = null) {
   let visible = [];
   let selected = null;
 
+  // The tree's parent of every row (markers included), for ancestors.
+  const parentOf = new Map();
+  {
+    const stack = top.slice();
+    while (stack.length) {
+      const n = stack.pop();
+      for (const k of n.kids) {
+        parentOf.set(k, n);
+        stack.push(k);
+      }
+    }
+  }
+  // The filter inside the trace: the matching spans (null: no filter), and whether the
+  // others are hidden (a match keeps its ancestors) or only dimmed.
+  let matches = null;
+  let keep = null;
+  let hideOthers = false;
+
   const recompute = () => {
     visible = [];
     const stack = [];
-    for (let i = top.length - 1; i >= 0; i--) stack.push(top[i]);
+    const kept = (n) => !hideOthers || !keep || keep.has(n);
+    for (let i = top.length - 1; i >= 0; i--) if (kept(top[i])) stack.push(top[i]);
     while (stack.length) {
       const node = stack.pop();
       visible.push(node);
-      if (!collapsed.has(node)) for (let i = node.kids.length - 1; i >= 0; i--) stack.push(node.kids[i]);
+      if (!collapsed.has(node)) for (let i = node.kids.length - 1; i >= 0; i--) if (kept(node.kids[i])) stack.push(node.kids[i]);
     }
     spacer.style.height = `${visible.length * ROW}px`;
     shown.textContent = `${visible.length} of ${nodes.length + top.filter((n) => n.marker).length} rows shown`;
@@ -196,6 +237,43 @@ function showTrace(view, traceId, doc, fileName = null) {
   const shown = el('span', { className: 'muted', id: 'rows-shown' });
   const expandAll = el('button', { type: 'button', textContent: 'expand all' });
   const collapseAll = el('button', { type: 'button', textContent: 'collapse all' });
+  const filterBox = el('input', { type: 'search', id: 'trace-filter', placeholder: 'filter: text or key=value', size: 28, spellcheck: false });
+  const hideBox = el('input', { type: 'checkbox', id: 'trace-filter-hide' });
+  const filterCount = el('span', { className: 'muted', id: 'trace-filter-count' });
+  const applyFilter = () => {
+    const test = spanMatcher(filterBox.value);
+    hideOthers = hideBox.checked;
+    if (!test) {
+      matches = keep = null;
+      filterCount.textContent = '';
+    } else {
+      matches = new Set(nodes.filter(test));
+      keep = new Set(matches);
+      for (const m of matches) for (let p = parentOf.get(m); p && !keep.has(p); p = parentOf.get(p)) keep.add(p);
+      filterCount.textContent = `${matches.size} match${matches.size === 1 ? '' : 'es'} (Enter: next)`;
+    }
+    recompute();
+    render(true);
+  };
+  filterBox.addEventListener('input', applyFilter);
+  hideBox.addEventListener('change', applyFilter);
+  filterBox.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || !matches?.size) return;
+    event.preventDefault();
+    // The next match in tree order after the selected row.
+    const order = [];
+    const stack = top.slice().reverse();
+    while (stack.length) {
+      const n = stack.pop();
+      if (matches.has(n)) order.push(n);
+      for (let i = n.kids.length - 1; i >= 0; i--) stack.push(n.kids[i]);
+    }
+    const at = order.indexOf(selected);
+    const next = order[(at + 1) % order.length];
+    expandTo(next);
+    recompute();
+    select(next);
+  });
   const download = el('button', { type: 'button', id: 'download', textContent: 'download OTLP JSON' });
   download.addEventListener('click', () => {
     // The answer as an OTLP export request (without the API's `truncated` note).
@@ -211,7 +289,10 @@ function showTrace(view, traceId, doc, fileName = null) {
     el('h2', { id: 'trace-title', textContent: root ? `${root.service}: ${root.name}` : `trace ${traceId} (root not received)` }),
     el('p', { className: 'muted', id: 'trace-meta', textContent: meta }),
     doc.truncated ? el('p', { className: 'warn', id: 'trace-truncated', textContent: `Truncated: ${doc.truncated.returned} of ${doc.truncated.spans} spans are shown (the earliest by start time).` }) : null,
-    el('div', { className: 'tools' }, [expandAll, collapseAll, download, shown]),
+    el('div', { className: 'tools' }, [
+      expandAll, collapseAll, download, shown,
+      filterBox, el('label', {}, [hideBox, ' hide the others']), filterCount,
+    ]),
   ]);
 
   // Time axis
@@ -233,7 +314,7 @@ function showTrace(view, traceId, doc, fileName = null) {
   view.replaceChildren(el('section', { className: 'trace-view' }, [head, el('div', { className: 'trace-body' }, [waterfall, detail])]));
 
   const rowFor = (node, i) => {
-    const row = el('div', { className: 'row' + (node.marker ? ' marker' : '') + (node.error ? ' error' : '') + (node === selected ? ' selected' : '') });
+    const row = el('div', { className: 'row' + (node.marker ? ' marker' : '') + (node.error ? ' error' : '') + (node === selected ? ' selected' : '') + (matches ? (matches.has(node) ? ' match' : ' dim') : '') });
     row.style.top = `${i * ROW}px`;
     row.dataset.index = String(i);
     row.setAttribute('role', 'treeitem');
@@ -320,26 +401,19 @@ function showTrace(view, traceId, doc, fileName = null) {
     render(true);
     showDetail(node);
   };
-  const parentOf = (node) => {
-    const i = visible.indexOf(node);
-    for (let j = i - 1; j >= 0; j--) if (visible[j].depth < node.depth) return visible[j];
-    return null;
+  /** Expands every collapsed ancestor of `node`. */
+  const expandTo = (node) => {
+    for (let p = parentOf.get(node); p; p = parentOf.get(p)) collapsed.delete(p);
   };
   /** Selects a span of this trace by ID, expanding its ancestors. */
   const goToSpan = (spanId) => {
     const target = nodes.find((n) => n.spanId === spanId);
     if (!target) return false;
-    // expand every collapsed ancestor: walk parents through the tree
-    const parent = new Map();
-      const stack = top.slice();
-    while (stack.length) {
-      const n = stack.pop();
-      for (const k of n.kids) {
-        parent.set(k, n);
-        stack.push(k);
-      }
+    expandTo(target);
+    if (matches && hideOthers && !matches.has(target)) {
+      hideOthers = false;
+      hideBox.checked = false;
     }
-    for (let p = parent.get(target); p; p = parent.get(p)) collapsed.delete(p);
     recompute();
     select(target);
     return true;
@@ -377,8 +451,8 @@ function showTrace(view, traceId, doc, fileName = null) {
       case 'ArrowLeft':
         if (selected && selected.kids.length && !collapsed.has(selected)) toggle(selected);
         else if (selected) {
-          const p = parentOf(selected);
-          if (p) select(p);
+          const p = parentOf.get(selected);
+          if (p && visible.includes(p)) select(p);
         }
         break;
       case 'Enter': case ' ':
