@@ -51,7 +51,7 @@ function span(traceId, name, { startMs, durationMs, parent, attributes = [], err
   };
 }
 
-const T = { pay: id(16), items: id(16), cart: id(16), xss: id(16), orphan: id(16), big: id(16) };
+const T = { path: id(16), pay: id(16), items: id(16), cart: id(16), xss: id(16), orphan: id(16), big: id(16) };
 const XSS = '<img src=x onerror="window.__pwned=1">';
 const SCRIPT = '<script>window.__pwned=2</script>';
 const BIG = 10_000;
@@ -73,6 +73,13 @@ before(async () => {
     links: [{ traceId: T.pay, spanId: pay.spanId, attributes: [str('l', XSS)] }],
   });
   await post(XSS, [xssRoot, span(T.xss, SCRIPT, { startMs: 29_999, durationMs: 2, parent: xssRoot.spanId })], [str('host.name', SCRIPT)]);
+  // Critical path and clock skew: root 0-100 ms; a 10-40, b 20-90, c 50-60 (under the
+  // root), d under b from another service starting 5 ms before b.
+  const r = span(T.path, 'r', { startMs: 40_000, durationMs: 100 });
+  const at = (name, from, to, parent) => span(T.path, name, { startMs: 40_000 - from, durationMs: to - from, parent });
+  const b = at('b', 20, 90, r.spanId);
+  await post('web', [r, at('a', 10, 40, r.spanId), b, at('c', 50, 60, r.spanId)]);
+  await post('api', [at('d', 15, 80, b.spanId)]);
   // A span whose parent never arrives.
   await post('orphans', [
     span(T.orphan, 'orphan root', { startMs: 20_000, durationMs: 10 }),
@@ -151,15 +158,15 @@ test('the page has a strict CSP and loads its modules without violating it', asy
   assert.match(csp, /style-src 'self'(;|$)/);
   assert.match(csp, /frame-ancestors 'none'/);
   const all = await results(page);
-  assert.deepEqual(all, ids('pay', 'items', 'cart', 'xss', 'orphan', 'big'));
-  assert.equal(await page.locator('#scatter circle.point').count(), 6, 'one point per trace');
+  assert.deepEqual(all, ids('path', 'pay', 'items', 'cart', 'xss', 'orphan', 'big'));
+  assert.equal(await page.locator('#scatter circle.point').count(), 7, 'one point per trace');
   await page.close();
 });
 
 test('search by service (the list comes from /api/services)', async () => {
   const { page, ids: found } = await search(async (p) => {
     const options = await p.$$eval('#q-service option', (os) => os.map((o) => o.value));
-    assert.deepEqual(options, ['', XSS, 'big', 'catalog', 'checkout', 'orphans', 'payments']);
+    assert.deepEqual(options, ['', XSS, 'api', 'big', 'catalog', 'checkout', 'orphans', 'payments', 'web']);
     await p.selectOption('#q-service', 'checkout');
   });
   assert.deepEqual(found, ids('pay', 'cart'));
@@ -223,7 +230,7 @@ test('errors only', async () => {
 
 test('time range: a preset and a custom range', async () => {
   let { page, ids: found } = await search((p) => p.selectOption('#q-range', '1h'));
-  assert.deepEqual(found, ids('pay', 'items', 'xss', 'orphan', 'big'));
+  assert.deepEqual(found, ids('path', 'pay', 'items', 'xss', 'orphan', 'big'));
   await page.close();
   const local = (ms) => {
     const d = new Date(ms);
@@ -347,6 +354,21 @@ test('the filter inside a trace highlights or hides, by text or key=value', asyn
   assert.deepEqual(await names(), ['POST /pay']);
   await page.fill('#trace-filter', '');
   await page.waitForFunction(() => document.querySelectorAll('#rows .row').length === 2);
+  await page.close();
+});
+
+test('the critical path is highlighted and clock skew marked', async () => {
+  const { page } = await open('#' + T.path);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  const rows = await page.$$eval('#rows .row', (rs) => rs.map((r) => [
+    r.querySelector('.name').textContent,
+    r.classList.contains('critical'),
+    r.querySelector('.skew-mark')?.title ?? '',
+  ]));
+  assert.deepEqual(rows.map(([n, c]) => [n, c]), [['r', true], ['a', false], ['b', true], ['d', true], ['c', false]]);
+  assert.match(rows[3][2], /^starts 5\.00 ms before its parent/);
+  assert.deepEqual(rows.filter(([, , s]) => s).map(([n]) => n), ['d']);
+  assert.match(await page.textContent('#trace-meta'), /3 on the critical path · 1 with clock skew/);
   await page.close();
 });
 

@@ -184,6 +184,49 @@ export function spanMatcher(text) {
       attributePairs(n.span.attributes).some(([k, v]) => has(k) || has(v)));
 }
 
+/**
+ * The critical path under `root`: walking back from its end, the child that finished
+ * last (before the time reached) is on the path, then the one that finished before that
+ * child started, and so on, into each of them. Children's ends are clamped to their
+ * parent's (clock skew). Iterative; returns the set of spans on the path.
+ */
+export function criticalPath(root) {
+  const path = new Set();
+  if (!root || root.marker) return path;
+  const work = [[root, root.start + root.duration]];
+  while (work.length) {
+    const [node, until] = work.pop();
+    path.add(node);
+    const end = Math.min(node.start + node.duration, until);
+    const kids = node.kids
+      .filter((k) => !k.marker)
+      .map((k) => [k, Math.min(k.start + k.duration, end)])
+      .sort((a, b) => b[1] - a[1]);
+    let t = end;
+    for (const [kid, kidEnd] of kids) {
+      if (t <= node.start) break;
+      if (kidEnd > t || kid.start >= t) continue;
+      work.push([kid, kidEnd]);
+      t = kid.start;
+    }
+  }
+  return path;
+}
+
+/**
+ * Why `node` looks skewed against its parent, or null: it starts before its parent, or,
+ * from another service, ends after it (a child of the same service that outlives its
+ * parent is usually asynchronous work).
+ */
+function skewOf(node, parent) {
+  if (!parent || parent.marker || node.marker) return null;
+  if (node.start < parent.start) return `starts ${formatDuration(parent.start - node.start)} before its parent: the hosts' clocks may differ`;
+  if (node.service !== parent.service && node.start + node.duration > parent.start + parent.duration) {
+    return `ends ${formatDuration(node.start + node.duration - parent.start - parent.duration)} after its parent (${parent.service}): the hosts' clocks may differ`;
+  }
+  return null;
+}
+
 function showTrace(view, traceId, doc, fileName = null) {
   const { nodes, startNs, total } = flattenSpans(doc);
   const top = buildTree(nodes);
@@ -203,6 +246,12 @@ function showTrace(view, traceId, doc, fileName = null) {
         stack.push(k);
       }
     }
+  }
+  const critical = criticalPath(top.find((n) => !n.marker));
+  const skew = new Map();
+  for (const n of nodes) {
+    const why = skewOf(n, parentOf.get(n));
+    if (why) skew.set(n, why);
   }
   // The filter inside the trace: the matching spans (null: no filter), and whether the
   // others are hidden (a match keeps its ancestors) or only dimmed.
@@ -233,6 +282,8 @@ function showTrace(view, traceId, doc, fileName = null) {
     `${new Set(nodes.map((n) => n.service)).size} service(s)`,
     formatDuration(total),
     `started ${formatTime(nsToDate(startNs))}`,
+    `${critical.size} on the critical path`,
+    ...(skew.size ? [`${skew.size} with clock skew`] : []),
   ].join(' · ');
   const shown = el('span', { className: 'muted', id: 'rows-shown' });
   const expandAll = el('button', { type: 'button', textContent: 'expand all' });
@@ -314,7 +365,7 @@ function showTrace(view, traceId, doc, fileName = null) {
   view.replaceChildren(el('section', { className: 'trace-view' }, [head, el('div', { className: 'trace-body' }, [waterfall, detail])]));
 
   const rowFor = (node, i) => {
-    const row = el('div', { className: 'row' + (node.marker ? ' marker' : '') + (node.error ? ' error' : '') + (node === selected ? ' selected' : '') + (matches ? (matches.has(node) ? ' match' : ' dim') : '') });
+    const row = el('div', { className: 'row' + (node.marker ? ' marker' : '') + (node.error ? ' error' : '') + (node === selected ? ' selected' : '') + (matches ? (matches.has(node) ? ' match' : ' dim') : '') + (critical.has(node) ? ' critical' : '') });
     row.style.top = `${i * ROW}px`;
     row.dataset.index = String(i);
     row.setAttribute('role', 'treeitem');
@@ -327,6 +378,10 @@ function showTrace(view, traceId, doc, fileName = null) {
     } else {
       label.append(el('span', { className: 'svc', textContent: node.service }), el('span', { className: 'name', textContent: node.name }));
       label.title = `${node.service}: ${node.name} (depth ${node.depth})`;
+      if (skew.has(node)) {
+        row.classList.add('skew');
+        label.append(el('span', { className: 'skew-mark', textContent: '⏱ skew', title: skew.get(node) }));
+      }
       if (node.depth > DEEP) label.insertBefore(el('span', { className: 'depth', textContent: String(node.depth) }), toggle);
     }
     const track = el('div', { className: 'track' });
@@ -518,6 +573,8 @@ function showTrace(view, traceId, doc, fileName = null) {
         ['start', `${formatTime(nsToDate(node.startNs))} (+${formatDuration(node.start)})`],
         ['kind', kind],
         ['status', code + (status.message ? `: ${status.message}` : '')],
+        ...(skew.has(node) ? [['clock skew?', skew.get(node)]] : []),
+        ...(critical.has(node) ? [['critical path', 'on it']] : []),
         ['span ID', node.spanId],
         ['parent span ID', node.parentSpanId || '(root)'],
         ['trace ID', String(s.traceId ?? traceId)],
