@@ -595,6 +595,7 @@ function showTrace(view, traceId, doc, fileName = null) {
   recompute();
   render(true);
   rows.dataset.ready = 'true';
+  rows.dataset.renderedAt = String(performance.now());
   return () => {
     window.removeEventListener('resize', onResize);
     if (frame) cancelAnimationFrame(frame);
