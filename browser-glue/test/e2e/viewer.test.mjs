@@ -74,12 +74,13 @@ before(async () => {
   });
   await post(XSS, [xssRoot, span(T.xss, SCRIPT, { startMs: 29_999, durationMs: 2, parent: xssRoot.spanId })], [str('host.name', SCRIPT)]);
   // Critical path and clock skew: root 0-100 ms; a 10-40, b 20-90, c 50-60 (under the
-  // root), d under b from another service starting 5 ms before b.
+  // root), d under b from another service starting 5 ms before b, e and f under b.
   const r = span(T.path, 'r', { startMs: 40_000, durationMs: 100 });
   const at = (name, from, to, parent) => span(T.path, name, { startMs: 40_000 - from, durationMs: to - from, parent });
   const b = at('b', 20, 90, r.spanId);
   await post('web', [r, at('a', 10, 40, r.spanId), b, at('c', 50, 60, r.spanId)]);
-  await post('api', [at('d', 15, 80, b.spanId)]);
+  // e from another service ends after b (skew); f starts after b ended (async, not skew).
+  await post('api', [at('d', 15, 80, b.spanId), at('e', 85, 95, b.spanId), at('f', 92, 99, b.spanId)]);
   // A span whose parent never arrives.
   await post('orphans', [
     span(T.orphan, 'orphan root', { startMs: 20_000, durationMs: 10 }),
@@ -371,10 +372,13 @@ test('the critical path is highlighted and clock skew marked', async () => {
     r.classList.contains('critical'),
     r.querySelector('.skew-mark')?.title ?? '',
   ]));
-  assert.deepEqual(rows.map(([n, c]) => [n, c]), [['r', true], ['a', false], ['b', true], ['d', true], ['c', false]]);
+  // From b's end (90): e ends at 90 once clamped to b, so it is on the path, then d
+  // (ends 80, before e started at 85); f starts after b ended.
+  assert.deepEqual(rows.map(([n, c]) => [n, c]), [['r', true], ['a', false], ['b', true], ['d', true], ['e', true], ['f', false], ['c', false]]);
   assert.match(rows[3][2], /^starts 5\.00 ms before its parent/);
-  assert.deepEqual(rows.filter(([, , s]) => s).map(([n]) => n), ['d']);
-  assert.match(await page.textContent('#trace-meta'), /3 on the critical path · 1 with clock skew/);
+  assert.match(rows[4][2], /^ends 5\.00 ms after its parent \(web\)/);
+  assert.deepEqual(rows.filter(([, , s]) => s).map(([n]) => n), ['d', 'e']);
+  assert.match(await page.textContent('#trace-meta'), /4 on the critical path · 2 with clock skew/);
   await page.close();
 });
 

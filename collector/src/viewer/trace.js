@@ -215,14 +215,18 @@ export function criticalPath(root) {
 
 /**
  * Why `node` looks skewed against its parent, or null: it starts before its parent, or,
- * from another service, ends after it (a child of the same service that outlives its
- * parent is usually asynchronous work).
+ * from another service, starts within its parent and ends after it (a child of the same
+ * service that outlives its parent, one that starts after its parent ended, and a
+ * producer's or consumer's span are usually asynchronous work, not skew).
  */
 function skewOf(node, parent) {
   if (!parent || parent.marker || node.marker) return null;
   if (node.start < parent.start) return `starts ${formatDuration(parent.start - node.start)} before its parent: the hosts' clocks may differ`;
-  if (node.service !== parent.service && node.start + node.duration > parent.start + parent.duration) {
-    return `ends ${formatDuration(node.start + node.duration - parent.start - parent.duration)} after its parent (${parent.service}): the hosts' clocks may differ`;
+  const parentEnd = parent.start + parent.duration;
+  const end = node.start + node.duration;
+  const async = node.span.kind === 5 || parent.span.kind === 4 || node.span.kind === 'SPAN_KIND_CONSUMER' || parent.span.kind === 'SPAN_KIND_PRODUCER';
+  if (node.service !== parent.service && !async && node.start < parentEnd && end > parentEnd) {
+    return `ends ${formatDuration(end - parentEnd)} after its parent (${parent.service}): the hosts' clocks may differ`;
   }
   return null;
 }
