@@ -58,10 +58,10 @@ const BIG = 10_000;
 
 before(async () => {
   collector = await startCollector();
-  const pay = span(T.pay, 'POST /pay', { startMs: 120_000, durationMs: 300, error: true, attributes: [{ key: 'http.status_code', value: { intValue: '500' } }, str('http.method', 'POST')] });
+  const pay = span(T.pay, 'POST /pay', { startMs: 120_000, durationMs: 300, error: true, attributes: [{ key: 'http.status_code', value: { intValue: '500' } }, str('http.method', 'POST'), str('session.id', 's-42')] });
   await post('checkout', [pay]);
   await post('payments', [span(T.pay, 'charge card', { startMs: 119_950, durationMs: 200, parent: pay.spanId })]);
-  await post('catalog', [span(T.items, 'GET /items', { startMs: 60_000, durationMs: 40, attributes: [str('region', 'eu'), str('http.method', 'GET')] })]);
+  await post('catalog', [span(T.items, 'GET /items', { startMs: 60_000, durationMs: 40, attributes: [str('region', 'eu'), str('http.method', 'GET')] })], [str('session.id', 's-42')]);
   await post('checkout', [span(T.cart, 'GET /cart', { startMs: 3 * 3600_000, durationMs: 2000, attributes: [str('region', 'us'), str('http.method', 'GET')] })]);
   // Markup in every field a page could show.
   const xssRoot = span(T.xss, XSS, {
@@ -379,6 +379,22 @@ test('the critical path is highlighted and clock skew marked', async () => {
   assert.match(rows[4][2], /^ends 5\.00 ms after its parent \(web\)/);
   assert.deepEqual(rows.filter(([, , s]) => s).map(([n]) => n), ['d', 'e']);
   assert.match(await page.textContent('#trace-meta'), /4 on the critical path · 2 with clock skew/);
+  await page.close();
+});
+
+test('sessions: a span with session.id links to the traces of its session; attribute values link to searches', async () => {
+  const { page } = await open('#' + T.pay);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  await page.click('#rows .row >> nth=0');
+  await page.click('#session-link');
+  assert.deepEqual(await results(page), ids('pay', 'items'));
+  assert.match(decodeURIComponent(page.url()), /#\/search\?attr=session\.id=s-42&limit=100$/);
+  // From the catalog span, its region attribute.
+  await page.click(`#results tr[data-trace-id="${T.items}"] a`);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  await page.click('#rows .row >> nth=0');
+  await page.click('#detail tr:has(th:text-is("region")) a.find');
+  assert.deepEqual(await results(page), ids('items'));
   await page.close();
 });
 

@@ -2,7 +2,7 @@
 // depth limit), a waterfall on a time axis whose rows are virtualised (only the rows in
 // view are in the DOM), and the selected span's details. Spans whose parent is not in
 // the trace are listed under a marker row, never dropped.
-import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs, pairsTable, isTraceId } from './util.js';
+import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs, pairsTable, isTraceId, searchHash } from './util.js';
 
 /** Row height in px (must match `.row` in viewer.css). */
 const ROW = 24;
@@ -545,6 +545,7 @@ function showTrace(view, traceId, doc, fileName = null) {
     const status = s.status ?? {};
     const code = typeof status.code === 'number' ? STATUS[status.code] ?? String(status.code) : String(status.code ?? 'unset');
     const kind = typeof s.kind === 'number' ? KINDS[s.kind] ?? String(s.kind) : String(s.kind ?? 'unspecified');
+    const session = [...attributePairs(s.attributes), ...attributePairs(node.resource.attributes)].find(([k]) => k === 'session.id')?.[1];
     const section = (title, ...content) => el('section', {}, [el('h4', { textContent: title }), ...content]);
     const events = (Array.isArray(s.events) ? s.events : []).map((e) => {
       let at = '?';
@@ -584,10 +585,14 @@ function showTrace(view, traceId, doc, fileName = null) {
         ['trace ID', String(s.traceId ?? traceId)],
         ...(s.traceState ? [['trace state', String(s.traceState)]] : []),
       ], 'kv summary'),
-      section('attributes', pairsTable(attributePairs(s.attributes))),
+      ...(session ? [el('p', { className: 'session' }, [
+        'session ', el('span', { className: 'mono', textContent: session }), ': ',
+        el('a', { id: 'session-link', href: searchHash([['attr', `session.id=${session}`], ['limit', '100']]), textContent: 'its traces' }),
+      ])] : []),
+      section('attributes', pairsTable(attributePairs(s.attributes), 'kv', true)),
       section(`events (${events.length})`, events.length ? el('ul', { className: 'events' }, events) : el('p', { className: 'muted', textContent: 'none' })),
       section(`links (${links.length})`, links.length ? el('ul', { className: 'links' }, links) : el('p', { className: 'muted', textContent: 'none' })),
-      section('resource', pairsTable(attributePairs(node.resource.attributes))),
+      section('resource', pairsTable(attributePairs(node.resource.attributes), 'kv', true)),
       section('scope', pairsTable([
         ['name', String(node.scope.name ?? '')],
         ['version', String(node.scope.version ?? '')],

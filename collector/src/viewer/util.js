@@ -78,13 +78,26 @@ export function attributePairs(list) {
   return (Array.isArray(list) ? list : []).map((a) => [String(a?.key ?? ''), anyValueText(a?.value)]);
 }
 
-/** A two-column table of [key, value] pairs (text only), or a muted "none". */
-export function pairsTable(pairs, className = 'kv') {
+/**
+ * A two-column table of [key, value] pairs (text only), or a muted "none". With
+ * `searchable`, each value links to a search for traces with that attribute.
+ */
+export function pairsTable(pairs, className = 'kv', searchable = false) {
   if (!pairs.length) return el('p', { className: 'muted', textContent: 'none' });
+  const value = (k, v) => {
+    const cell = el('td', { textContent: v });
+    if (searchable && k) {
+      cell.append(' ', el('a', { className: 'find', href: searchHash([['attr', `${k}=${v}`]]), textContent: '⌕', title: `traces with ${k}=${v}` }));
+    }
+    return cell;
+  };
   return el('table', { className }, [
-    el('tbody', {}, pairs.map(([k, v]) => el('tr', {}, [el('th', { textContent: k }), el('td', { textContent: v })]))),
+    el('tbody', {}, pairs.map(([k, v]) => el('tr', {}, [el('th', { textContent: k }), value(k, v)]))),
   ]);
 }
+
+/** The URL hash of a search: `#/search?` and the [name, value] pairs, encoded. */
+export const searchHash = (pairs) => '#/search?' + new URLSearchParams(pairs);
 
 /** 32 hex digits. */
 export const isTraceId = (text) => /^[0-9a-fA-F]{32}$/.test(text);
