@@ -482,6 +482,21 @@ test('a 50,000-span file loads and scrolls to its last span', async () => {
   await page.close();
 });
 
+test('refresh every 5 s shows a trace that arrives later; the title link returns to that search', async () => {
+  const { page } = await open('#/search?service=late&refresh=5s');
+  assert.deepEqual(await results(page), []);
+  assert.equal(await page.isChecked('#q-auto'), true);
+  const late = id(16);
+  await post('late', [span(late, 'arrived later', { startMs: 1000, durationMs: 3 })]);
+  await page.waitForSelector(`#results tr[data-trace-id="${late}"]`, { timeout: 12_000 });
+  await page.click(`#results tr[data-trace-id="${late}"] a`);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  await page.click('header h1 a');
+  await page.waitForSelector(`#results tr[data-trace-id="${late}"]`);
+  assert.match(page.url(), /#\/search\?service=late&refresh=5s$/);
+  await page.close();
+});
+
 test('no page errors or CSP violations in any test', () => {
   assert.deepEqual(problems, []);
 });

@@ -10,6 +10,7 @@ const view = document.getElementById('view');
 const notice = document.getElementById('notice');
 let current = null; // the mounted view's clean-up, if any
 let opened = null; // the opened file: { name, doc }
+const home = document.querySelector('header h1 a'); // back to the latest search
 
 function route() {
   const hash = location.hash.replace(/^#/, '');
@@ -23,6 +24,7 @@ function route() {
     document.getElementById('trace-id').value = hash.toLowerCase();
     current = renderTrace(view, hash.toLowerCase());
   } else {
+    home.href = location.hash.startsWith('#/search') ? location.hash : '#/search';
     const query = hash.startsWith('/search') ? hash.slice('/search'.length).replace(/^\?/, '') : '';
     current = renderSearch(view, new URLSearchParams(query));
   }

@@ -72,6 +72,7 @@ export function renderSearch(view, params) {
   const addButton = el('button', { type: 'button', id: 'q-add-attr', textContent: '+ attribute' });
   addButton.addEventListener('click', () => addAttr().focus());
 
+  const auto = el('input', { id: 'q-auto', type: 'checkbox', checked: params.get('refresh') === '5s' });
   const submit = el('button', { type: 'submit', id: 'q-submit', textContent: 'Search' });
   const form = el('form', { id: 'search', className: 'search', autocomplete: 'off' }, [
     field('service', service),
@@ -84,6 +85,7 @@ export function renderSearch(view, params) {
     el('label', { className: 'field check' }, [errors, el('span', { textContent: 'errors only' })]),
     field('limit', limit),
     submit,
+    el('label', { className: 'field check' }, [auto, el('span', { textContent: 'refresh every 5 s' })]),
   ]);
 
   /** The form state as URL params (empty fields left out). */
@@ -102,6 +104,7 @@ export function renderSearch(view, params) {
     }
     if (errors.checked) p.set('error', 'true');
     if (limit.value && limit.value !== '20') p.set('limit', limit.value);
+    if (auto.checked) p.set('refresh', '5s');
     return p;
   };
   form.addEventListener('submit', (event) => {
@@ -172,8 +175,14 @@ export function renderSearch(view, params) {
     results.dataset.state = 'done';
   }
   runSearch(params);
+  // Refreshing repeats the search in the URL (a preset time range moves with the clock).
+  auto.addEventListener('change', () => history.replaceState(null, '', '#/search?' + formState()));
+  const timer = setInterval(() => {
+    if (auto.checked && !document.hidden && results.dataset.state !== 'loading') runSearch(new URLSearchParams(location.hash.replace(/^#\/search\??/, '')));
+  }, 5000);
   return () => {
     alive = false;
+    clearInterval(timer);
   };
 }
 
