@@ -19,11 +19,11 @@ let browser;
 const problems = [];
 
 /** Posts `spans` of `service` (OTLP JSON) to the collector. */
-async function post(service, spans, resourceAttributes = []) {
+async function post(service, spans, resourceAttributes = [], scope = { name: 'viewer-e2e', version: '1.0' }) {
   const body = {
     resourceSpans: [{
       resource: { attributes: [str('service.name', service), ...resourceAttributes] },
-      scopeSpans: [{ scope: { name: 'viewer-e2e', version: '1.0' }, spans }],
+      scopeSpans: [{ scope, spans }],
     }],
   };
   const response = await fetch(`${collector.url}/v1/traces`, {
@@ -72,7 +72,7 @@ before(async () => {
     events: [{ name: XSS, timeUnixNano: String(now - 30_000n * MS + 1n * MS), attributes: [str('e', SCRIPT)] }],
     links: [{ traceId: T.pay, spanId: pay.spanId, attributes: [str('l', XSS)] }],
   });
-  await post(XSS, [xssRoot, span(T.xss, SCRIPT, { startMs: 29_999, durationMs: 2, parent: xssRoot.spanId })], [str('host.name', SCRIPT)]);
+  await post(XSS, [xssRoot, span(T.xss, SCRIPT, { startMs: 29_999, durationMs: 2, parent: xssRoot.spanId })], [str('host.name', SCRIPT)], { name: XSS, version: SCRIPT, attributes: [str(SCRIPT, XSS)] });
   // Critical path and clock skew: root 0-100 ms; a 10-40, b 20-90, c 50-60 (under the
   // root), d under b from another service starting 5 ms before b, e and f under b.
   const r = span(T.path, 'r', { startMs: 40_000, durationMs: 100 });
@@ -254,6 +254,10 @@ test('a search is linkable, and API errors are shown as text', async () => {
   await page.waitForSelector('#search[data-ready="true"]');
   assert.equal(await page.inputValue('#q-service'), 'catalog');
   assert.equal(await page.inputValue('#q-limit'), '5');
+  await page.close();
+  ({ page } = await open('#' + '0'.repeat(31) + '1'));
+  await page.waitForSelector('#trace-status.err');
+  assert.match(await page.textContent('#trace-status'), /no spans stored for trace 0{31}1/);
   await page.close();
   ({ page } = await open('#/search?minDuration=soon'));
   await page.waitForSelector('#results[data-state="error"]', { state: 'attached' });

@@ -191,7 +191,7 @@ function table(traces) {
   const rows = traces.map((t) => {
     const link = el('a', { href: '#' + t.traceId, textContent: t.rootSpanName ?? '(root not received)' });
     if (t.rootSpanName == null) link.className = 'muted';
-    return el('tr', { className: 'trace-row' + (t.error ? ' has-error' : '') }, [
+    const row = el('tr', { className: 'trace-row' + (t.error ? ' has-error' : '') }, [
       el('td', { className: 'name' }, [link]),
       el('td', { textContent: t.service ?? '' }),
       el('td', { textContent: formatTime(nsToDate(t.startTimeUnixNano)) }),
@@ -200,13 +200,12 @@ function table(traces) {
       el('td', { className: 'err', textContent: t.error ? '✖ error' : '', title: t.error ? 'a span of this trace has status error' : '' }),
       el('td', { className: 'mono muted', textContent: t.traceId }),
     ]);
-  });
-  for (const [row, t] of rows.map((r, i) => [r, traces[i]])) {
     row.dataset.traceId = t.traceId;
     row.addEventListener('click', (event) => {
       if (event.target.tagName !== 'A') location.hash = '#' + t.traceId;
     });
-  }
+    return row;
+  });
   return el('table', { className: 'results' }, [
     el('thead', {}, [el('tr', {}, ['root span', 'service', 'start', 'duration', 'spans', 'error', 'trace ID'].map((h) => el('th', { textContent: h })))]),
     el('tbody', {}, rows),
