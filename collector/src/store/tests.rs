@@ -238,6 +238,21 @@ async fn check_filters(store: &Store) {
     );
 }
 
+#[tokio::test]
+async fn a_listing_of_no_traces_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), None);
+    write_three(&store).await;
+    assert!(
+        store
+            .list_traces(TraceFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.close().await;
+}
+
 async fn write_three(store: &Store) {
     store
         .write(batch("web", 1, 0, 1_000_000_000))
