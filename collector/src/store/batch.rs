@@ -13,6 +13,7 @@ use std::ops::Range;
 use collector_decode::encode;
 use collector_decode::model::{Resource, Scope, Span, Value};
 
+use super::segment::format::Reader;
 use super::terms;
 
 /// The service name of a resource without a `service.name` string attribute, as the
@@ -284,7 +285,7 @@ impl Batch {
 
     /// Reads a record written by [`Batch::record`]; an error says what is wrong with it.
     pub fn from_record(record: &[u8]) -> Result<Batch, String> {
-        let mut r = Reader(record);
+        let mut r = Reader::new(record);
         let version = r.u8()?;
         if version != RECORD_VERSION {
             return Err(format!("unknown record version {version}"));
@@ -299,9 +300,9 @@ impl Batch {
         }
         let part = |r: &mut Reader<'_>| -> Result<Part, String> {
             Ok(Part {
-                body: r.slice()?,
-                service: r.slice()?,
-                terms: r.slice()?,
+                body: read_slice(r)?,
+                service: read_slice(r)?,
+                terms: read_slice(r)?,
             })
         };
         let resources = (0..resources)
@@ -325,16 +326,16 @@ impl Batch {
                 end: i64::from_le_bytes(r.array()?),
                 resource: r.u32()?,
                 scope: r.u32()?,
-                name: r.slice()?,
-                body: r.slice()?,
-                terms: r.slice()?,
+                name: read_slice(&mut r)?,
+                body: read_slice(&mut r)?,
+                terms: read_slice(&mut r)?,
             });
         }
         let terms = (0..terms)
             .map(|_| r.array().map(u64::from_le_bytes))
             .collect::<Result<Vec<_>, _>>()?;
         let batch = Batch {
-            bytes: r.0.to_vec(),
+            bytes: r.rest().to_vec(),
             resources,
             scopes,
             spans: rows,
@@ -377,33 +378,12 @@ fn put_slice(out: &mut Vec<u8>, slice: Slice) {
     put_u32(out, slice.end);
 }
 
-/// Reads little-endian values off the front of a byte slice.
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let (head, rest) = self
-            .0
-            .split_first_chunk::<N>()
-            .ok_or("the record ends early")?;
-        self.0 = rest;
-        Ok(*head)
-    }
-
-    fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u32(&mut self) -> Result<u32, String> {
-        self.array().map(u32::from_le_bytes)
-    }
-
-    fn slice(&mut self) -> Result<Slice, String> {
-        Ok(Slice {
-            start: self.u32()?,
-            end: self.u32()?,
-        })
-    }
+/// A [`Slice`]: start and end, each a `u32`.
+fn read_slice(r: &mut Reader<'_>) -> Result<Slice, String> {
+    Ok(Slice {
+        start: r.u32()?,
+        end: r.u32()?,
+    })
 }
 
 #[cfg(test)]

@@ -196,8 +196,8 @@ impl Footer {
     }
 }
 
-/// Reads little-endian values and varints off the front of a byte slice; running out
-/// is an error, never a panic.
+/// Reads little-endian values and varints off the front of a byte slice (a segment's
+/// sections, and batch records); running out is an error, never a panic.
 pub struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
@@ -211,10 +211,15 @@ impl<'a> Reader<'a> {
         self.0.is_empty()
     }
 
+    /// What is left.
+    pub fn rest(self) -> &'a [u8] {
+        self.0
+    }
+
     /// The next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
         if n > self.0.len() {
-            return Err("a section ends early".into());
+            return Err("the bytes end early".into());
         }
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;
@@ -226,7 +231,7 @@ impl<'a> Reader<'a> {
         let (head, rest) = self
             .0
             .split_first_chunk::<N>()
-            .ok_or("a section ends early")?;
+            .ok_or("the bytes end early")?;
         self.0 = rest;
         Ok(*head)
     }
