@@ -139,6 +139,10 @@ bench: build-component
 bench-browser: build-browser chromium
     cd browser-glue && node bench/run.mjs
 
+# Bytes per span on the wire, plain and gzipped, beside OpenTelemetry JS's JSON (Node, the built package).
+bench-payload: build-browser
+    cd browser-glue && node bench/payload.mjs
+
 # The collector's OTLP decoding, one thread: its own JSON decoder beside opentelemetry-proto's serde model, and protobuf.
 bench-decode:
     cargo bench -p collector-decode

@@ -9,7 +9,7 @@ import type { TracingComponent } from './core/component.js';
 import type { Attributes, Settings } from './core/ops.js';
 import { Tracer } from './core/tracer.js';
 import { type CoreModuleLoader, loadComponent } from './host/load.js';
-import { type DeliveryReport, FetchTransport } from './transport/fetch-transport.js';
+import { type DeliveryReport, FetchTransport, KEEPALIVE_BYTES } from './transport/fetch-transport.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
 import type { Instrumentation, InstrumentationContext, UrlMatcher } from './instrument/instrumentation.js';
 import type { UrlSanitizer } from './instrument/url.js';
@@ -34,10 +34,14 @@ export interface SdkOptions {
   /** Default: parent-based, keep every new trace. */
   sampler?: SamplerOption;
   /**
-   * Spans per export (default 512), longest wait before export in ms (default 5000; 1000
-   * in a worker, which sees no page-hide event to flush on), queue bound (default 2048).
+   * Spans per export (default 512), bytes of OTLP/JSON per export before compression
+   * (default: what fits the browser's keep-alive budget, see `batchBytes`), longest wait
+   * before export in ms (default 5000; 1000 in a worker, which sees no page-hide event to
+   * flush on), queue bound (default 2048).
    */
-  batch?: { size?: number; delayMs?: number; maxQueueSize?: number };
+  batch?: { size?: number; maxBytes?: number; delayMs?: number; maxQueueSize?: number };
+  /** Export bodies gzipped (`gzip`, the default where the browser has `CompressionStream`) or not (`none`). */
+  compression?: 'gzip' | 'none';
   /** Per-span caps (OpenTelemetry defaults, strings cut at 4096 bytes). */
   limits?: { attributes?: number; valueLength?: number; events?: number; links?: number };
   /** Extra headers on export requests. */
@@ -85,10 +89,10 @@ const VERSION = '0.1.0';
 export async function createSdk(options: SdkOptions): Promise<Sdk> {
   const url = /\/v1\/traces\/?$/.test(options.endpoint) ? options.endpoint : options.endpoint.replace(/\/?$/, '/v1/traces');
   let tracer: Tracer | undefined;
-  const transport = new FetchTransport({ url, headers: options.headers, onIdle: () => tracer?.transportIdle() });
+  const transport = new FetchTransport({ url, headers: options.headers, compression: options.compression, onIdle: () => tracer?.transportIdle() });
   const component: TracingComponent = await loadComponent(transport, options.loadCoreModule);
   const running = (tracer = new Tracer(component, { batchSize: options.batch?.size ?? 512 }));
-  running.configure(settings(options));
+  running.configure(settings(options, transport.gzip));
   const scopes = new Map<string, number>();
   const context: InstrumentationContext = {
     tracer: running,
@@ -114,7 +118,15 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
   };
 }
 
-function settings(options: SdkOptions): Settings {
+/**
+ * The default bound of a payload's JSON: one payload fits the keep-alive budget as it is,
+ * or once gzipped (OTLP/JSON of browser spans shrinks 5-10x: docs/delivery.md).
+ */
+function batchBytes(gzip: boolean): number {
+  return gzip ? 4 * KEEPALIVE_BYTES : KEEPALIVE_BYTES;
+}
+
+function settings(options: SdkOptions, gzip: boolean): Settings {
   const resource: Attributes = { ...options.resource, 'service.name': options.serviceName };
   if (options.serviceVersion) resource['service.version'] = options.serviceVersion;
   resource['telemetry.sdk.name'] = 'wasm-otlp';
@@ -127,7 +139,7 @@ function settings(options: SdkOptions): Settings {
     ratio: 'ratio' in sampler ? sampler.ratio : 0,
     limits: [limits.attributes ?? 128, limits.valueLength ?? 4096, limits.events ?? 128, limits.links ?? 128, 128],
     // The component owns batch timing: full batches at once, the rest after the delay.
-    batch: [size, Math.max(options.batch?.maxQueueSize ?? 2048, size), delayMs(options), 16384],
+    batch: [size, options.batch?.maxBytes ?? batchBytes(gzip), Math.max(options.batch?.maxQueueSize ?? 2048, size), delayMs(options), 16384],
     resource,
     scope: ['@wasm-otlp/browser', VERSION],
   };

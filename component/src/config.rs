@@ -14,6 +14,8 @@ use crate::sampler::Sampler;
 pub struct BatchSettings {
     /// Spans per payload.
     pub max_export_batch_size: u32,
+    /// Bytes per payload (its OTLP/JSON body); 0: no bound.
+    pub max_export_batch_bytes: u32,
     /// Ended spans waiting for export.
     pub max_queue_size: u32,
     /// How long a partial batch may wait.
@@ -26,6 +28,7 @@ impl Default for BatchSettings {
     fn default() -> Self {
         BatchSettings {
             max_export_batch_size: 512,
+            max_export_batch_bytes: 0,
             max_queue_size: 2048,
             scheduled_delay_ms: 5000,
             max_open_spans: 16384,

@@ -17,42 +17,71 @@ const FLAG_HAS_IS_REMOTE: u32 = 0x100;
 /// ...and it is remote.
 const FLAG_IS_REMOTE: u32 = 0x200;
 
-/// Encodes `spans` (all of one resource) as one request body. `scopes[i]` is the scope of
-/// spans whose `scope` is `i`; spans naming an unknown scope go under scope 0.
-pub fn encode_request(resource: &Attributes, scopes: &[Scope], spans: &[&Span]) -> Vec<u8> {
-    let scope_of = |span: &Span| {
-        if (span.scope as usize) < scopes.len() {
-            span.scope
-        } else {
-            0
-        }
-    };
-    let mut scope_ids: Vec<u32> = Vec::new();
-    for span in spans {
-        let id = scope_of(span);
-        if !scope_ids.contains(&id) {
-            scope_ids.push(id);
-        }
-    }
-    let mut out = Vec::with_capacity(256 + spans.len() * 400);
+/// Encodes spans (all of one resource), taken in order from `spans`, as one request body,
+/// and says how many it took. `scopes[i]` is the scope of spans whose `scope` is `i`;
+/// spans naming an unknown scope go under scope 0. With a `max_bytes` other than 0 the
+/// body ends before the span that would make it longer, but holds at least one span.
+pub fn encode_request<'s>(
+    resource: &Attributes,
+    scopes: &[Scope],
+    spans: impl Iterator<Item = &'s Span>,
+    max_bytes: usize,
+) -> (Vec<u8>, usize) {
+    const CLOSE: &[u8] = b"]}]}";
+    let mut out = Vec::with_capacity(16 * 1024);
     out.extend_from_slice(b"{\"resourceSpans\":[{\"resource\":{");
     write_attributes(&mut out, resource, false);
     out.extend_from_slice(b"},\"scopeSpans\":[");
-    for (n, &id) in scope_ids.iter().enumerate() {
-        comma(&mut out, n);
-        out.extend_from_slice(b"{\"scope\":{");
-        if let Some(scope) = scopes.get(id as usize) {
-            write_scope(&mut out, scope);
+    // Each scope's spans go into a buffer of their own (spans arrive in queue order,
+    // scopes interleaved); the body's length is known before the buffers are joined.
+    let mut groups: Vec<(u32, Vec<u8>, usize)> = Vec::new();
+    let mut length = out.len() + CLOSE.len();
+    let mut taken = 0;
+    for span in spans {
+        let id = if (span.scope as usize) < scopes.len() {
+            span.scope
+        } else {
+            0
+        };
+        let g = match groups.iter().position(|(s, ..)| *s == id) {
+            Some(g) => g,
+            None => {
+                let mut head = Vec::with_capacity(8 * 1024);
+                if !groups.is_empty() {
+                    head.push(b',');
+                }
+                head.extend_from_slice(b"{\"scope\":{");
+                if let Some(scope) = scopes.get(id as usize) {
+                    write_scope(&mut head, scope);
+                }
+                head.extend_from_slice(b"},\"spans\":[");
+                length += head.len() + 2; // and its closing `]}`
+                groups.push((id, head, 0));
+                groups.len() - 1
+            }
+        };
+        let (_, buffer, count) = &mut groups[g];
+        let before = buffer.len();
+        comma(buffer, *count);
+        write_span(buffer, span);
+        length += buffer.len() - before;
+        if max_bytes != 0 && length > max_bytes && taken > 0 {
+            if *count == 0 {
+                groups.pop(); // a scope opened for this span alone
+            } else {
+                buffer.truncate(before);
+            }
+            break;
         }
-        out.extend_from_slice(b"},\"spans\":[");
-        for (i, span) in spans.iter().filter(|s| scope_of(s) == id).enumerate() {
-            comma(&mut out, i);
-            write_span(&mut out, span);
-        }
+        *count += 1;
+        taken += 1;
+    }
+    for (_, buffer, _) in &groups {
+        out.extend_from_slice(buffer);
         out.extend_from_slice(b"]}");
     }
-    out.extend_from_slice(b"]}]}");
-    out
+    out.extend_from_slice(CLOSE);
+    (out, taken)
 }
 
 fn write_scope(out: &mut Vec<u8>, scope: &Scope) {
@@ -383,7 +412,8 @@ mod tests {
             }],
             dropped: 0,
         };
-        let body = encode_request(&resource, &scopes, &[&span()]);
+        let (body, taken) = encode_request(&resource, &scopes, [span()].iter(), 0);
+        assert_eq!(taken, 1);
         let json: Json = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             json,
@@ -432,16 +462,64 @@ mod tests {
         other.scope = 1;
         let mut unknown = span();
         unknown.scope = 9;
-        let body = encode_request(
-            &Attributes::default(),
-            &scopes,
-            &[&span(), &other, &unknown],
-        );
+        let spans = [span(), other, unknown];
+        let (body, _) = encode_request(&Attributes::default(), &scopes, spans.iter(), 0);
         let json: Json = serde_json::from_slice(&body).unwrap();
         let scope_spans = json["resourceSpans"][0]["scopeSpans"].as_array().unwrap();
         assert_eq!(scope_spans.len(), 2);
         assert_eq!(scope_spans[0]["scope"]["name"], "a");
         assert_eq!(scope_spans[0]["spans"].as_array().unwrap().len(), 2);
         assert_eq!(scope_spans[1]["scope"]["name"], "b");
+    }
+
+    #[test]
+    fn a_byte_bound_ends_the_body_before_the_span_that_would_pass_it() {
+        let scopes = [
+            Scope {
+                name: "a".into(),
+                ..Default::default()
+            },
+            Scope {
+                name: "b".into(),
+                ..Default::default()
+            },
+        ];
+        // Spans alternate between the two scopes, so the cut can fall in either.
+        let spans: Vec<Span> = (0..40)
+            .map(|i| {
+                let mut s = span();
+                s.scope = i % 2;
+                s
+            })
+            .collect();
+        let (whole, all) = encode_request(&Attributes::default(), &scopes, spans.iter(), 0);
+        assert_eq!(all, 40);
+        for max in [1, 300, 999, 1000, 4321, whole.len() - 1, whole.len()] {
+            let (body, taken) = encode_request(&Attributes::default(), &scopes, spans.iter(), max);
+            let json: Json = serde_json::from_slice(&body).unwrap();
+            let in_body: usize = json["resourceSpans"][0]["scopeSpans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["spans"].as_array().unwrap().len())
+                .sum();
+            assert_eq!(in_body, taken, "max {max}");
+            assert!(taken >= 1);
+            assert!(
+                body.len() <= max || taken == 1,
+                "max {max}: {} bytes",
+                body.len()
+            );
+            // The next span would not have fitted: the cut is as late as it can be.
+            if taken < 40 {
+                let (longer, _) =
+                    encode_request(&Attributes::default(), &scopes, spans[..=taken].iter(), 0);
+                assert!(
+                    longer.len() > max,
+                    "max {max}: {taken} spans, one more is {}",
+                    longer.len()
+                );
+            }
+        }
     }
 }

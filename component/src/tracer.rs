@@ -655,8 +655,12 @@ impl Tracer {
             .min(self.config.batch.max_export_batch_size as usize);
         // `iter().take(n)` and `pop_front` rather than `range(..n)` and `drain(..n)`: their
         // range checks keep core's slice-index panic messages in the download (~0.5 KB gzip).
-        let batch: Vec<&Span> = self.queue.iter().take(n).map(|span| &**span).collect();
-        let body = encode_request(&self.resource, &self.scopes, &batch);
+        let (body, n) = encode_request(
+            &self.resource,
+            &self.scopes,
+            self.queue.iter().take(n).map(|span| &**span),
+            self.config.batch.max_export_batch_bytes as usize,
+        );
         for _ in 0..n {
             self.queue.pop_front();
         }
@@ -849,6 +853,33 @@ mod tests {
         t.tick(&mut host);
         assert_eq!(host.sent.len(), 2);
         assert_eq!(t.next_deadline(), None);
+    }
+
+    #[test]
+    fn a_byte_bound_splits_batches_and_a_flush_still_sends_every_span() {
+        let batch = BatchSettings {
+            max_export_batch_size: 10,
+            max_export_batch_bytes: 1000,
+            ..Default::default()
+        };
+        let (mut t, mut host) = configured(batch);
+        for end in 0..25 {
+            let s = start(&mut t, &mut host, Parent::None);
+            t.end_span(&mut host, s, Some(end)).unwrap();
+        }
+        t.force_flush(&mut host);
+        let counts: Vec<u32> = host.sent.iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts.iter().sum::<u32>(), 25, "{counts:?}");
+        assert!(
+            counts.len() > 3,
+            "a bound of 1,000 bytes splits 10-span batches: {counts:?}"
+        );
+        for (body, n) in &host.sent {
+            assert!(
+                body.to_string().len() <= 1000 || *n == 1,
+                "{n} spans: {body}"
+            );
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ fn config(max_export_batch_size: u32, max_queue_size: u32) -> Config {
     let mut config = Config::for_service("bench");
     config.batch = BatchSettings {
         max_export_batch_size,
+        max_export_batch_bytes: 0,
         max_queue_size,
         scheduled_delay_ms: 3_600_000,
         max_open_spans: 1024,

@@ -28,6 +28,7 @@ impl Config {
             },
             batch: BatchSettings {
                 max_export_batch_size: 512,
+                max_export_batch_bytes: 0,
                 max_queue_size: 2048,
                 scheduled_delay_ms: 5000,
                 max_open_spans: 16384,

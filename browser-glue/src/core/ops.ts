@@ -43,8 +43,8 @@ export interface Settings {
   ratio: number;
   /** Attributes, value length, events, links, attributes per event or link. */
   limits: [number, number, number, number, number];
-  /** Batch size, queue size, delay in ms, open spans. */
-  batch: [number, number, number, number];
+  /** Batch size, batch bytes (0: no bound), queue size, delay in ms, open spans. */
+  batch: [number, number, number, number, number];
   resource: Attributes;
   /** The default scope's name and version. */
   scope: [string, string];

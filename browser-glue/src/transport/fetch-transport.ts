@@ -1,7 +1,8 @@
 /**
- * Sends OTLP/JSON bodies with `fetch`: `keepalive` while the bodies in flight fit the
- * browser's keep-alive budget (so they survive the page closing), plain `fetch` above it,
- * retries with backoff on network errors and 429/502/503/504 honouring `Retry-After`.
+ * Sends OTLP/JSON bodies with `fetch`, gzipped where the browser has `CompressionStream`:
+ * `keepalive` while the bodies in flight fit the browser's keep-alive budget (so they
+ * survive the page closing), plain `fetch` above it, retries with backoff on network
+ * errors and 429/502/503/504 honouring `Retry-After`.
  * Its requests go through the `fetch` captured before any instrumentation, so the
  * exporter never traces itself.
  */
@@ -9,7 +10,7 @@
 import { isRetryable, retryDelay } from './retry.js';
 
 /** Keep-alive bodies in flight must stay under the browsers' 64 KiB total. */
-const KEEPALIVE_BYTES = 60_000;
+export const KEEPALIVE_BYTES = 60_000;
 /** Chromium allows a handful of keep-alive requests in flight per page. */
 const KEEPALIVE_REQUESTS = 9;
 
@@ -23,6 +24,8 @@ export interface FetchTransportOptions {
   maxInFlight?: number;
   /** Attempts per payload, the first included. */
   maxAttempts?: number;
+  /** `gzip` (the default where `CompressionStream` exists) or `none`. */
+  compression?: 'gzip' | 'none';
   /** Called when a payload is settled (delivered or given up) and the transport has room. */
   onIdle?: () => void;
 }
@@ -30,6 +33,10 @@ export interface FetchTransportOptions {
 /** What happened to a payload. */
 export interface DeliveryReport {
   spans: number;
+  /** The body's bytes as sent (after compression). */
+  bytes: number;
+  /** Whether it went gzipped. */
+  gzip: boolean;
   ok: boolean;
   attempts: number;
   status?: number;
@@ -48,6 +55,11 @@ export class FetchTransport {
     this.fetch = nativeFetch.bind(globalThis);
   }
 
+  /** Whether bodies go gzipped. */
+  get gzip(): boolean {
+    return this.options.compression !== 'none' && typeof CompressionStream === 'function';
+  }
+
   /** The component's `send`: false when too many requests are in flight (the component keeps the spans). */
   send(body: Uint8Array, spans: number): boolean {
     if (this.inFlight >= (this.options.maxInFlight ?? 8)) return false;
@@ -58,10 +70,11 @@ export class FetchTransport {
 
   private async deliver(body: Uint8Array, spans: number): Promise<void> {
     const maxAttempts = this.options.maxAttempts ?? 5;
-    let report: DeliveryReport = { spans, ok: false, attempts: 0 };
+    const sent = await this.compress(body);
+    let report: DeliveryReport = { spans, bytes: sent.body.length, gzip: sent.gzip, ok: false, attempts: 0 };
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { status, retryAfter } = await this.post(body);
-      report = { spans, ok: status !== undefined && status >= 200 && status < 300, attempts: attempt, status };
+      const { status, retryAfter } = await this.post(sent.body, sent.gzip);
+      report = { ...report, ok: status !== undefined && status >= 200 && status < 300, attempts: attempt, status };
       if (report.ok || !isRetryable(status) || attempt === maxAttempts) break;
       await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt, retryAfter, Date.now())));
     }
@@ -71,8 +84,39 @@ export class FetchTransport {
     this.options.onIdle?.();
   }
 
+  /**
+   * The body gzipped, or as it is without `CompressionStream` or if compressing fails.
+   * Only promise jobs (microtasks) run between the call and the result, so a payload sent
+   * from a `pagehide` listener is compressed and posted before the page goes away.
+   */
+  private async compress(body: Uint8Array): Promise<{ body: Uint8Array; gzip: boolean }> {
+    if (!this.gzip) return { body, gzip: false };
+    try {
+      const writer = new CompressionStream('gzip');
+      const input = writer.writable.getWriter();
+      void input.write(body as Uint8Array<ArrayBuffer>).catch(() => undefined);
+      void input.close().catch(() => undefined);
+      const reader = writer.readable.getReader();
+      const chunks: Uint8Array[] = [];
+      let length = 0;
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+        chunks.push(chunk.value);
+        length += chunk.value.length;
+      }
+      const out = new Uint8Array(length);
+      let at = 0;
+      for (const chunk of chunks) {
+        out.set(chunk, at);
+        at += chunk.length;
+      }
+      return { body: out, gzip: true };
+    } catch {
+      return { body, gzip: false };
+    }
+  }
+
   /** One POST; `status` undefined on a network error. */
-  private async post(body: Uint8Array): Promise<{ status?: number; retryAfter: string | null }> {
+  private async post(body: Uint8Array, gzip: boolean): Promise<{ status?: number; retryAfter: string | null }> {
     const keepalive = this.keepaliveRequests < KEEPALIVE_REQUESTS && this.keepaliveBytes + body.length <= KEEPALIVE_BYTES;
     if (keepalive) {
       this.keepaliveRequests++;
@@ -82,7 +126,7 @@ export class FetchTransport {
       const response = await this.fetch(this.options.url, {
         method: 'POST',
         body: body as BodyInit,
-        headers: { 'content-type': 'application/json', ...this.options.headers },
+        headers: { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...this.options.headers },
         keepalive,
         credentials: 'omit',
       });

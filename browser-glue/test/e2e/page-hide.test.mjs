@@ -59,3 +59,57 @@ test('closing the page delivers spans ended just before (keepalive outlives the 
   const [span] = await stack.api.waitFor((spans) => tagged(id)(spans).length && tagged(id)(spans), { timeoutMs: 10_000, what: 'the span flushed on close' });
   assert.equal(span.name, 'before.close');
 });
+
+/**
+ * Ends 1,000 spans over about 100 ms, as 20 interactions of 50 spans (a root and 49
+ * requests under it): what a busy page has pending when the user leaves. Then `leave`
+ * runs in the same task as the last span's end. Resolves to the test's ID.
+ */
+async function burstThenLeave(page, leave) {
+  const id = randomUUID();
+  await page
+    .evaluate(
+      async ([id, leave]) => {
+        const { api } = window.demo;
+        for (let t = 0; t < 20; t++) {
+          const root = api.startSpan(`interaction.${t}`, { parent: null, attributes: { 'test.id': id } });
+          for (let i = 0; i < 49; i++) {
+            const url = `https://shop.example/api/items/${t * 100 + i}?page=${i}&sort=price`;
+            api.startSpan('GET', { parent: root, attributes: { 'test.id': id, 'url.full': url, 'http.response.status_code': 200 } }).end();
+          }
+          root.end();
+          if (t < 19) await new Promise((r) => setTimeout(r, 5));
+        }
+        if (leave === 'navigate') location.href = 'about:blank';
+      },
+      [id, leave],
+    )
+    .catch(() => {}); // the navigation may end the evaluation
+  return id;
+}
+
+/** Every span tagged `id` once 1,000 arrived (or what arrived after 20 s). */
+async function arrived(id) {
+  let traces = [];
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(200)) {
+    traces = await stack.api.traces({ attr: `test.id=${id}` });
+    if (traces.reduce((n, t) => n + t.spanCount, 0) >= 1000) break;
+  }
+  return (await Promise.all(traces.map((t) => stack.api.trace(t.traceId)))).flat();
+}
+
+test('1,000 spans ended in the last 100 ms before the page closes all arrive', { timeout: 60_000 }, async () => {
+  const { page } = await stack.open(LONG_DELAY);
+  const id = await burstThenLeave(page, 'close');
+  await page.close();
+  const spans = await arrived(id);
+  assert.equal(new Set(spans.map((s) => s.spanId)).size, 1000, 'every span, each once');
+});
+
+test('1,000 spans ended just before a navigation in the same task all arrive', { timeout: 60_000 }, async () => {
+  const { page } = await stack.open(LONG_DELAY);
+  const id = await burstThenLeave(page, 'navigate');
+  const spans = await arrived(id);
+  assert.equal(new Set(spans.map((s) => s.spanId)).size, 1000, 'every span, each once');
+  await page.close();
+});

@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { gunzipSync } from 'node:zlib';
 
 const dist = new URL('../../dist/', import.meta.url);
 
@@ -9,17 +10,20 @@ const dist = new URL('../../dist/', import.meta.url);
 export const loadCoreModule = async (file) => WebAssembly.compile(await readFile(new URL(file, dist)));
 
 /**
- * An HTTP server on 127.0.0.1 that records every POST body as JSON and answers with the
- * statuses given in `script` (then 200).
+ * An HTTP server on 127.0.0.1 that records every POST body as JSON (gunzipped first when it
+ * came gzipped; `bytes` is its size as sent, `jsonBytes` its JSON's) and answers with the statuses given in
+ * `script` (then 200).
  */
 export async function startSink(script = []) {
   const requests = [];
   const server = createServer(async (req, res) => {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const sent = Buffer.concat(chunks);
+    const raw = req.headers['content-encoding'] === 'gzip' ? gunzipSync(sent) : sent;
+    const body = raw.toString('utf8');
     const json = req.headers['content-type']?.includes('json');
-    requests.push({ method: req.method, url: req.url, headers: req.headers, body: json && body ? JSON.parse(body) : body });
+    requests.push({ method: req.method, url: req.url, headers: req.headers, bytes: sent.length, jsonBytes: raw.length, body: json && body ? JSON.parse(body) : body });
     const [status, headers] = script.shift() ?? [200, {}];
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end('{}');

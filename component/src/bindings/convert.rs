@@ -81,6 +81,7 @@ pub fn config(c: wit::Config) -> Config {
         },
         batch: BatchSettings {
             max_export_batch_size: c.batch.max_export_batch_size,
+            max_export_batch_bytes: c.batch.max_export_batch_bytes,
             max_queue_size: c.batch.max_queue_size,
             scheduled_delay_ms: c.batch.scheduled_delay_ms,
             max_open_spans: c.batch.max_open_spans,

@@ -237,6 +237,7 @@ impl<'a> Reader<'a> {
         };
         let batch = BatchSettings {
             max_export_batch_size: self.word()?,
+            max_export_batch_bytes: self.word()?,
             max_queue_size: self.word()?,
             scheduled_delay_ms: self.word()?,
             max_open_spans: self.word()?,
@@ -464,7 +465,7 @@ mod tests {
             self.words.push(s.encode_utf16().count() as u32);
             self.text.push_str(s);
         }
-        fn configure(&mut self, sampler: u32, ratio: f64, limits: [u32; 5], batch: [u32; 4]) {
+        fn configure(&mut self, sampler: u32, ratio: f64, limits: [u32; 5], batch: [u32; 5]) {
             self.words.push(ops::CONFIGURE);
             self.words.push(sampler);
             self.numbers.push(ratio);
@@ -577,11 +578,11 @@ mod tests {
         let (mut t, mut host) = (tracer(), TestHost::default());
         let mut b = Builder::default();
         // Strings cut at 12 bytes, every span exported as soon as it ends.
-        b.configure(0, 0.0, [128, 12, 128, 128, 128], [1, 4, 1000, 8]);
+        b.configure(0, 0.0, [128, 12, 128, 128, 128], [1, 0, 4, 1000, 8]);
         b.words.push(ops::SCOPE);
         b.scope("fetch", "2.0");
         // Refused, with its reason: a batch larger than the queue.
-        b.configure(0, 0.0, [128, 8, 128, 128, 128], [8, 4, 1000, 8]);
+        b.configure(0, 0.0, [128, 8, 128, 128, 128], [8, 0, 4, 1000, 8]);
         let root = t.reserve_root();
         let id = root.trace_id;
         b.op(ops::START, root.span_id);
@@ -622,7 +623,7 @@ mod tests {
 
         // An unknown sampler is malformed input, not a refusal.
         let mut b = Builder::default();
-        b.configure(9, 0.0, [1; 5], [1; 4]);
+        b.configure(9, 0.0, [1; 5], [1; 5]);
         let outcome = b.apply(&mut t, &mut host);
         assert!(outcome.malformed.unwrap().contains("sampler 9 is not 0-3"));
     }

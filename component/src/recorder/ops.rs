@@ -15,7 +15,7 @@
 //! | `STATUS` = 5 | span ID (2), code (0 unset, 1 ok, 2 error), message length | |
 //! | `END` = 6 | span ID (2) | end |
 //! | `NAME` = 7 | span ID (2), name length | |
-//! | `CONFIGURE` = 8 | sampler (0 always on, 1 always off, 2 trace-ID ratio, 3 parent-based ratio), the 5 span limits and the 4 batch settings in `types.config`'s order, n, n resource attributes, then the default scope as in `SCOPE` | ratio (read whatever the sampler) |
+//! | `CONFIGURE` = 8 | sampler (0 always on, 1 always off, 2 trace-ID ratio, 3 parent-based ratio), the 5 span limits and the 5 batch settings in `types.config`'s order, n, n resource attributes, then the default scope as in `SCOPE` | ratio (read whatever the sampler) |
 //! | `SCOPE` = 9 | name length, version length, n, n attributes; registers the next scope index (1, 2, ...) | |
 //!
 //! An attribute is: key length, type, payload. Types: 0 string (length), 1 bool (0/1),

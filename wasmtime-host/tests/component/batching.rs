@@ -248,3 +248,24 @@ fn force_flush_after_a_busy_spell_sends_batches_of_at_most_the_batch_size() {
         "batches of at most 4"
     );
 }
+
+#[test]
+fn a_byte_bound_keeps_every_payload_within_it_and_loses_no_span() {
+    let mut config = config_with_batch(100, 1000, 60_000);
+    config.batch.max_export_batch_bytes = 2_000;
+    let mut t = Harness::with_config(&config);
+    end_spans(&mut t, 250);
+    no_trap(t.force_flush());
+    let payloads = t.payloads.drain();
+    assert!(payloads.len() > 2, "{} payloads", payloads.len());
+    let mut total = 0;
+    for payload in &payloads {
+        assert!(payload.body.len() <= 2_000, "{} bytes", payload.body.len());
+        assert_eq!(
+            spans_of(&decode(payload)).count(),
+            payload.span_count as usize
+        );
+        total += payload.span_count;
+    }
+    assert_eq!(total, 250);
+}

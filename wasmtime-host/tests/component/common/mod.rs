@@ -67,7 +67,7 @@ pub fn roomy_limits() -> SpanLimits {
     }
 }
 
-/// Batch settings in the order of the WIT record.
+/// Batch settings (no byte bound), the rest in the order of the WIT record.
 pub fn batch(
     max_export_batch_size: u32,
     max_queue_size: u32,
@@ -76,6 +76,7 @@ pub fn batch(
 ) -> BatchSettings {
     BatchSettings {
         max_export_batch_size,
+        max_export_batch_bytes: 0,
         max_queue_size,
         scheduled_delay_ms,
         max_open_spans,

@@ -314,6 +314,7 @@ impl Ops {
             l.max_links,
             l.max_attributes_per_item,
             b.max_export_batch_size,
+            b.max_export_batch_bytes,
             b.max_queue_size,
             b.scheduled_delay_ms,
             b.max_open_spans,
