@@ -16,6 +16,7 @@ await init({
   serviceVersion: '0.1.0',
   resource: { 'deployment.environment.name': 'demo' },
   batch: { delayMs: config.batchDelayMs },
+  session: { idleMinutes: config.sessionIdleMinutes },
   // The other origin (config.crossOrigin) is deliberately not listed: its requests are
   // traced, but carry no traceparent. Same-origin requests always carry it.
   propagateTraceHeaderCorsUrls: [],

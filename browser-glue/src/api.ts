@@ -9,17 +9,33 @@ import { Span } from './core/span.js';
 import { type SpanContext, extract, traceparent } from './core/span-context.js';
 import type { StartSpanOptions } from './core/tracer.js';
 import { measure as measureIn, traceAsync as traceAsyncIn } from './helpers.js';
-import { type Sdk, type SdkOptions, createSdk } from './sdk.js';
+import { type Sdk, type SdkOptions, type User, createSdk } from './sdk.js';
 
 let sdk: Sdk | undefined;
+/** The last `setUser` call, applied by `init` when it came before. */
+let user: Parameters<Sdk['setUser']> | undefined;
 
 /** A span for calls made before `init` finished: carries nothing, records nothing. */
 const NOT_STARTED = new Span({ writer: undefined as never, spanEnded() {} }, 0, 0, 0, 0, 0, 0, 0, '', 0);
 
 /** Starts the SDK (once; later calls return the running one). */
 export async function init(options: SdkOptions): Promise<Sdk> {
-  sdk ??= await createSdk(options);
+  if (!sdk) {
+    sdk = await createSdk(options);
+    if (user) await sdk.setUser(...user);
+  }
   return sdk;
+}
+
+/** Names the user on every later span (see `Sdk.setUser`); before `init`, once it finished. */
+export async function setUser(who: User | null, options?: { hash?: boolean }): Promise<void> {
+  user = [who, options];
+  await sdk?.setUser(who, options);
+}
+
+/** The current session's ID, once `init` finished and if sessions are on. */
+export function getSessionId(): string | undefined {
+  return sdk?.sessionId();
 }
 
 /** The running SDK, if `init` finished. */

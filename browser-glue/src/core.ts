@@ -10,7 +10,7 @@
  * ```
  */
 
-export { extractContext, flush, getActiveSpan, getSdk, init, injectContext, measure, shutdown, startSpan, traceAsync } from './api.js';
+export { extractContext, flush, getActiveSpan, getSdk, getSessionId, init, injectContext, measure, setUser, shutdown, startSpan, traceAsync } from './api.js';
 export { FLOW_LIMIT_MS, activeSpan, withSpan } from './core/context.js';
 export type { Attributes, AttributeValue } from './core/ops.js';
 export { type SpanStatus, StatusCode, Span } from './core/span.js';
@@ -20,4 +20,5 @@ export type { TimeInput } from './core/time.js';
 export type { CoreModuleLoader } from './host/load.js';
 export type { Instrumentation, InstrumentationContext, UrlMatcher } from './instrument/instrumentation.js';
 export type { UrlSanitizer } from './instrument/url.js';
-export { createSdk, type SamplerOption, type Sdk, type SdkOptions } from './sdk.js';
+export { createSdk, type SamplerOption, type Sdk, type SdkOptions, type User } from './sdk.js';
+export { type Session, type SessionOptions, pageSessions } from './core/session.js';

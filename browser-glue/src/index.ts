@@ -14,18 +14,28 @@ import { init as initCore } from './api.js';
 import type { Instrumentation } from './instrument/instrumentation.js';
 import { type DefaultInstrumentations, defaultInstrumentations } from './instrumentations.js';
 import { type Sdk, type SdkOptions, createSdk as createCoreSdk } from './sdk.js';
+import { type SessionOptions, pageSessions } from './core/session.js';
 
 export * from './core.js';
 export * from './instrumentations.js';
 
-/** Everything `init` accepts: `instrumentations` turns defaults off (`{ xhr: false }`) or lists exactly those to install. */
-export interface InitOptions extends Omit<SdkOptions, 'instrumentations'> {
+/**
+ * Everything `init` accepts: `instrumentations` turns defaults off (`{ xhr: false }`) or
+ * lists exactly those to install; `session` sets how long sessions last (15 minutes idle,
+ * 4 hours at most), or `false` for none.
+ */
+export interface InitOptions extends Omit<SdkOptions, 'instrumentations' | 'session'> {
   instrumentations?: DefaultInstrumentations | Instrumentation[];
+  session?: SessionOptions | false;
 }
 
 function withDefaults(options: InitOptions): SdkOptions {
-  const chosen = options.instrumentations;
-  return { ...options, instrumentations: Array.isArray(chosen) ? chosen : defaultInstrumentations(chosen) };
+  const { instrumentations: chosen, session } = options;
+  return {
+    ...options,
+    instrumentations: Array.isArray(chosen) ? chosen : defaultInstrumentations(chosen),
+    session: session === false ? undefined : pageSessions(session),
+  };
 }
 
 /** Starts the SDK with the default instrumentations (once; later calls return the running one). */

@@ -11,6 +11,7 @@ import { Tracer } from './core/tracer.js';
 import { type CoreModuleLoader, loadComponent } from './host/load.js';
 import { type DeliveryReport, FetchTransport, KEEPALIVE_BYTES } from './transport/fetch-transport.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
+import type { Session } from './core/session.js';
 import type { Instrumentation, InstrumentationContext, UrlMatcher } from './instrument/instrumentation.js';
 import type { UrlSanitizer } from './instrument/url.js';
 
@@ -60,6 +61,12 @@ export interface SdkOptions {
    * redacted: e.g. `(url) => url.origin + url.pathname.replace(/\/\d+/g, '/{id}')`.
    */
   sanitizeUrl?: UrlSanitizer;
+  /**
+   * Sessions (`pageSessions()`): every span carries `session.id`, kept in `localStorage`
+   * across reloads and the origin's tabs. Default here: none (the main entry's `init`
+   * has them unless told `session: false`).
+   */
+  session?: Session;
   /** Automatic instrumentations to install (`fetchInstrumentation()`, ...). Default: none. */
   instrumentations?: Instrumentation[];
 }
@@ -77,6 +84,24 @@ export interface Sdk {
   stats(): Record<string, bigint>;
   /** What happened to the last payloads sent. */
   deliveries(): readonly DeliveryReport[];
+  /**
+   * Names the user on every span started from now on (`null`: nobody): `user.id` and the
+   * other fields, or with `hash: true` only `user.hash`, the SHA-256 of the ID in hex, so
+   * that the ID never leaves the page (hashing needs a secure context; elsewhere nothing
+   * is recorded and a warning says why).
+   */
+  setUser(user: User | null, options?: { hash?: boolean }): Promise<void>;
+  /** The current session's ID (to quote in a support ticket, say); none without sessions. */
+  sessionId(): string | undefined;
+}
+
+/** A user, as OpenTelemetry's `user.*` attributes name one. */
+export interface User {
+  id: string;
+  email?: string;
+  name?: string;
+  fullName?: string;
+  roles?: string[];
 }
 
 /** The SDK's version: the default scope's and each instrumentation scope's. */
@@ -93,6 +118,7 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
   const component: TracingComponent = await loadComponent(transport, options.loadCoreModule);
   const running = (tracer = new Tracer(component, { batchSize: options.batch?.size ?? 512 }));
   running.configure(settings(options, transport.gzip));
+  running.session = options.session;
   const scopes = new Map<string, number>();
   const context: InstrumentationContext = {
     tracer: running,
@@ -115,7 +141,29 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
     },
     stats: () => running.stats(),
     deliveries: () => transport.reports,
+    setUser: async (user, { hash = false } = {}) => {
+      running.user = user ? await userAttributes(user, hash) : undefined;
+    },
+    sessionId: () => running.session?.id(),
   };
+}
+
+/** `user.*` attributes; with `hash`, only `user.hash`. */
+async function userAttributes(user: User, hash: boolean): Promise<Attributes | undefined> {
+  if (hash) {
+    if (!globalThis.crypto?.subtle) {
+      console.warn('wasm-otlp: setUser with hash needs a secure context (https or localhost); no user is recorded');
+      return undefined;
+    }
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(String(user.id))));
+    return { 'user.hash': Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
+  }
+  const attributes: Attributes = { 'user.id': user.id };
+  if (user.email !== undefined) attributes['user.email'] = user.email;
+  if (user.name !== undefined) attributes['user.name'] = user.name;
+  if (user.fullName !== undefined) attributes['user.full_name'] = user.fullName;
+  if (user.roles !== undefined) attributes['user.roles'] = user.roles;
+  return attributes;
 }
 
 /**

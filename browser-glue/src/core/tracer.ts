@@ -70,6 +70,10 @@ export class Tracer implements SpanSink {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private scopes = 0;
   private off = false;
+  /** The page's session, whose ID every span carries as `session.id`. */
+  session: { id(): string } | undefined;
+  /** `user.*` attributes every span carries (`setUser`). */
+  user: Attributes | undefined;
 
   constructor(
     private readonly component: TracingComponent,
@@ -144,6 +148,8 @@ export class Tracer implements SpanSink {
     w.string(name);
     w.string(span.traceState);
     w.time(span.startMs);
+    if (this.session) span.setAttribute('session.id', this.session.id());
+    if (this.user) span.setAttributes(this.user);
     if (options.attributes) span.setAttributes(options.attributes);
     if (options.links) for (const link of options.links) span.addLink(link.context, link.attributes);
   }
