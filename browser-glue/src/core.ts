@@ -22,3 +22,4 @@ export type { Instrumentation, InstrumentationContext, UrlMatcher } from './inst
 export type { UrlSanitizer } from './instrument/url.js';
 export { createSdk, type SamplerOption, type Sdk, type SdkOptions, type User } from './sdk.js';
 export { type Session, type SessionOptions, pageSessions } from './core/session.js';
+export { Outbox, type OutboxOptions } from './transport/outbox.js';

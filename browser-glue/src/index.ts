@@ -15,6 +15,7 @@ import type { Instrumentation } from './instrument/instrumentation.js';
 import { type DefaultInstrumentations, defaultInstrumentations } from './instrumentations.js';
 import { type Sdk, type SdkOptions, createSdk as createCoreSdk } from './sdk.js';
 import { type SessionOptions, pageSessions } from './core/session.js';
+import { Outbox, type OutboxOptions } from './transport/outbox.js';
 
 export * from './core.js';
 export * from './instrumentations.js';
@@ -22,19 +23,22 @@ export * from './instrumentations.js';
 /**
  * Everything `init` accepts: `instrumentations` turns defaults off (`{ xhr: false }`) or
  * lists exactly those to install; `session` sets how long sessions last (15 minutes idle,
- * 4 hours at most), or `false` for none.
+ * 4 hours at most), or `false` for none; `persist` bounds the bodies kept in IndexedDB
+ * until they arrive (2 MB, 24 hours), or `false` to keep none.
  */
-export interface InitOptions extends Omit<SdkOptions, 'instrumentations' | 'session'> {
+export interface InitOptions extends Omit<SdkOptions, 'instrumentations' | 'session' | 'persist'> {
   instrumentations?: DefaultInstrumentations | Instrumentation[];
   session?: SessionOptions | false;
+  persist?: OutboxOptions | false;
 }
 
 function withDefaults(options: InitOptions): SdkOptions {
-  const { instrumentations: chosen, session } = options;
+  const { instrumentations: chosen, session, persist } = options;
   return {
     ...options,
     instrumentations: Array.isArray(chosen) ? chosen : defaultInstrumentations(chosen),
     session: session === false ? undefined : pageSessions(session),
+    persist: persist === false ? undefined : new Outbox(persist),
   };
 }
 

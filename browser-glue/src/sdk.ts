@@ -12,6 +12,7 @@ import { type CoreModuleLoader, loadComponent } from './host/load.js';
 import { type DeliveryReport, FetchTransport, KEEPALIVE_BYTES } from './transport/fetch-transport.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
 import type { Session } from './core/session.js';
+import type { Outbox } from './transport/outbox.js';
 import type { Instrumentation, InstrumentationContext, UrlMatcher } from './instrument/instrumentation.js';
 import type { UrlSanitizer } from './instrument/url.js';
 
@@ -43,6 +44,13 @@ export interface SdkOptions {
   batch?: { size?: number; maxBytes?: number; delayMs?: number; maxQueueSize?: number };
   /** Export bodies gzipped (`gzip`, the default where the browser has `CompressionStream`) or not (`none`). */
   compression?: 'gzip' | 'none';
+  /**
+   * Where bodies that may not have arrived (sent as the page closed, waiting for a retry,
+   * offline) are kept, to be sent on the next load or when back online: `new Outbox()`
+   * (IndexedDB). Default here: nowhere (the main entry's `init` keeps them unless told
+   * `persist: false`).
+   */
+  persist?: Outbox;
   /** Per-span caps (OpenTelemetry defaults, strings cut at 4096 bytes). */
   limits?: { attributes?: number; valueLength?: number; events?: number; links?: number };
   /** Extra headers on export requests. */
@@ -114,7 +122,7 @@ const VERSION = '0.1.0';
 export async function createSdk(options: SdkOptions): Promise<Sdk> {
   const url = /\/v1\/traces\/?$/.test(options.endpoint) ? options.endpoint : options.endpoint.replace(/\/?$/, '/v1/traces');
   let tracer: Tracer | undefined;
-  const transport = new FetchTransport({ url, headers: options.headers, compression: options.compression, onIdle: () => tracer?.transportIdle() });
+  const transport = new FetchTransport({ url, headers: options.headers, compression: options.compression, outbox: options.persist, onIdle: () => tracer?.transportIdle() });
   const component: TracingComponent = await loadComponent(transport, options.loadCoreModule);
   const running = (tracer = new Tracer(component, { batchSize: options.batch?.size ?? 512 }));
   running.configure(settings(options, transport.gzip));
@@ -128,7 +136,7 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
     ignoreUrls: options.ignoreUrls ?? [],
     sanitizeUrl: options.sanitizeUrl,
   };
-  const stops = [options.flushOnHide === false ? () => {} : flushOnPageHide(() => running.flush())];
+  const stops = [options.flushOnHide === false ? () => {} : flushOnPageHide(() => running.flush()), resendWhenOnline(transport)];
   // An instrumentation that fails to install is left out (and counted); the others go on.
   for (const instrumentation of options.instrumentations ?? []) stops.push(running.safely(() => instrumentation.install(context), () => {}));
   return {
@@ -146,6 +154,15 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
     },
     sessionId: () => running.session?.id(),
   };
+}
+
+/** Sends what earlier pages kept now, and again whenever the browser is back online; returns a function that stops it. */
+function resendWhenOnline(transport: FetchTransport): () => void {
+  const resend = () => void transport.resendKept();
+  resend();
+  if (typeof addEventListener !== 'function') return () => {};
+  addEventListener('online', resend);
+  return () => removeEventListener('online', resend);
 }
 
 /** `user.*` attributes; with `hash`, only `user.hash`. */

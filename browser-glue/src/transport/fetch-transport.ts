@@ -2,11 +2,14 @@
  * Sends OTLP/JSON bodies with `fetch`, gzipped where the browser has `CompressionStream`:
  * `keepalive` while the bodies in flight fit the browser's keep-alive budget (so they
  * survive the page closing), plain `fetch` above it, retries with backoff on network
- * errors and 429/502/503/504 honouring `Retry-After`.
+ * errors and 429/502/503/504 honouring `Retry-After`. A body at risk (sent without
+ * `keepalive`, or waiting for a retry) is kept in the outbox (`outbox.ts`) until it is
+ * settled; what the outbox holds is sent again on the next load and when back online.
  * Its requests go through the `fetch` captured before any instrumentation, so the
  * exporter never traces itself.
  */
 
+import type { Kept, Outbox } from './outbox.js';
 import { isRetryable, retryDelay } from './retry.js';
 
 /** Keep-alive bodies in flight must stay under the browsers' 64 KiB total. */
@@ -28,6 +31,8 @@ export interface FetchTransportOptions {
   compression?: 'gzip' | 'none';
   /** Called when a payload is settled (delivered or given up) and the transport has room. */
   onIdle?: () => void;
+  /** Where bodies at risk are kept (none: they are not). */
+  outbox?: Outbox;
 }
 
 /** What happened to a payload. */
@@ -48,6 +53,9 @@ export class FetchTransport {
   private keepaliveBytes = 0;
   private keepaliveRequests = 0;
   private readonly fetch: typeof fetch;
+  /** Kept bodies being sent by this page (their `id`s): a resend skips them. */
+  private readonly owned = new Set<string>();
+  private resending = false;
   /** Every settled payload, newest last (the last 100), for diagnostics and tests. */
   readonly reports: DeliveryReport[] = [];
 
@@ -69,19 +77,56 @@ export class FetchTransport {
   }
 
   private async deliver(body: Uint8Array, spans: number): Promise<void> {
-    const maxAttempts = this.options.maxAttempts ?? 5;
     const sent = await this.compress(body);
-    let report: DeliveryReport = { spans, bytes: sent.body.length, gzip: sent.gzip, ok: false, attempts: 0 };
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { status, retryAfter } = await this.post(sent.body, sent.gzip);
-      report = { ...report, ok: status !== undefined && status >= 200 && status < 300, attempts: attempt, status };
-      if (report.ok || !isRetryable(status) || attempt === maxAttempts) break;
-      await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt, retryAfter, Date.now())));
-    }
-    this.reports.push(report);
-    if (this.reports.length > 100) this.reports.shift();
+    const id = `${Date.now()}.${Math.random()}`;
+    this.owned.add(id);
+    await this.attempt({ id, url: this.options.url, ...sent, spans, time: Date.now() });
+    this.owned.delete(id);
     this.inFlight--;
     this.options.onIdle?.();
+  }
+
+  /** Sends what the outbox kept for this endpoint, one body at a time (at start-up, and when back online). */
+  async resendKept(): Promise<void> {
+    const outbox = this.options.outbox;
+    if (!outbox || this.resending) return;
+    this.resending = true;
+    try {
+      for (const [key, kept] of await outbox.all(this.options.url)) {
+        if (this.owned.has(kept.id)) continue;
+        this.owned.add(kept.id);
+        await this.attempt(kept, key);
+        this.owned.delete(kept.id);
+      }
+    } finally {
+      this.resending = false;
+    }
+  }
+
+  /**
+   * Sends `kept` until it is delivered, refused for good, or out of attempts. While at risk
+   * it is in the outbox (under `key` if it came from there), and leaves it once settled.
+   */
+  private async attempt(kept: Kept, key?: number): Promise<void> {
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    const outbox = this.options.outbox;
+    let stored: Promise<number | undefined> | undefined = key === undefined ? undefined : Promise.resolve(key);
+    let report: DeliveryReport = { spans: kept.spans, bytes: kept.body.length, gzip: kept.gzip, ok: false, attempts: 0 };
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const keepalive = this.keepaliveRequests < KEEPALIVE_REQUESTS && this.keepaliveBytes + kept.body.length <= KEEPALIVE_BYTES;
+      // Kept before the request leaves: a page that closes now takes a plain request with it.
+      if (!keepalive) stored ??= outbox?.put(kept);
+      const { status, retryAfter } = await this.post(kept.body, kept.gzip, keepalive);
+      report = { ...report, ok: status !== undefined && status >= 200 && status < 300, attempts: attempt, status };
+      if (report.ok || !isRetryable(status) || attempt === maxAttempts) break;
+      stored ??= outbox?.put(kept);
+      await new Promise((resolve) => setTimeout(resolve, retryDelay(attempt, retryAfter, Date.now())));
+    }
+    const settled = report.ok || !isRetryable(report.status);
+    const storedKey = await stored;
+    if (settled && storedKey !== undefined) await outbox?.delete(storedKey);
+    this.reports.push(report);
+    if (this.reports.length > 100) this.reports.shift();
   }
 
   /**
@@ -116,8 +161,7 @@ export class FetchTransport {
   }
 
   /** One POST; `status` undefined on a network error. */
-  private async post(body: Uint8Array, gzip: boolean): Promise<{ status?: number; retryAfter: string | null }> {
-    const keepalive = this.keepaliveRequests < KEEPALIVE_REQUESTS && this.keepaliveBytes + body.length <= KEEPALIVE_BYTES;
+  private async post(body: Uint8Array, gzip: boolean, keepalive: boolean): Promise<{ status?: number; retryAfter: string | null }> {
     if (keepalive) {
       this.keepaliveRequests++;
       this.keepaliveBytes += body.length;
