@@ -17,6 +17,7 @@ await init({
   resource: { 'deployment.environment.name': 'demo' },
   batch: { delayMs: config.batchDelayMs },
   session: { idleMinutes: config.sessionIdleMinutes },
+  sampler: config.sampler,
   // The other origin (config.crossOrigin) is deliberately not listed: its requests are
   // traced, but carry no traceparent. Same-origin requests always carry it.
   propagateTraceHeaderCorsUrls: [],

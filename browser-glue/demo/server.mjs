@@ -119,12 +119,14 @@ export async function startDemoServer({ collector = 'http://127.0.0.1:4318', hos
     const minified = url.searchParams.get('sdk') === 'min';
     const delay = Number(url.searchParams.get('batchDelay'));
     const sessionIdle = Number(url.searchParams.get('sessionIdleMinutes'));
+    const sessionRatio = Number(url.searchParams.get('sessionSampling'));
     const config = {
       collector,
       crossOrigin: crossUrl,
       sdk: minified ? '/dist/min/index.js' : '/dist/index.js',
       batchDelayMs: Number.isFinite(delay) && delay > 0 ? delay : 1000,
       sessionIdleMinutes: Number.isFinite(sessionIdle) && sessionIdle > 0 ? sessionIdle : undefined,
+      sampler: url.searchParams.has('sessionSampling') ? { type: 'session', ratio: sessionRatio } : undefined,
     };
     pages.push({ path: url.pathname + url.search, traceparent, traceId, spanId, config });
     log(`page  GET     ${url.pathname}${url.search}  rendered with traceparent ${traceparent}`);

@@ -21,7 +21,14 @@ export type SamplerOption =
   | { type: 'always_on' }
   | { type: 'always_off' }
   | { type: 'traceidratio'; ratio: number }
-  | { type: 'parentbased_traceidratio'; ratio: number };
+  | { type: 'parentbased_traceidratio'; ratio: number }
+  /**
+   * All or nothing of a session: `ratio` of sessions are kept, decided from the session ID
+   * (so every tab agrees); a dropped session records nothing, not even traces continued
+   * from a sampled remote parent (a server's page-load `traceparent`). Without sessions
+   * (a worker), as `parentbased_traceidratio`.
+   */
+  | { type: 'session'; ratio: number };
 
 /** Everything `createSdk` accepts. */
 export interface SdkOptions {
@@ -127,6 +134,7 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
   const running = (tracer = new Tracer(component, { batchSize: options.batch?.size ?? 512 }));
   running.configure(settings(options, transport.gzip));
   running.session = options.session;
+  if (options.sampler?.type === 'session' && options.session) running.sessionRatio = options.sampler.ratio;
   const scopes = new Map<string, number>();
   const context: InstrumentationContext = {
     tracer: running,
@@ -200,8 +208,10 @@ function settings(options: SdkOptions, gzip: boolean): Settings {
   const size = options.batch?.size ?? 512;
   const limits = options.limits ?? {};
   return {
-    sampler: ['always_on', 'always_off', 'traceidratio', 'parentbased_traceidratio'].indexOf(sampler.type),
-    ratio: 'ratio' in sampler ? sampler.ratio : 0,
+    // Sessions decide (the tracer marks a dropped session's traces unsampled): the
+    // component keeps the rest.
+    sampler: sampler.type === 'session' ? 3 : ['always_on', 'always_off', 'traceidratio', 'parentbased_traceidratio'].indexOf(sampler.type),
+    ratio: sampler.type === 'session' && options.session ? 1 : 'ratio' in sampler ? sampler.ratio : 0,
     limits: [limits.attributes ?? 128, limits.valueLength ?? 4096, limits.events ?? 128, limits.links ?? 128, 128],
     // The component owns batch timing: full batches at once, the rest after the delay.
     batch: [size, options.batch?.maxBytes ?? batchBytes(gzip), Math.max(options.batch?.maxQueueSize ?? 2048, size), delayMs(options), 16384],

@@ -72,6 +72,8 @@ export class Tracer implements SpanSink {
   private off = false;
   /** The page's session, whose ID every span carries as `session.id`. */
   session: { id(): string } | undefined;
+  /** With sessions, the share of them whose new traces are kept (the `session` sampler). */
+  sessionRatio: number | undefined;
   /** `user.*` attributes every span carries (`setUser`). */
   user: Attributes | undefined;
 
@@ -115,14 +117,14 @@ export class Tracer implements SpanSink {
       const [t0, t1, t2, t3, hi, lo] = words(parent.traceId + parent.spanId);
       const at = this.ids.nextSpanId();
       const ids = this.ids.spanIds;
-      span = new Span(this, t0, t1, t2, t3, ids[at], ids[at + 1], parent.traceFlags & 0xff, parent.traceState ?? '', startMs);
+      span = new Span(this, t0, t1, t2, t3, ids[at], ids[at + 1], this.sessionFlags(parent.traceFlags & 0xff), parent.traceState ?? '', startMs);
       parentHi = hi;
       parentLo = lo;
       remote = parent.isRemote ? 0x100 : 0;
     } else {
       const at = this.ids.nextRoot();
       const r = this.ids.roots;
-      span = new Span(this, r[at], r[at + 1], r[at + 2], r[at + 3], r[at + 4], r[at + 5], r[at + 6], '', startMs);
+      span = new Span(this, r[at], r[at + 1], r[at + 2], r[at + 3], r[at + 4], r[at + 5], this.sessionFlags(r[at + 6]), '', startMs);
     }
     if (span.flags & SAMPLED) {
       // No closure on the hot path: only deferred spans keep one.
@@ -130,6 +132,11 @@ export class Tracer implements SpanSink {
       else this.writeStart(span, name, options, parentHi, parentLo, remote);
     }
     return span;
+  }
+
+  /** Trace flags for a trace the page starts or continues: unsampled if the `session` sampler drops the session. */
+  private sessionFlags(flags: number): number {
+    return this.session && this.sessionRatio !== undefined && !sessionKept(this.session.id(), this.sessionRatio) ? flags & ~SAMPLED : flags;
   }
 
   /** The span's START, then the attributes and links it was started with. */
@@ -275,4 +282,9 @@ export class Tracer implements SpanSink {
     this.writer.drain();
     console.warn('wasm-otlp: the tracing component failed; tracing is off for this page', error);
   }
+}
+
+/** Whether a session is sampled at `ratio`: its ID's first 32 bits, as a fraction, below it. */
+function sessionKept(sessionId: string, ratio: number): boolean {
+  return parseInt(sessionId.slice(0, 8), 16) / 2 ** 32 < ratio;
 }

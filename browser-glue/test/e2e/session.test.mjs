@@ -81,3 +81,29 @@ test('setUser names the user on later spans, or only its SHA-256 with hash', { t
   assert.equal(spans.hashed.attrs['user.hash'], createHash('sha256').update('u-42').digest('hex'));
   assert.equal(spans['signed.out'].attrs['user.hash'], undefined);
 });
+
+test('the session sampler keeps all or nothing of a session, in every tab', { timeout: 60_000 }, async () => {
+  const id = randomUUID();
+  /** Opens a page whose stored session is `session`, sampling half of all sessions. */
+  const openIn = async (session) => {
+    const { page } = await stack.open();
+    await page.evaluate((session) => {
+      const now = Date.now();
+      localStorage.setItem('wasm-otlp:session', JSON.stringify({ id: session, start: now, last: now }));
+    }, session);
+    return (await stack.open('?sessionSampling=0.5')).page;
+  };
+  const kept = '1'.repeat(8) + 'a'.repeat(24); // 0x11111111 / 2^32 < 0.5
+  const dropped = 'e'.repeat(8) + 'b'.repeat(24); // 0xeeeeeeee / 2^32 > 0.5
+  for (const [session, name] of [[kept, 'kept'], [dropped, 'dropped']]) {
+    const page = await openIn(session);
+    await endSpan(page, `${name}.1`, id);
+    await endSpan(page, `${name}.2`, id);
+  }
+  const spans = await tagged(id, 2);
+  assert.deepEqual(Object.keys(spans).sort(), ['kept.1', 'kept.2']);
+  await sleep(1500); // the other session's spans would have arrived by now
+  const all = await stack.api.allSpans();
+  assert.ok(all.some((s) => s.name === 'documentLoad' && s.attrs['session.id'] === kept), "the kept session's page load");
+  assert.deepEqual(all.filter((s) => s.attrs['session.id'] === dropped || s.name.startsWith('dropped')), [], 'nothing of the other session');
+});
