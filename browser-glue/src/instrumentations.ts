@@ -10,9 +10,10 @@ import { fetchInstrumentation } from './instrument/fetch.js';
 import { interactionInstrumentation } from './instrument/interaction.js';
 import { navigationInstrumentation } from './instrument/navigation.js';
 import { pageLoadInstrumentation } from './instrument/page-load.js';
+import { webVitalsInstrumentation } from './instrument/web-vitals.js';
 import { xhrInstrumentation } from './instrument/xhr.js';
 
-export { errorInstrumentation, fetchInstrumentation, interactionInstrumentation, navigationInstrumentation, pageLoadInstrumentation, xhrInstrumentation };
+export { errorInstrumentation, fetchInstrumentation, interactionInstrumentation, navigationInstrumentation, pageLoadInstrumentation, webVitalsInstrumentation, xhrInstrumentation };
 export { INTERACTIVE } from './instrument/interaction.js';
 
 /** Which default instrumentations to install: each on unless `false` (interactions may take its options). */
@@ -24,6 +25,7 @@ export interface DefaultInstrumentations {
   interactions?: boolean | { events?: string[]; selector?: string };
   errors?: boolean;
   navigation?: boolean;
+  webVitals?: boolean;
 }
 
 /** The default instrumentations, less those turned off. */
@@ -35,5 +37,6 @@ export function defaultInstrumentations(on: DefaultInstrumentations = {}): Instr
   if (on.interactions !== false) chosen.push(interactionInstrumentation(typeof on.interactions === 'object' ? on.interactions : {}));
   if (on.errors !== false) chosen.push(errorInstrumentation());
   if (on.navigation !== false) chosen.push(navigationInstrumentation());
+  if (on.webVitals !== false) chosen.push(webVitalsInstrumentation());
   return chosen;
 }

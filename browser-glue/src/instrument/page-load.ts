@@ -11,6 +11,7 @@ import { type SpanContext, extract } from '../core/span-context.js';
 import { SpanKind, type Tracer } from '../core/tracer.js';
 import { type UrlSanitizer, recordedUrl } from './url.js';
 import type { Instrumentation } from './instrumentation.js';
+import { setPageSpan } from './page-view.js';
 
 /** Navigation Timing phases recorded as events on the page-load span, in order. */
 const PHASES = [
@@ -63,6 +64,7 @@ function recordPageLoad(tracer: Tracer, scope: number, parent: SpanContext | und
       'navigation.type': nav.type,
     },
   });
+  setPageSpan(page);
   for (const phase of PHASES) {
     const t = nav[phase];
     if (t > 0) page.addEvent(phase, undefined, t);
@@ -102,7 +104,7 @@ export function pageLoadInstrumentation(): Instrumentation {
 }
 
 /** The server's trace context from `<meta name="traceparent">` (and `tracestate`), if any. */
-function traceFromMeta(): SpanContext | undefined {
+export function traceFromMeta(): SpanContext | undefined {
   const meta = (name: string) => document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content;
   const traceparent = meta('traceparent');
   return traceparent ? extract(traceparent, meta('tracestate')) : undefined;
