@@ -172,6 +172,8 @@ test('search by service (the list comes from /api/services)', async () => {
   });
   assert.deepEqual(found, ids('pay', 'cart'));
   assert.match(page.url(), /#\/search\?service=checkout$/);
+  // Each result names every service of its trace, the root span's first.
+  assert.deepEqual(await page.$$eval(`#results tr[data-trace-id="${T.pay}"] .chip`, (cs) => cs.map((c) => c.textContent)), ['checkout', 'payments']);
   await page.close();
 });
 

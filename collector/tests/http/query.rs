@@ -142,7 +142,9 @@ async fn a_trace_groups_spans_by_resource_and_scope() {
             .len(),
         3
     );
-    assert_eq!(server.traces("?service=api").await[0]["service"], "web"); // the root's
+    let listed = &server.traces("?service=api").await[0];
+    assert_eq!(listed["service"], "web"); // the root's
+    assert_eq!(listed["services"], json!(["api", "web"]));
 }
 
 #[tokio::test]
