@@ -503,6 +503,59 @@ test('refresh every 5 s shows a trace that arrives later; the title link returns
   await page.close();
 });
 
+test('a session view shows one session’s page loads, requests, clicks and errors in lanes, each linking to its span', async () => {
+  const session = [str('session.id', 'sess-1')];
+  const load = id(16);
+  const click = id(16);
+  const other = id(16);
+  const page1 = span(load, 'documentLoad', { startMs: 9000, durationMs: 800, kind: 1, attributes: [str('url.full', 'https://shop.example/'), str('navigation.type', 'navigate')] });
+  const items = span(load, 'GET', { startMs: 8500, durationMs: 120, parent: page1.spanId, kind: 3, attributes: [str('http.request.method', 'GET'), str('url.full', 'https://shop.example/api/items')] });
+  const clicked = span(click, 'user.click', { startMs: 5000, durationMs: 30, kind: 1, attributes: [str('event.type', 'click'), str('element.tag', 'button')] });
+  const failed = span(click, 'exception', { startMs: 4990, durationMs: 0, parent: clicked.spanId, kind: 1, error: true, attributes: [str('error.type', 'javascript')] });
+  await post('shop-web', [
+    page1,
+    span(load, 'documentFetch', { startMs: 9000, durationMs: 200, parent: page1.spanId, kind: 3, attributes: [str('url.full', 'https://shop.example/')] }),
+    items,
+    clicked,
+    failed,
+  ], session);
+  // The server's span in the page load's trace is not the session's (no session.id on its service).
+  await post('shop-api', [span(load, 'GET /api/items', { startMs: 8490, durationMs: 100, parent: items.spanId, error: true })]);
+  await post('shop-web', [span(other, 'user.click', { startMs: 4000, durationMs: 20, kind: 1, attributes: [str('event.type', 'click')] })], [str('session.id', 'sess-2')]);
+
+  // From a span's details to its session.
+  let { page } = await open('#' + click);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  await page.click('#rows .row >> nth=0');
+  await page.click('#session-view-link');
+  await page.waitForSelector('.timeline[data-ready="true"]');
+  assert.equal(new URL(page.url()).hash, '#/session/sess-1');
+  const lanes = await page.$$eval('.timeline .item', (is) => is.map((i) => [i.dataset.lane, i.textContent, i.getAttribute('href')]).sort());
+  assert.deepEqual(lanes, [
+    ['error', 'exception', `#${click}?span=${failed.spanId}`],
+    ['http', 'GET', `#${load}?span=${items.spanId}`],
+    ['interaction', 'user.click', `#${click}?span=${clicked.spanId}`],
+    ['page-load', 'documentLoad', `#${load}?span=${page1.spanId}`],
+  ]);
+  for (const [lane, n] of [['page-load', 1], ['navigation', 0], ['interaction', 1], ['http', 1], ['error', 1], ['other', 0]]) {
+    assert.equal(await page.locator(`#lane-${lane} .item`).count(), n, lane);
+  }
+  assert.match(await page.textContent('#session-meta'), /^4 items in 2 traces/);
+  // An item opens its trace with its span selected.
+  await page.click('#lane-http .item');
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'GET');
+  assert.equal(new URL(page.url()).hash, `#${load}?span=${items.spanId}`);
+  assert.equal(await page.textContent('#rows .row.selected .name'), 'GET');
+  await page.goBack();
+  await page.waitForSelector('.timeline[data-ready="true"]');
+  await page.close();
+  // A session without spans says so as text.
+  ({ page } = await open('#/session/' + encodeURIComponent(XSS)));
+  await page.waitForSelector('#session-status.err');
+  assert.match(await page.textContent('#session-status'), /no traces stored for session/);
+  await page.close();
+});
+
 test('no page errors or CSP violations in any test', () => {
   assert.deepEqual(problems, []);
 });

@@ -1,10 +1,12 @@
 // The viewer's router: every view has a URL.
 //   #/search?service=...&attr=k=v&...   the search form and its results (also the default)
-//   #<traceId>                          one trace
+//   #<traceId>?span=<spanId>            one trace (the span selected)
+//   #/session/<id>                      one session's page loads, clicks, requests, errors
 //   #/file                              the OTLP JSON file opened last (kept in memory only)
 import { el, isTraceId } from './util.js';
 import { renderSearch } from './search.js';
 import { renderDocument, renderTrace } from './trace.js';
+import { renderSession } from './session.js';
 
 const view = document.getElementById('view');
 const notice = document.getElementById('notice');
@@ -14,15 +16,18 @@ const home = document.querySelector('header h1 a'); // back to the latest search
 
 function route() {
   const hash = location.hash.replace(/^#/, '');
+  const [path, query = ''] = hash.split(/\?(.*)/s);
   if (current) current();
   current = null;
   notice.textContent = '';
   if (hash === '/file') {
     if (opened) current = renderDocument(view, opened.doc, opened.name);
     else view.replaceChildren(el('p', { className: 'muted', textContent: 'Open an OTLP JSON file (the button at the top): files are viewed in this page only, never stored, so a reload forgets them.' }));
-  } else if (isTraceId(hash)) {
-    document.getElementById('trace-id').value = hash.toLowerCase();
-    current = renderTrace(view, hash.toLowerCase());
+  } else if (hash.startsWith('/session/')) {
+    current = renderSession(view, decodeURIComponent(hash.slice('/session/'.length)));
+  } else if (isTraceId(path)) {
+    document.getElementById('trace-id').value = path.toLowerCase();
+    current = renderTrace(view, path.toLowerCase(), new URLSearchParams(query));
   } else {
     home.href = location.hash.startsWith('#/search') ? location.hash : '#/search';
     const query = hash.startsWith('/search') ? hash.slice('/search'.length).replace(/^\?/, '') : '';

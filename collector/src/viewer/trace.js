@@ -15,14 +15,14 @@ const indent = (depth) => Math.min(depth, DEEP) * 14 + Math.min(Math.max(depth -
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS = ['unset', 'ok', 'error'];
 
-/** Mounts the view for `traceId`; returns its clean-up. */
-export function renderTrace(view, traceId) {
+/** Mounts the view for `traceId` in the state `params` (`span`: the selected span); returns its clean-up. */
+export function renderTrace(view, traceId, params = new URLSearchParams()) {
   let alive = true;
   let cleanup = () => {};
   view.replaceChildren(el('p', { className: 'muted', id: 'trace-status', textContent: `Loading trace ${traceId}…` }));
   getJson(`/api/traces/${traceId}`).then(
     (doc) => {
-      if (alive) cleanup = showTrace(view, traceId, doc);
+      if (alive) cleanup = showTrace(view, traceId, doc, null, params);
     },
     (error) => {
       if (alive) view.replaceChildren(el('p', { className: 'err', id: 'trace-status', textContent: `Trace ${traceId}: ${error.message}` }));
@@ -231,7 +231,7 @@ function skewOf(node, parent) {
   return null;
 }
 
-function showTrace(view, traceId, doc, fileName = null) {
+function showTrace(view, traceId, doc, fileName = null, params = new URLSearchParams()) {
   const { nodes, startNs, total } = flattenSpans(doc);
   const top = buildTree(nodes);
   const span = Math.max(total, 1);
@@ -588,6 +588,7 @@ function showTrace(view, traceId, doc, fileName = null) {
       ...(session ? [el('p', { className: 'session' }, [
         'session ', el('span', { className: 'mono', textContent: session }), ': ',
         el('a', { id: 'session-link', href: searchHash([['attr', `session.id=${session}`], ['limit', '100']]), textContent: 'its traces' }),
+        ', ', el('a', { id: 'session-view-link', href: `#/session/${encodeURIComponent(session)}`, textContent: 'its timeline' }),
       ])] : []),
       section('attributes', pairsTable(attributePairs(s.attributes), 'kv', true)),
       section(`events (${events.length})`, events.length ? el('ul', { className: 'events' }, events) : el('p', { className: 'muted', textContent: 'none' })),
@@ -603,6 +604,7 @@ function showTrace(view, traceId, doc, fileName = null) {
 
   recompute();
   render(true);
+  if (params.get('span')) goToSpan(params.get('span').toLowerCase());
   rows.dataset.ready = 'true';
   rows.dataset.renderedAt = String(performance.now());
   return () => {
