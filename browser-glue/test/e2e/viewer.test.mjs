@@ -556,6 +556,82 @@ test('a session view shows one session’s page loads, requests, clicks and erro
   await page.close();
 });
 
+test('clock skew: marked by default; adjusted, a skewed span moves into its parent with its subtree', async () => {
+  const skewed = id(16);
+  // R (web) 0-100 ms; S (api) starts 10 ms before R and lasts 60 ms, with its child Q;
+  // L (api) is longer than R, so it cannot be moved.
+  const R = span(skewed, 'R', { startMs: 50_000, durationMs: 100 });
+  const at = (name, from, to, parent) => span(skewed, name, { startMs: 50_000 - from, durationMs: to - from, parent });
+  const S = at('S', -10, 50, R.spanId);
+  await post('web', [R]);
+  await post('api', [S, at('Q', -5, 15, S.spanId), at('L', -20, 110, R.spanId)]);
+  const { page } = await open('#' + skewed);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  const state = () => page.$$eval('#rows .row', (rs) => Object.fromEntries(rs.map((r) => {
+    const bar = r.querySelector('.bar').getBoundingClientRect();
+    return [r.querySelector('.name').textContent, { left: bar.left, right: bar.right, mark: r.querySelector('.skew-mark')?.textContent ?? '' }];
+  })));
+  const before = await state();
+  assert.deepEqual(Object.entries(before).map(([n, s]) => [n, s.mark]), [['R', ''], ['L', '⏱ skew'], ['S', '⏱ skew'], ['Q', '']]);
+  assert.ok(before.S.left < before.R.left);
+  await page.check('#skew-adjust');
+  await page.waitForFunction(() => /skew=adjust/.test(location.hash));
+  const after = await state();
+  assert.deepEqual(Object.entries(after).map(([n, s]) => [n, s.mark]), [['R', ''], ['L', '⏱ skew'], ['S', '⏱ moved'], ['Q', '']]);
+  // S is centred in R (20 to 80 ms of 0 to 100), and Q moved by as much.
+  const width = before.R.right - before.R.left;
+  assert.ok(Math.abs(after.S.left - (after.R.left + 0.2 * width)) < 1.5, JSON.stringify(after));
+  assert.ok(Math.abs(after.S.right - (after.R.left + 0.8 * width)) < 1.5, JSON.stringify(after));
+  assert.ok(Math.abs((after.Q.left - before.Q.left) - (after.S.left - before.S.left)) < 1);
+  assert.deepEqual([after.L.left, after.L.right], [before.L.left, before.L.right]);
+  // The details say how far each moved.
+  await page.click('#rows .row:has(.name:text-is("S"))');
+  assert.equal(await page.textContent('#detail tr:has(th:text-is("clock skew adjustment")) td'), 'shown 30.0 ms later, in the middle of its parent');
+  await page.click('#rows .row:has(.name:text-is("Q"))');
+  assert.equal(await page.textContent('#detail tr:has(th:text-is("clock skew adjustment")) td'), 'shown 30.0 ms later, moved with its ancestor');
+  assert.match(await page.textContent('#trace-meta'), /1 with clock skew · 1 moved for clock skew/);
+  // Back, past the two selections and the adjustment, to the trace as received.
+  for (let i = 0; i < 3; i++) await page.goBack();
+  await page.waitForFunction(() => !/skew=adjust/.test(location.hash) && !document.getElementById('skew-adjust').checked);
+  assert.deepEqual(await state(), before);
+  await page.close();
+});
+
+test('a trace view has a URL: selected span, filter and hiding restored on load, back and forward', async () => {
+  const spanId = (i) => (i + 1).toString(16).padStart(16, '0');
+  let { page } = await open(`#${T.big}?span=${spanId(999)}&filter=span+999&hide=1`);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  assert.equal(await page.textContent('#detail h3'), 'span 999');
+  assert.equal(await page.textContent('#rows .row.selected .name'), 'span 999');
+  assert.equal(await page.inputValue('#trace-filter'), 'span 999');
+  assert.equal(await page.isChecked('#trace-filter-hide'), true);
+  assert.match(await page.textContent('#rows-shown'), /^1010 of/);
+  await page.close();
+
+  ({ page } = await open('#' + T.pay));
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  const selected = () => page.$eval('#detail', (d) => d.querySelector('h3')?.textContent ?? null);
+  const hash = () => page.evaluate(() => location.hash);
+  await page.click('#rows .row >> nth=0');
+  const first = await hash();
+  assert.match(first, new RegExp(`^#${T.pay}\\?span=[0-9a-f]{16}$`));
+  await page.click('#rows .row >> nth=1');
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'charge card');
+  await page.fill('#trace-filter', 'charge');
+  await page.waitForFunction(() => /filter=charge/.test(location.hash));
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'POST /pay');
+  assert.equal(await hash(), first);
+  assert.equal(await page.inputValue('#trace-filter'), '');
+  await page.goBack();
+  await page.waitForFunction(() => !document.querySelector('#detail h3'));
+  assert.equal(await hash(), '#' + T.pay);
+  await page.goForward();
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'POST /pay');
+  assert.equal(await selected(), 'POST /pay');
+  await page.close();
+});
+
 test('no page errors or CSP violations in any test', () => {
   assert.deepEqual(problems, []);
 });
