@@ -632,6 +632,21 @@ test('a trace view has a URL: selected span, filter and hiding restored on load,
   await page.close();
 });
 
+test('duration labels stay in the waterfall, beside or inside their bars', async () => {
+  for (const trace of [T.big, T.path, T.pay]) {
+    const { page } = await open('#' + trace);
+    await page.waitForSelector('#rows[data-ready="true"] .row');
+    const outside = await page.$$eval('#rows .row', (rs) => rs.flatMap((r) => {
+      const dur = r.querySelector('.dur')?.getBoundingClientRect();
+      const name = r.querySelector('.label').getBoundingClientRect();
+      const row = r.getBoundingClientRect();
+      return dur && (dur.left < name.right || dur.right > row.right) ? [r.querySelector('.name').textContent] : [];
+    }));
+    assert.deepEqual(outside, [], `labels outside the waterfall in trace ${trace}`);
+    await page.close();
+  }
+});
+
 test('no page errors or CSP violations in any test', () => {
   assert.deepEqual(problems, []);
 });

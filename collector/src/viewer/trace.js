@@ -486,10 +486,7 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
         mark.style.left = `${(100 * Math.min(Math.max(at, 0), span)) / span}%`;
         track.append(mark);
       }
-      const dur = el('span', { className: 'dur', textContent: formatDuration(node.duration) });
-      if (left + width > 75) dur.style.right = `${100 - left}%`;
-      else dur.style.left = `${left + width}%`;
-      track.append(dur);
+      track.append(durationLabel(node.duration, left, width));
     }
     row.append(label, track);
     return row;
@@ -739,5 +736,20 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
     },
     update,
   };
+}
+
+/**
+ * The duration label of a bar at `left`% lasting `width`% of the axis: after the bar,
+ * else before it, else inside its end, so that it never leaves the waterfall.
+ */
+function durationLabel(duration, left, width) {
+  const label = el('span', { className: 'dur', textContent: formatDuration(duration) });
+  if (left + width <= 85) label.style.left = `${left + width}%`;
+  else if (left >= 15) label.style.right = `${100 - left}%`;
+  else {
+    label.classList.add('inside');
+    label.style.right = `${100 - left - width}%`;
+  }
+  return label;
 }
 
