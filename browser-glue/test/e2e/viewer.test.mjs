@@ -541,6 +541,13 @@ test('a session view shows one session’s page loads, requests, clicks and erro
     assert.equal(await page.locator(`#lane-${lane} .item`).count(), n, lane);
   }
   assert.match(await page.textContent('#session-meta'), /^4 items in 2 traces/);
+  // The same items as a table, in time order, with what each was about.
+  assert.deepEqual(await page.$$eval('#session-items tbody tr', (rs) => rs.map((r) => [...r.cells].slice(1, 4).map((c) => c.textContent))), [
+    ['page load', 'documentLoad', 'https://shop.example/'],
+    ['request', 'GET', 'https://shop.example/api/items'],
+    ['interaction', 'user.click', ''],
+    ['error', 'exception', 'javascript · failed'],
+  ]);
   // An item opens its trace with its span selected.
   await page.click('#lane-http .item');
   await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'GET');

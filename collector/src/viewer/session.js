@@ -1,6 +1,7 @@
 // The session view (#/session/<id>): one user's session on one time axis, in lanes by
 // kind (page loads, navigations, interactions, fetches and XHRs, errors, other), each
-// item a bar (or a mark, when too short to see) linking to its span in its trace.
+// item a bar (or a mark, when too short to see) linking to its span in its trace; below,
+// the same items as a table in time order, with what each was about.
 //
 // Data: GET /api/sessions/{id}, the spans of the traces with that session.id (bounded
 // by the API: the most recent traces, then `truncated`). One request rather than
@@ -9,15 +10,23 @@
 import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs } from './util.js';
 import { flattenSpans } from './trace.js';
 
-/** The lanes, top to bottom: id and label. */
+/** The lanes, top to bottom: id, label, and the kind of one item. */
 export const LANES = [
-  ['page-load', 'page loads'],
-  ['navigation', 'navigations'],
-  ['interaction', 'interactions'],
-  ['http', 'fetch / XHR'],
-  ['error', 'errors'],
-  ['other', 'other'],
+  ['page-load', 'page loads', 'page load'],
+  ['navigation', 'navigations', 'navigation'],
+  ['interaction', 'interactions', 'interaction'],
+  ['http', 'fetch / XHR', 'request'],
+  ['error', 'errors', 'error'],
+  ['other', 'other', 'other'],
 ];
+
+/** What an item was about: the element, the URL, the error's message. */
+function about(node) {
+  const attrs = new Map(attributePairs(node.span.attributes));
+  const parts = ['element.name', 'url.full', 'error.type'].filter((k) => attrs.has(k)).map((k) => attrs.get(k));
+  if (node.error && node.span.status?.message) parts.push(String(node.span.status.message));
+  return parts.join(' · ');
+}
 
 const CLIENT = [3, 'SPAN_KIND_CLIENT'];
 
@@ -130,9 +139,25 @@ function showSession(view, id, doc) {
       el('div', { className: 'axis-row' }, [el('div', { className: 'label-head', textContent: 'lane' }), axis]),
       ...lanes,
     ]),
-    items.length ? null : el('p', { className: 'muted', textContent: 'No page loads, navigations, interactions, requests or errors in this session’s spans.' }),
+    items.length ? itemTable(items, from) : el('p', { className: 'muted', textContent: 'No page loads, navigations, interactions, requests or errors in this session’s spans.' }),
   ]));
   view.querySelector('.timeline').dataset.ready = 'true';
+}
+
+/** The items in time order: when (from the session's start), kind, name, what about, service, duration. */
+function itemTable(items, from) {
+  const kind = new Map(LANES.map(([lane, , one]) => [lane, one]));
+  return el('table', { className: 'results', id: 'session-items' }, [
+    el('thead', {}, [el('tr', {}, ['at', 'kind', 'span', 'about', 'service', 'duration'].map((h) => el('th', { textContent: h })))]),
+    el('tbody', {}, items.map(({ node, lane }) => el('tr', { className: node.error ? 'has-error' : '' }, [
+      el('td', { className: 'num', textContent: '+' + formatDuration(node.start - from) }),
+      el('td', { textContent: kind.get(lane) }),
+      el('td', { className: 'name' + (node.error ? ' err' : '') }, [el('a', { href: `#${String(node.span.traceId ?? '').toLowerCase()}?span=${node.spanId}`, textContent: node.name })]),
+      el('td', { className: 'about', textContent: about(node) }),
+      el('td', { textContent: node.service }),
+      el('td', { className: 'num', textContent: formatDuration(node.duration) }),
+    ]))),
+  ]);
 }
 
 /** One item: a link to its span in its trace, as a bar on the axis. */
