@@ -193,7 +193,7 @@ function table(traces) {
     if (t.rootSpanName == null) link.className = 'muted';
     const row = el('tr', { className: 'trace-row' + (t.error ? ' has-error' : '') }, [
       el('td', { className: 'name' }, [link]),
-      el('td', { className: 'services' }, services(t)),
+      el('td', { className: 'services', title: (t.services ?? []).join(', ') }, services(t)),
       el('td', { textContent: formatTime(nsToDate(t.startTimeUnixNano)) }),
       el('td', { className: 'num', textContent: formatDuration(t.durationNanos) }),
       el('td', { className: 'num', textContent: String(t.spanCount) }),
