@@ -728,7 +728,6 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
   recompute();
   update(params);
   rows.dataset.ready = 'true';
-  rows.dataset.renderedAt = String(performance.now());
   return {
     dispose() {
       window.removeEventListener('resize', onResize);
