@@ -39,7 +39,7 @@ const CLIENT = [3, 'SPAN_KIND_CLIENT'];
 export function laneOf(node) {
   const attrs = new Map(attributePairs(node.span.attributes));
   const name = node.name;
-  if (name === 'documentLoad' || name === 'pageLoad') return 'page-load';
+  if (name === 'documentLoad') return 'page-load';
   if (name === 'navigation' && attrs.has('navigation.trigger')) return 'navigation';
   if ((name.startsWith('user.') && attrs.has('event.type')) || attrs.has('event_type')) return 'interaction';
   if (CLIENT.includes(node.span.kind) && (attrs.has('http.request.method') || attrs.has('http.method'))) return 'http';
