@@ -143,6 +143,14 @@ bench-browser: build-browser chromium
 bench-payload: build-browser
     cd browser-glue && node bench/payload.mjs
 
+# The collector's viewer with a 10,000- and a 50,000-span trace in headless Chromium: time to the tree on screen, scroll frame times.
+bench-viewer *args: npm-setup chromium
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target=$(realpath "${CARGO_TARGET_DIR:-target}")
+    cargo build --release -p collector --bin collector
+    cd browser-glue && COLLECTOR_BIN="$target/release/collector" node bench/viewer.mjs {{args}}
+
 # The collector's OTLP decoding, one thread: its own JSON decoder beside opentelemetry-proto's serde model, and protobuf.
 bench-decode:
     cargo bench -p collector-decode

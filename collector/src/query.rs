@@ -264,6 +264,75 @@ pub async fn trace(State(store): State<Arc<Store>>, Path(trace_id): Path<String>
     }
 }
 
+/// Most traces `GET /api/sessions/{id}` returns: the session's most recently active.
+pub const MAX_SESSION_TRACES: usize = 200;
+
+/// Most spans `GET /api/sessions/{id}` returns, over all its traces.
+pub const MAX_SESSION_SPANS: usize = 20_000;
+
+/// The answer of `GET /api/sessions/{id}`: the spans of the session's traces as OTLP JSON.
+#[derive(Debug, Serialize)]
+pub struct SessionAnswer {
+    /// The spans, as in an OTLP export request (each trace's resources in turn).
+    #[serde(flatten)]
+    pub data: TracesData,
+    /// Traces in the answer.
+    pub traces: usize,
+    /// Whether traces or spans were left out (over [`MAX_SESSION_TRACES`] or
+    /// [`MAX_SESSION_SPANS`]).
+    pub truncated: bool,
+}
+
+/// `GET /api/sessions/{id}`: every span of the traces with a span (or resource) whose
+/// `session.id` is `id`, most recently active trace first, at most
+/// [`MAX_SESSION_TRACES`] traces and [`MAX_SESSION_SPANS`] spans (each trace's first by
+/// start time); 404 if no trace has that session. The store's attribute search finds
+/// the traces and each is read as `GET /api/traces/{id}` reads it, so the answer is
+/// bounded however long the session.
+pub async fn session(State(store): State<Arc<Store>>, Path(session_id): Path<String>) -> Response {
+    let filter = TraceFilter {
+        attributes: vec![("session.id".to_owned(), session_id.clone())],
+        limit: MAX_SESSION_TRACES + 1,
+        ..TraceFilter::default()
+    };
+    let listed = match store.list_traces(filter).await {
+        Ok(listed) => listed,
+        Err(e) => return store_error(&e),
+    };
+    if listed.is_empty() {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no traces stored for session {session_id:?}"),
+        );
+    }
+    let mut answer = SessionAnswer {
+        data: TracesData::default(),
+        traces: 0,
+        truncated: listed.len() > MAX_SESSION_TRACES,
+    };
+    let mut spans_left = MAX_SESSION_SPANS;
+    for summary in listed.iter().take(MAX_SESSION_TRACES) {
+        let Some(id) = parse_trace_id(&summary.trace_id) else {
+            continue;
+        };
+        if spans_left == 0 {
+            answer.truncated = true;
+            break;
+        }
+        match store.trace(id, spans_left).await {
+            Ok(Some(trace)) => {
+                answer.truncated |= trace.returned < trace.stored;
+                spans_left -= trace.returned as usize;
+                answer.traces += 1;
+                answer.data.resource_spans.extend(trace.data.resource_spans);
+            }
+            Ok(None) => {} // deleted by retention since it was listed
+            Err(e) => return store_error(&e),
+        }
+    }
+    Json(answer).into_response()
+}
+
 /// `GET /healthz`: 200 `ok` while the store can write; 503 with `{"error": "..."}` (why)
 /// once its writer thread has stopped, or while its latest commit failed (until one
 /// succeeds).

@@ -159,6 +159,7 @@ pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Rou
     let queries = Router::new()
         .route("/api/traces", get(query::list))
         .route("/api/traces/{trace_id}", get(query::trace))
+        .route("/api/sessions/{session_id}", get(query::session))
         .route("/api/services", get(query::services))
         .route("/api/services/{service}/operations", get(query::operations))
         .route("/api/status", get(query::status))

@@ -30,6 +30,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("viewer/search.js"),
     ),
     (
+        "/viewer/session.js",
+        "text/javascript; charset=utf-8",
+        include_str!("viewer/session.js"),
+    ),
+    (
         "/viewer/trace.js",
         "text/javascript; charset=utf-8",
         include_str!("viewer/trace.js"),

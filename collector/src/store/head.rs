@@ -167,6 +167,17 @@ impl Source for Head {
             error: trace.error,
             root_name: trace.root.map(|_| batch.name_of(named).to_owned()),
             service: batch.service_of_span(named).to_owned(),
+            services: trace
+                .spans
+                .iter()
+                .map(|&at| {
+                    let (batch, span) = self.row(at);
+                    batch.service_of_span(span)
+                })
+                .collect::<BTreeSet<&str>>()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
         }))
     }
 

@@ -118,6 +118,8 @@ pub struct TracePart {
     pub root_name: Option<String>,
     /// The root span's service, else the earliest span's.
     pub service: String,
+    /// Every service with a span in this source's part of the trace.
+    pub services: BTreeSet<String>,
 }
 
 impl TracePart {
@@ -133,6 +135,7 @@ impl TracePart {
         self.max_end = self.max_end.max(other.max_end);
         self.spans += other.spans;
         self.error |= other.error;
+        self.services.extend(other.services);
         if self.root_name.is_none() {
             self.root_name = other.root_name;
         }
@@ -173,6 +176,8 @@ pub struct TraceSummary {
     pub root_span_name: Option<String>,
     /// The service of the root span (else of the earliest span), cut like the name.
     pub service: String,
+    /// Every service with a span in the trace, sorted, each cut like the name.
+    pub services: Vec<String>,
     /// The earliest span start, Unix ns, as a decimal string (as in OTLP JSON: it does
     /// not fit a JavaScript number).
     pub start_time_unix_nano: String,
@@ -256,6 +261,13 @@ fn summary(id: &[u8; 16], part: TracePart) -> TraceSummary {
         trace_id: hex(id),
         root_span_name: part.root_name.map(cut),
         service: cut(part.service),
+        services: part
+            .services
+            .into_iter()
+            .map(cut)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
         start_time_unix_nano: part.min_start.to_string(),
         duration_nanos: part.max_end.saturating_sub(part.min_start).max(0) as u64,
         span_count: part.spans,

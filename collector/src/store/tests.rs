@@ -304,6 +304,81 @@ async fn segments_answer_like_the_head_and_survive_a_restart() {
     store.close().await;
 }
 
+/// A child span of trace `n`'s root from `service`, its span number `i`.
+fn child(service: &str, n: u64, i: u64, start: i64) -> Batch {
+    let mut batch = Batch::default();
+    let resource = Resource {
+        attributes: vec![string("service.name", service)],
+        ..Resource::default()
+    };
+    let r = batch.add_resource(Some(&resource), "");
+    let s = batch.add_scope(None, "");
+    let span = Span {
+        trace_id: Id::new(&trace_id(n)),
+        span_id: Id::new(&(n * 1000 + i + 1).to_be_bytes()),
+        parent_span_id: Id::new(&(n * 1000 + 1).to_be_bytes()),
+        name: "query".into(),
+        start_time_unix_nano: start as u64,
+        end_time_unix_nano: start as u64 + 1_000_000,
+        ..Span::default()
+    };
+    batch.add_span(r, s, &span);
+    batch
+}
+
+/// Each listed trace's services, most recently active trace first.
+async fn listed_services(store: &Store) -> Vec<Vec<String>> {
+    store
+        .list_traces(TraceFilter {
+            limit: 10,
+            ..TraceFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.services)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_listing_names_every_service_of_a_trace_from_segments_and_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    // Heads sealed at 3 spans: traces 1 and 2 (api and db) in one segment, trace 3
+    // (web) in another, then an api span of trace 3 in the head.
+    let store = open(dir.path(), Some(12));
+    let expected = [
+        vec!["api".to_owned(), "web".to_owned()],
+        vec!["api".to_owned(), "db".to_owned()],
+        vec!["web".to_owned()],
+    ];
+    store
+        .write(batch("web", 1, 0, 1_000_000_000))
+        .await
+        .unwrap();
+    store.write(child("db", 2, 5, 2_000_500_000)).await.unwrap();
+    store
+        .write(batch("api", 2, 2, 2_000_000_000))
+        .await
+        .unwrap();
+    store
+        .write(batch("web", 3, 3, 3_000_000_000))
+        .await
+        .unwrap();
+    wait_for_segments(&store, 2).await;
+    store
+        .write(child("api", 3, 6, 3_000_500_000))
+        .await
+        .unwrap();
+    assert_eq!(store.shared.read_state().head.span_count(), 1);
+    assert_eq!(listed_services(&store).await, expected);
+    store.close().await;
+    // Segments reopened, the head replayed from its log.
+    let store = open(dir.path(), None);
+    assert_eq!(store.status().segments, 2);
+    assert_eq!(listed_services(&store).await, expected);
+    store.close().await;
+}
+
 #[tokio::test]
 async fn a_torn_log_tail_is_cut_and_the_rest_kept() {
     let dir = tempfile::tempdir().unwrap();

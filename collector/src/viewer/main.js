@@ -1,32 +1,43 @@
 // The viewer's router: every view has a URL.
 //   #/search?service=...&attr=k=v&...   the search form and its results (also the default)
-//   #<traceId>                          one trace
+//   #<traceId>?span=..&filter=..&hide=1&skew=adjust   one trace (selected span, filter, adjustment)
+//   #/session/<id>                      one session's page loads, clicks, requests, errors
 //   #/file                              the OTLP JSON file opened last (kept in memory only)
 import { el, isTraceId } from './util.js';
 import { renderSearch } from './search.js';
 import { renderDocument, renderTrace } from './trace.js';
+import { renderSession } from './session.js';
 
 const view = document.getElementById('view');
 const notice = document.getElementById('notice');
-let current = null; // the mounted view's clean-up, if any
+let current = null; // the mounted view: { dispose, update?, traceId? }
 let opened = null; // the opened file: { name, doc }
 const home = document.querySelector('header h1 a'); // back to the latest search
 
 function route() {
   const hash = location.hash.replace(/^#/, '');
-  if (current) current();
+  const [path, query = ''] = hash.split(/\?(.*)/s);
+  const traceId = isTraceId(path) ? path.toLowerCase() : null;
+  // Within the trace on screen (back, forward, a link to one of its spans): update it.
+  if (traceId && current?.traceId === traceId) {
+    current.update(new URLSearchParams(query));
+    return;
+  }
+  if (current) current.dispose();
   current = null;
   notice.textContent = '';
   if (hash === '/file') {
     if (opened) current = renderDocument(view, opened.doc, opened.name);
     else view.replaceChildren(el('p', { className: 'muted', textContent: 'Open an OTLP JSON file (the button at the top): files are viewed in this page only, never stored, so a reload forgets them.' }));
-  } else if (isTraceId(hash)) {
-    document.getElementById('trace-id').value = hash.toLowerCase();
-    current = renderTrace(view, hash.toLowerCase());
+  } else if (hash.startsWith('/session/')) {
+    current = { dispose: renderSession(view, decodeURIComponent(hash.slice('/session/'.length))) };
+  } else if (traceId) {
+    document.getElementById('trace-id').value = traceId;
+    current = { traceId, ...renderTrace(view, traceId, new URLSearchParams(query)) };
   } else {
     home.href = location.hash.startsWith('#/search') ? location.hash : '#/search';
-    const query = hash.startsWith('/search') ? hash.slice('/search'.length).replace(/^\?/, '') : '';
-    current = renderSearch(view, new URLSearchParams(query));
+    const search = path.startsWith('/search') ? query : '';
+    current = { dispose: renderSearch(view, new URLSearchParams(search)) };
   }
 }
 

@@ -193,7 +193,7 @@ function table(traces) {
     if (t.rootSpanName == null) link.className = 'muted';
     const row = el('tr', { className: 'trace-row' + (t.error ? ' has-error' : '') }, [
       el('td', { className: 'name' }, [link]),
-      el('td', { textContent: t.service ?? '' }),
+      el('td', { className: 'services', title: (t.services ?? []).join(', ') }, services(t)),
       el('td', { textContent: formatTime(nsToDate(t.startTimeUnixNano)) }),
       el('td', { className: 'num', textContent: formatDuration(t.durationNanos) }),
       el('td', { className: 'num', textContent: String(t.spanCount) }),
@@ -207,9 +207,17 @@ function table(traces) {
     return row;
   });
   return el('table', { className: 'results' }, [
-    el('thead', {}, [el('tr', {}, ['root span', 'service', 'start', 'duration', 'spans', 'error', 'trace ID'].map((h) => el('th', { textContent: h })))]),
+    el('thead', {}, [el('tr', {}, ['root span', 'services', 'start', 'duration', 'spans', 'error', 'trace ID'].map((h) => el('th', { textContent: h })))]),
     el('tbody', {}, rows),
   ]);
+}
+
+/** A trace's services as chips: the root span's first, then the others (sorted). */
+function services(t) {
+  const all = Array.isArray(t.services) ? t.services : [];
+  const root = t.service ?? '';
+  return [root, ...all.filter((s) => s !== root)].map((s, i) =>
+    el('span', { className: 'chip' + (i === 0 ? ' root' : ''), textContent: s, title: i === 0 ? 'the root span\'s service' : '' }));
 }
 
 /** Duration over start time, one clickable point per trace. */

@@ -1,7 +1,10 @@
-// The trace view (#<traceId>): a span tree built from parent IDs (iteratively, with no
-// depth limit), a waterfall on a time axis whose rows are virtualised (only the rows in
-// view are in the DOM), and the selected span's details. Spans whose parent is not in
-// the trace are listed under a marker row, never dropped.
+// The trace view (#<traceId>?span=...&filter=...&hide=1&skew=adjust): a span tree built
+// from parent IDs (iteratively, with no depth limit), a waterfall on a time axis whose
+// rows are virtualised (only the rows in view are in the DOM), and the selected span's
+// details. Spans whose parent is not in the trace are listed under a marker row, never
+// dropped. The selected span, the filter and the clock-skew adjustment are kept in the
+// URL: a click on a span or the adjustment adds a history entry, the keys and the filter
+// replace the current one.
 import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs, pairsTable, isTraceId, searchHash } from './util.js';
 
 /** Row height in px (must match `.row` in viewer.css). */
@@ -15,28 +18,39 @@ const indent = (depth) => Math.min(depth, DEEP) * 14 + Math.min(Math.max(depth -
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS = ['unset', 'ok', 'error'];
 
-/** Mounts the view for `traceId`; returns its clean-up. */
-export function renderTrace(view, traceId) {
+/**
+ * Mounts the view for `traceId` in the URL state `params` (`span`, `filter`, `hide`,
+ * `skew`); returns `{ dispose, update(params) }` (update: the URL changed within this
+ * trace, as back and forward do).
+ */
+export function renderTrace(view, traceId, params = new URLSearchParams()) {
   let alive = true;
-  let cleanup = () => {};
+  let shown = null;
+  let wanted = params;
   view.replaceChildren(el('p', { className: 'muted', id: 'trace-status', textContent: `Loading trace ${traceId}…` }));
   getJson(`/api/traces/${traceId}`).then(
     (doc) => {
-      if (alive) cleanup = showTrace(view, traceId, doc);
+      if (alive) shown = showTrace(view, traceId, doc, null, wanted);
     },
     (error) => {
       if (alive) view.replaceChildren(el('p', { className: 'err', id: 'trace-status', textContent: `Trace ${traceId}: ${error.message}` }));
     },
   );
-  return () => {
-    alive = false;
-    cleanup();
+  return {
+    dispose() {
+      alive = false;
+      shown?.dispose();
+    },
+    update(params) {
+      if (shown) shown.update(params);
+      else wanted = params;
+    },
   };
 }
 
 /**
  * Mounts the view for an OTLP JSON document that is not stored (an opened file);
- * `name` is shown as its source. Returns its clean-up.
+ * `name` is shown as its source. Returns `{ dispose }`.
  */
 export function renderDocument(view, doc, name) {
   const first = (Array.isArray(doc?.resourceSpans) ? doc.resourceSpans : [])
@@ -219,25 +233,60 @@ export function criticalPath(root) {
  * service that outlives its parent, one that starts after its parent ended, and a
  * producer's or consumer's span are usually asynchronous work, not skew).
  */
-function skewOf(node, parent) {
+function skewOf(node, parent, start = node.start) {
   if (!parent || parent.marker || node.marker) return null;
-  if (node.start < parent.start) return `starts ${formatDuration(parent.start - node.start)} before its parent: the hosts' clocks may differ`;
+  if (start < parent.start) return `starts ${formatDuration(parent.start - start)} before its parent: the hosts' clocks may differ`;
   const parentEnd = parent.start + parent.duration;
-  const end = node.start + node.duration;
+  const end = start + node.duration;
   const async = node.span.kind === 5 || parent.span.kind === 4 || node.span.kind === 'SPAN_KIND_CONSUMER' || parent.span.kind === 'SPAN_KIND_PRODUCER';
-  if (node.service !== parent.service && !async && node.start < parentEnd && end > parentEnd) {
+  if (node.service !== parent.service && !async && start < parentEnd && end > parentEnd) {
     return `ends ${formatDuration(end - parentEnd)} after its parent (${parent.service}): the hosts' clocks may differ`;
   }
   return null;
 }
 
-function showTrace(view, traceId, doc, fileName = null) {
+/**
+ * Clock-skew adjustment as Jaeger UI makes it: a span that looks skewed against its
+ * parent (see skewOf) and is no longer than it is moved, with its whole subtree, to the
+ * middle of its parent (the latency split evenly before and after it). Parents first,
+ * so a moved span's children are judged where it now lies. Changes the nodes' `start`;
+ * returns each moved span's shift: `by` ns in all, `own` when the span was moved for its
+ * own skew (else with an ancestor).
+ */
+export function adjustClockSkew(top) {
+  const shifts = new Map();
+  const stack = top.map((n) => [n, 0]);
+  while (stack.length) {
+    const [node, inherited] = stack.pop();
+    for (const kid of node.kids) {
+      let by = inherited;
+      let own = false;
+      if (!kid.marker && kid.duration <= node.duration && skewOf(kid, node, kid.start + inherited)) {
+        by = node.start + Math.round((node.duration - kid.duration) / 2) - kid.start;
+        own = true;
+      }
+      if (by) {
+        kid.start += by;
+        shifts.set(kid, { by, own });
+      }
+      stack.push([kid, by]);
+    }
+  }
+  return shifts;
+}
+
+/** A shift in ns as text: `5.00 ms later`, `2.00 ms earlier`. */
+const shiftText = (by) => `${formatDuration(Math.abs(by))} ${by > 0 ? 'later' : 'earlier'}`;
+
+function showTrace(view, traceId, doc, fileName = null, params = new URLSearchParams()) {
   const { nodes, startNs, total } = flattenSpans(doc);
   const top = buildTree(nodes);
   const span = Math.max(total, 1);
   const collapsed = new Set();
   let visible = [];
   let selected = null;
+  /** The URL state is being applied (back, forward, load): do not write it back. */
+  let applying = false;
 
   // The tree's parent of every row (markers included), for ancestors.
   const parentOf = new Map();
@@ -251,12 +300,24 @@ function showTrace(view, traceId, doc, fileName = null) {
       }
     }
   }
-  const critical = criticalPath(top.find((n) => !n.marker));
-  const skew = new Map();
-  for (const n of nodes) {
-    const why = skewOf(n, parentOf.get(n));
-    if (why) skew.set(n, why);
-  }
+  // Positions: as received, or with clock skew adjusted; what depends on them.
+  const received = new Map(nodes.map((n) => [n, n.start]));
+  const root = top.find((n) => !n.marker);
+  let adjust = false;
+  let shifts = new Map();
+  let critical = new Set();
+  let skew = new Map();
+  const layout = () => {
+    for (const n of nodes) n.start = received.get(n);
+    shifts = adjust ? adjustClockSkew(top) : new Map();
+    skew = new Map();
+    for (const n of nodes) {
+      const why = skewOf(n, parentOf.get(n));
+      if (why) skew.set(n, why);
+    }
+    critical = criticalPath(root);
+  };
+  layout();
   // The filter inside the trace: the matching spans (null: no filter), and whether the
   // others are hidden (a match keeps its ancestors) or only dimmed.
   let matches = null;
@@ -278,8 +339,7 @@ function showTrace(view, traceId, doc, fileName = null) {
   };
 
   // Header
-  const root = top.find((n) => !n.marker);
-  const meta = [
+  const metaText = () => [
     ...(fileName != null ? [`file ${fileName} (not stored)`] : []),
     `trace ${traceId}`,
     doc.truncated ? `the first ${nodes.length} of ${doc.truncated.spans} spans (the API returns at most ${doc.truncated.returned})` : `${nodes.length} span${nodes.length === 1 ? '' : 's'}`,
@@ -288,7 +348,9 @@ function showTrace(view, traceId, doc, fileName = null) {
     `started ${formatTime(nsToDate(startNs))}`,
     `${critical.size} on the critical path`,
     ...(skew.size ? [`${skew.size} with clock skew`] : []),
+    ...(shifts.size ? [`${[...shifts.values()].filter((s) => s.own).length} moved for clock skew`] : []),
   ].join(' · ');
+  const meta = el('p', { className: 'muted', id: 'trace-meta', textContent: metaText() });
   const shown = el('span', { className: 'muted', id: 'rows-shown' });
   const expandAll = el('button', { type: 'button', textContent: 'expand all' });
   const collapseAll = el('button', { type: 'button', textContent: 'collapse all' });
@@ -310,8 +372,20 @@ function showTrace(view, traceId, doc, fileName = null) {
     recompute();
     render(true);
   };
-  filterBox.addEventListener('input', applyFilter);
-  hideBox.addEventListener('change', applyFilter);
+  filterBox.addEventListener('input', () => {
+    applyFilter();
+    writeUrl(false);
+  });
+  hideBox.addEventListener('change', () => {
+    applyFilter();
+    writeUrl(false);
+  });
+  const skewBox = el('input', { type: 'checkbox', id: 'skew-adjust' });
+  skewBox.addEventListener('change', () => {
+    adjust = skewBox.checked;
+    relayout();
+    writeUrl(true);
+  });
   filterBox.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' || !matches?.size) return;
     event.preventDefault();
@@ -342,11 +416,12 @@ function showTrace(view, traceId, doc, fileName = null) {
   });
   const head = el('div', { className: 'trace-head' }, [
     el('h2', { id: 'trace-title', textContent: root ? `${root.service}: ${root.name}` : `trace ${traceId} (root not received)` }),
-    el('p', { className: 'muted', id: 'trace-meta', textContent: meta }),
+    meta,
     doc.truncated ? el('p', { className: 'warn', id: 'trace-truncated', textContent: `Truncated: ${doc.truncated.returned} of ${doc.truncated.spans} spans are shown (the earliest by start time).` }) : null,
     el('div', { className: 'tools' }, [
       expandAll, collapseAll, download, shown,
       filterBox, el('label', {}, [hideBox, ' hide the others']), filterCount,
+      el('label', { title: 'Move a span that lies outside its parent, with its subtree, to the middle of the parent (as Jaeger does), when it is no longer than the parent' }, [skewBox, ' adjust clock skew']),
     ]),
   ]);
 
@@ -364,7 +439,8 @@ function showTrace(view, traceId, doc, fileName = null) {
   const rows = el('div', { className: 'rows', id: 'rows', tabIndex: 0 }, [spacer]);
   rows.setAttribute('role', 'tree');
   rows.setAttribute('aria-label', 'spans');
-  const detail = el('aside', { className: 'detail', id: 'detail' }, [el('p', { className: 'muted', textContent: 'Select a span (click, or the arrow keys).' })]);
+  const noSelection = () => el('p', { className: 'muted', textContent: 'Select a span (click, or the arrow keys).' });
+  const detail = el('aside', { className: 'detail', id: 'detail' }, [noSelection()]);
   const waterfall = el('div', { className: 'waterfall' }, [axisRow, rows]);
   view.replaceChildren(el('section', { className: 'trace-view' }, [head, el('div', { className: 'trace-body' }, [waterfall, detail])]));
 
@@ -385,6 +461,9 @@ function showTrace(view, traceId, doc, fileName = null) {
       if (skew.has(node)) {
         row.classList.add('skew');
         label.append(el('span', { className: 'skew-mark', textContent: '⏱ skew', title: skew.get(node) }));
+      } else if (shifts.get(node)?.own) {
+        row.classList.add('moved');
+        label.append(el('span', { className: 'skew-mark', textContent: '⏱ moved', title: `shown ${shiftText(shifts.get(node).by)} to adjust clock skew` }));
       }
       if (node.depth > DEEP) label.insertBefore(el('span', { className: 'depth', textContent: String(node.depth) }), toggle);
     }
@@ -399,7 +478,7 @@ function showTrace(view, traceId, doc, fileName = null) {
       for (const e of Array.isArray(node.span.events) ? node.span.events : []) {
         let at;
         try {
-          at = Number(BigInt(e?.timeUnixNano ?? 0) - startNs);
+          at = Number(BigInt(e?.timeUnixNano ?? 0) - startNs) + (shifts.get(node)?.by ?? 0);
         } catch {
           continue;
         }
@@ -407,10 +486,7 @@ function showTrace(view, traceId, doc, fileName = null) {
         mark.style.left = `${(100 * Math.min(Math.max(at, 0), span)) / span}%`;
         track.append(mark);
       }
-      const dur = el('span', { className: 'dur', textContent: formatDuration(node.duration) });
-      if (left + width > 75) dur.style.right = `${100 - left}%`;
-      else dur.style.left = `${left + width}%`;
-      track.append(dur);
+      track.append(durationLabel(node.duration, left, width));
     }
     row.append(label, track);
     return row;
@@ -453,12 +529,38 @@ function showTrace(view, traceId, doc, fileName = null) {
     if (y < rows.scrollTop) rows.scrollTop = y;
     else if (y + ROW > rows.scrollTop + rows.clientHeight) rows.scrollTop = y + ROW - rows.clientHeight;
   };
-  const select = (node) => {
+  /** Selects `node` (null: none); `push`: a new history entry, else the current one is replaced. */
+  const select = (node, push = false) => {
     selected = node;
     const i = visible.indexOf(node);
     if (i >= 0) reveal(i);
     render(true);
-    showDetail(node);
+    if (node) showDetail(node);
+    else detail.replaceChildren(noSelection());
+    writeUrl(push);
+  };
+  /** The view's state as URL parameters. */
+  const urlState = () => {
+    const p = new URLSearchParams();
+    if (selected && !selected.marker) p.set('span', selected.spanId);
+    if (filterBox.value.trim()) p.set('filter', filterBox.value.trim());
+    if (hideBox.checked) p.set('hide', '1');
+    if (adjust) p.set('skew', 'adjust');
+    return p;
+  };
+  /** Puts the state into the URL (not for a file: its URL is #/file). */
+  const writeUrl = (push) => {
+    if (applying || fileName != null) return;
+    const query = urlState().toString();
+    const hash = `#${traceId}${query ? '?' + query : ''}`;
+    if (hash !== location.hash) history[push ? 'pushState' : 'replaceState'](null, '', hash);
+  };
+  /** Re-places the spans after the adjustment changed. */
+  const relayout = () => {
+    layout();
+    meta.textContent = metaText();
+    render(true);
+    if (selected) showDetail(selected);
   };
   /** Expands every collapsed ancestor of `node`. */
   const expandTo = (node) => {
@@ -469,12 +571,12 @@ function showTrace(view, traceId, doc, fileName = null) {
     const target = nodes.find((n) => n.spanId === spanId);
     if (!target) return false;
     expandTo(target);
-    if (matches && hideOthers && !matches.has(target)) {
+    if (matches && hideOthers && !keep.has(target)) {
       hideOthers = false;
       hideBox.checked = false;
     }
     recompute();
-    select(target);
+    select(target, true);
     return true;
   };
 
@@ -484,7 +586,7 @@ function showTrace(view, traceId, doc, fileName = null) {
     const node = visible[Number(row.dataset.index)];
     if (!node) return;
     if (event.target.classList.contains('toggle')) toggle(node);
-    else select(node);
+    else if (node !== selected) select(node, true);
     rows.focus({ preventScroll: true });
   });
   rows.addEventListener('dblclick', (event) => {
@@ -575,7 +677,10 @@ function showTrace(view, traceId, doc, fileName = null) {
       pairsTable([
         ['service', node.service],
         ['duration', formatDuration(node.duration)],
-        ['start', `${formatTime(nsToDate(node.startNs))} (+${formatDuration(node.start)})`],
+        ['start', `${formatTime(nsToDate(node.startNs))} (+${formatDuration(received.get(node))} in the trace)`],
+        ...(shifts.has(node) ? [['clock skew adjustment', shifts.get(node).own
+          ? `shown ${shiftText(shifts.get(node).by)}, in the middle of its parent`
+          : `shown ${shiftText(shifts.get(node).by)}, moved with its ancestor`]] : []),
         ['kind', kind],
         ['status', code + (status.message ? `: ${status.message}` : '')],
         ...(skew.has(node) ? [['clock skew?', skew.get(node)]] : []),
@@ -588,6 +693,7 @@ function showTrace(view, traceId, doc, fileName = null) {
       ...(session ? [el('p', { className: 'session' }, [
         'session ', el('span', { className: 'mono', textContent: session }), ': ',
         el('a', { id: 'session-link', href: searchHash([['attr', `session.id=${session}`], ['limit', '100']]), textContent: 'its traces' }),
+        ', ', el('a', { id: 'session-view-link', href: `#/session/${encodeURIComponent(session)}`, textContent: 'its timeline' }),
       ])] : []),
       section('attributes', pairsTable(attributePairs(s.attributes), 'kv', true)),
       section(`events (${events.length})`, events.length ? el('ul', { className: 'events' }, events) : el('p', { className: 'muted', textContent: 'none' })),
@@ -601,13 +707,48 @@ function showTrace(view, traceId, doc, fileName = null) {
     );
   };
 
-  recompute();
-  render(true);
-  rows.dataset.ready = 'true';
-  rows.dataset.renderedAt = String(performance.now());
-  return () => {
-    window.removeEventListener('resize', onResize);
-    if (frame) cancelAnimationFrame(frame);
+  /** Shows the state in URL parameters `p` (on load, back and forward). */
+  const update = (p) => {
+    applying = true;
+    try {
+      if ((p.get('skew') === 'adjust') !== adjust) {
+        adjust = skewBox.checked = p.get('skew') === 'adjust';
+        layout();
+        meta.textContent = metaText();
+      }
+      filterBox.value = p.get('filter') ?? '';
+      hideBox.checked = p.get('hide') === '1';
+      applyFilter();
+      const spanId = (p.get('span') ?? '').toLowerCase();
+      if (!spanId || !goToSpan(spanId)) select(null);
+    } finally {
+      applying = false;
+    }
   };
+  recompute();
+  update(params);
+  rows.dataset.ready = 'true';
+  return {
+    dispose() {
+      window.removeEventListener('resize', onResize);
+      if (frame) cancelAnimationFrame(frame);
+    },
+    update,
+  };
+}
+
+/**
+ * The duration label of a bar at `left`% lasting `width`% of the axis: after the bar,
+ * else before it, else inside its end, so that it never leaves the waterfall.
+ */
+function durationLabel(duration, left, width) {
+  const label = el('span', { className: 'dur', textContent: formatDuration(duration) });
+  if (left + width <= 85) label.style.left = `${left + width}%`;
+  else if (left >= 15) label.style.right = `${100 - left}%`;
+  else {
+    label.classList.add('inside');
+    label.style.right = `${100 - left - width}%`;
+  }
+  return label;
 }
 

@@ -142,7 +142,9 @@ async fn a_trace_groups_spans_by_resource_and_scope() {
             .len(),
         3
     );
-    assert_eq!(server.traces("?service=api").await[0]["service"], "web"); // the root's
+    let listed = &server.traces("?service=api").await[0];
+    assert_eq!(listed["service"], "web"); // the root's
+    assert_eq!(listed["services"], json!(["api", "web"]));
 }
 
 #[tokio::test]
@@ -190,6 +192,7 @@ async fn health_and_viewer() {
         ("/viewer/viewer.css", "text/css"),
         ("/viewer/main.js", "text/javascript"),
         ("/viewer/search.js", "text/javascript"),
+        ("/viewer/session.js", "text/javascript"),
         ("/viewer/trace.js", "text/javascript"),
         ("/viewer/util.js", "text/javascript"),
     ] {
@@ -213,7 +216,7 @@ async fn health_and_viewer() {
         let name = &scripts[import.0 + 8..];
         let name = &name[..name.find('\'').unwrap()];
         assert!(
-            ["search.js", "trace.js", "util.js"].contains(&name),
+            ["search.js", "session.js", "trace.js", "util.js"].contains(&name),
             "{name} is imported but not served"
         );
     }
@@ -489,4 +492,87 @@ async fn search_by_operation_attribute_and_duration() {
     }
     let (_, status) = server.get_json("/api/status").await;
     assert_eq!(status["spans"], 3);
+}
+
+/// A span with `session.id` set to `session`.
+fn in_session(mut span: serde_json::Value, session: &str) -> serde_json::Value {
+    span["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"key": "session.id", "value": {"stringValue": session}}));
+    span
+}
+
+/// The trace IDs of an OTLP JSON answer's spans, sorted, once each.
+fn trace_ids_of(body: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = body["resourceSpans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["scopeSpans"].as_array().unwrap())
+        .flat_map(|s| s["spans"].as_array().unwrap())
+        .map(|s| s["traceId"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[tokio::test]
+async fn a_session_answers_the_spans_of_its_traces_bounded() {
+    let server = TestServer::start(|_| {}).await;
+    let now = now_ns() - MINUTE;
+    // Traces 1 and 2 are session s-1 (its ID on one span of each), trace 3 is s-2.
+    let mut first = trace_spans(&trace_id(1), 10, 2, now);
+    first[0] = in_session(first[0].clone(), "s-1");
+    let mut second = trace_spans(&trace_id(2), 20, 3, now + 1000);
+    second[2] = in_session(second[2].clone(), "s-1");
+    let mut third = trace_spans(&trace_id(3), 30, 1, now + 2000);
+    third[0] = in_session(third[0].clone(), "s-2");
+    for spans in [first, second, third] {
+        assert_eq!(server.post_json(&export("web", spans)).await.0, 200);
+    }
+    let (status, body) = server.get_json("/api/sessions/s-1").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(trace_ids_of(&body), [trace_id(1), trace_id(2)]);
+    assert_eq!(
+        (body["traces"].clone(), body["truncated"].clone()),
+        (json!(2), json!(false))
+    );
+    let spans: usize = body["resourceSpans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["scopeSpans"][0]["spans"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(spans, 5, "every span of both traces");
+    let (status, body) = server.get_json("/api/sessions/nobody").await;
+    assert_eq!(status, 404, "{body}");
+    // Over the trace limit: the most recent traces, and the flag.
+    let many: Vec<_> = (0..collector::query::MAX_SESSION_TRACES as u64 + 1)
+        .map(|n| {
+            in_session(
+                span(
+                    &trace_id(100 + n),
+                    &span_id(100 + n),
+                    "",
+                    "op",
+                    now + n,
+                    now + n + 1,
+                ),
+                "s-3",
+            )
+        })
+        .collect();
+    assert_eq!(server.post_json(&export("web", many)).await.0, 200);
+    let (status, body) = server.get_json("/api/sessions/s-3").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (body["traces"].clone(), body["truncated"].clone()),
+        (json!(collector::query::MAX_SESSION_TRACES), json!(true))
+    );
+    assert!(
+        !trace_ids_of(&body).contains(&trace_id(100)),
+        "the oldest is left out"
+    );
 }

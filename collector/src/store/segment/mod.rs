@@ -1,7 +1,8 @@
 //! Segments: immutable files of spans written from a head, with the indexes a query
 //! needs. Opening one checks its footer and index checksums and keeps the small indexes
-//! in memory (about 60 bytes per trace and 12 per distinct term); span blocks, posting
-//! lists and time columns are read from the file when a query needs them.
+//! in memory (about 60 bytes per trace, 8 more per service in the trace, and 12 per
+//! distinct term); span blocks, posting lists and time columns are read from the file
+//! when a query needs them.
 
 pub mod format;
 pub mod write;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::read::{Source, SpanFilter, TracePart, TraceSpans};
+use super::terms;
 use format::{BLOCK_ROW, FOOTER_LEN, Footer, Place, Reader, Section, TRACE_ROW, TraceRow};
 
 /// Largest section or block a segment may ask to decompress: a damaged length must not
@@ -34,6 +36,8 @@ pub struct Segment {
     /// Trace numbers, most recently active first.
     recent: Vec<u32>,
     operations: Vec<(u32, u32)>,
+    /// (trace number, service string) for each service with a span in the trace, sorted.
+    trace_services: Vec<(u32, u32)>,
     /// Term hashes and where their postings start, by hash; one more entry's offset
     /// than terms.
     terms: Vec<(u64, u32)>,
@@ -75,12 +79,14 @@ impl Segment {
             traces: Vec::new(),
             recent: Vec::new(),
             operations: Vec::new(),
+            trace_services: Vec::new(),
             terms: Vec::new(),
             postings_end: 0,
         };
         segment.load().map_err(anyhow::Error::msg)?;
         // Posting lists and columns are read later: check their checksums once, now.
         segment.section(Section::Postings)?;
+        segment.trace_services = segment.find_trace_services()?;
         let columns = segment.footer.sections[Section::Columns as usize];
         segment
             .read_place(&columns, true)
@@ -248,6 +254,43 @@ impl Segment {
         Ok(numbers)
     }
 
+    /// Which services each trace has spans of: a service's posting list holds its span
+    /// numbers, ascending, and a trace's spans are one run of numbers, so one pass over
+    /// each list finds its traces. (The format has no per-trace service list; this is
+    /// derived once, at open.)
+    fn find_trace_services(&self) -> anyhow::Result<Vec<(u32, u32)>> {
+        let mut services: Vec<u32> = self
+            .operations
+            .iter()
+            .map(|&(service, _)| service)
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        let mut pairs = Vec::new();
+        for service in services {
+            let mut last = None;
+            for number in self.postings(terms::service(self.string(service)))? {
+                let trace = self.trace_of(number) as u32;
+                if last != Some(trace) {
+                    pairs.push((trace, service));
+                    last = Some(trace);
+                }
+            }
+        }
+        pairs.sort_unstable();
+        Ok(pairs)
+    }
+
+    /// The services with spans in trace number `t`.
+    fn services_of(&self, t: usize) -> impl Iterator<Item = &str> {
+        let t = t as u32;
+        let from = self.trace_services.partition_point(|&(trace, _)| trace < t);
+        self.trace_services[from..]
+            .iter()
+            .take_while(move |&&(trace, _)| trace == t)
+            .map(|&(_, service)| self.string(service))
+    }
+
     /// The span numbers that match `filter`.
     fn matching_spans(&self, filter: &SpanFilter) -> anyhow::Result<Vec<u32>> {
         let mut lists = Vec::with_capacity(filter.terms.len());
@@ -343,6 +386,7 @@ impl Source for Segment {
             error: trace.error,
             root_name: trace.root_name.map(|name| self.string(name).to_owned()),
             service: self.string(trace.service).to_owned(),
+            services: self.services_of(t).map(str::to_owned).collect(),
         }))
     }
 
