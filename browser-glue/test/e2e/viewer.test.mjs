@@ -509,12 +509,20 @@ test('a session view shows one session’s page loads, requests, clicks and erro
   const items = span(load, 'GET', { startMs: 8500, durationMs: 120, parent: page1.spanId, kind: 3, attributes: [str('http.request.method', 'GET'), str('url.full', 'https://shop.example/api/items')] });
   const clicked = span(click, 'user.click', { startMs: 5000, durationMs: 30, kind: 1, attributes: [str('event.type', 'click'), str('element.tag', 'button')] });
   const failed = span(click, 'exception', { startMs: 4990, durationMs: 0, parent: clicked.spanId, kind: 1, error: true, attributes: [str('error.type', 'javascript')] });
+  const lcp = span(load, 'browser.web_vital', {
+    startMs: 9000,
+    durationMs: 1234,
+    parent: page1.spanId,
+    kind: 1,
+    attributes: [str('browser.web_vital.name', 'lcp'), { key: 'browser.web_vital.value', value: { doubleValue: 1234.5 } }, str('browser.web_vital.rating', 'good'), str('browser.web_vital.target', 'img#hero')],
+  });
   await post('shop-web', [
     page1,
     span(load, 'documentFetch', { startMs: 9000, durationMs: 200, parent: page1.spanId, kind: 3, attributes: [str('url.full', 'https://shop.example/')] }),
     items,
     clicked,
     failed,
+    lcp,
   ], session);
   // The server's span in the page load's trace is not the session's (no session.id on its service).
   await post('shop-api', [span(load, 'GET /api/items', { startMs: 8490, durationMs: 100, parent: items.spanId, error: true })]);
@@ -533,14 +541,16 @@ test('a session view shows one session’s page loads, requests, clicks and erro
     ['http', 'GET', `#${load}?span=${items.spanId}`],
     ['interaction', 'user.click', `#${click}?span=${clicked.spanId}`],
     ['page-load', 'documentLoad', `#${load}?span=${page1.spanId}`],
+    ['vital', 'browser.web_vital', `#${load}?span=${lcp.spanId}`],
   ]);
-  for (const [lane, n] of [['page-load', 1], ['navigation', 0], ['interaction', 1], ['http', 1], ['error', 1], ['other', 0]]) {
+  for (const [lane, n] of [['page-load', 1], ['vital', 1], ['navigation', 0], ['interaction', 1], ['http', 1], ['error', 1], ['other', 0]]) {
     assert.equal(await page.locator(`#lane-${lane} .item`).count(), n, lane);
   }
-  assert.match(await page.textContent('#session-meta'), /^4 items in 2 traces/);
+  assert.match(await page.textContent('#session-meta'), /^5 items in 2 traces/);
   // The same items as a table, in time order, with what each was about.
   assert.deepEqual(await page.$$eval('#session-items tbody tr', (rs) => rs.map((r) => [...r.cells].slice(1, 4).map((c) => c.textContent))), [
     ['page load', 'documentLoad', 'https://shop.example/'],
+    ['web vital', 'browser.web_vital', 'LCP 1235 ms · good · img#hero'],
     ['request', 'GET', 'https://shop.example/api/items'],
     ['interaction', 'user.click', ''],
     ['error', 'exception', 'javascript · failed'],

@@ -1,5 +1,5 @@
 // The session view (#/session/<id>): one user's session on one time axis, in lanes by
-// kind (page loads, navigations, interactions, fetches and XHRs, errors, other), each
+// kind (page loads, web vitals, navigations, interactions, fetches and XHRs, errors, other), each
 // item a bar (or a mark, when too short to see) linking to its span in its trace; below,
 // the same items as a table in time order, with what each was about.
 //
@@ -13,6 +13,7 @@ import { flattenSpans } from './trace.js';
 /** The lanes, top to bottom: id, label, and the kind of one item. */
 export const LANES = [
   ['page-load', 'page loads', 'page load'],
+  ['vital', 'web vitals', 'web vital'],
   ['navigation', 'navigations', 'navigation'],
   ['interaction', 'interactions', 'interaction'],
   ['http', 'fetch / XHR', 'request'],
@@ -20,9 +21,14 @@ export const LANES = [
   ['other', 'other', 'other'],
 ];
 
-/** What an item was about: the element, the URL, the error's message. */
+/** What an item was about: the element, the URL, the error's message, a vital's value. */
 function about(node) {
   const attrs = new Map(attributePairs(node.span.attributes));
+  if (attrs.has('browser.web_vital.name')) {
+    const [name, value, rating, target] = ['name', 'value', 'rating', 'target'].map((k) => attrs.get(`browser.web_vital.${k}`));
+    const shown = name === 'cls' ? Number(value).toFixed(3) : `${Math.round(Number(value))} ms`;
+    return [`${String(name).toUpperCase()} ${shown}`, rating, target].filter((p) => p !== undefined).join(' · ');
+  }
   const parts = ['element.name', 'url.full', 'error.type'].filter((k) => attrs.has(k)).map((k) => attrs.get(k));
   if (node.error && node.span.status?.message) parts.push(String(node.span.status.message));
   return parts.join(' · ');
@@ -40,6 +46,7 @@ export function laneOf(node) {
   const attrs = new Map(attributePairs(node.span.attributes));
   const name = node.name;
   if (name === 'documentLoad') return 'page-load';
+  if (name === 'browser.web_vital') return 'vital';
   if (name === 'navigation' && attrs.has('navigation.trigger')) return 'navigation';
   if ((name.startsWith('user.') && attrs.has('event.type')) || attrs.has('event_type')) return 'interaction';
   if (CLIENT.includes(node.span.kind) && (attrs.has('http.request.method') || attrs.has('http.method'))) return 'http';
