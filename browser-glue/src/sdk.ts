@@ -9,7 +9,8 @@ import type { TracingComponent } from './core/component.js';
 import type { Attributes, Settings } from './core/ops.js';
 import { Tracer } from './core/tracer.js';
 import { type CoreModuleLoader, loadComponent } from './host/load.js';
-import { type DeliveryReport, FetchTransport, KEEPALIVE_BYTES } from './transport/fetch-transport.js';
+import { type DeliveryReport, FetchTransport } from './transport/fetch-transport.js';
+import { KEEPALIVE_BYTES } from './transport/keepalive.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
 import type { Session } from './core/session.js';
 import type { Outbox } from './transport/outbox.js';
@@ -164,13 +165,19 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
   };
 }
 
-/** Sends what earlier pages kept now, and again whenever the browser is back online; returns a function that stops it. */
+/**
+ * Sends what earlier pages kept once start-up is over (a second later: opening IndexedDB
+ * is no part of it), and again whenever the browser is back online; returns a function
+ * that stops it.
+ */
 function resendWhenOnline(transport: FetchTransport): () => void {
   const resend = () => void transport.resendKept();
-  resend();
-  if (typeof addEventListener !== 'function') return () => {};
-  addEventListener('online', resend);
-  return () => removeEventListener('online', resend);
+  const first = setTimeout(resend, 1000);
+  if (typeof addEventListener === 'function') addEventListener('online', resend);
+  return () => {
+    clearTimeout(first);
+    if (typeof removeEventListener === 'function') removeEventListener('online', resend);
+  };
 }
 
 /** `user.*` attributes; with `hash`, only `user.hash`. */

@@ -8,6 +8,8 @@
 /** A delivery report (same shape as the real transport's; never produced here). */
 export interface DeliveryReport {
   spans: number;
+  bytes: number;
+  gzip: boolean;
   ok: boolean;
   attempts: number;
   status?: number;
@@ -43,6 +45,8 @@ export function resetSink(sink: Sink): void {
 /** The component's `transport.send`: counts the payload, drops it, says taken (or busy). */
 export class FetchTransport {
   readonly reports: DeliveryReport[] = [];
+  /** Plain bodies, as OpenTelemetry's exporter sends by default. */
+  readonly gzip = false;
   private readonly sink: Sink;
 
   constructor(options: { url: string }) {
@@ -56,5 +60,10 @@ export class FetchTransport {
     sink.spans += spans;
     sink.bytes += body.length;
     return true;
+  }
+
+  /** Nothing is ever kept to send again. */
+  resendKept(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -9,13 +9,10 @@
  * exporter never traces itself.
  */
 
+import { KEEPALIVE_BYTES, KEEPALIVE_REQUESTS } from './keepalive.js';
 import type { Kept, Outbox } from './outbox.js';
 import { isRetryable, retryDelay } from './retry.js';
 
-/** Keep-alive bodies in flight must stay under the browsers' 64 KiB total. */
-export const KEEPALIVE_BYTES = 60_000;
-/** Chromium allows a handful of keep-alive requests in flight per page. */
-const KEEPALIVE_REQUESTS = 9;
 
 /** Transport settings. */
 export interface FetchTransportOptions {

@@ -38,29 +38,43 @@ export class Outbox {
   private readonly maxAgeMs: number;
   /** Bodies dropped for the bounds, since the page loaded. */
   dropped = 0;
-  readonly ready: Promise<void>;
+  private opening: Promise<void> | undefined;
 
   constructor(options: OutboxOptions = {}) {
     this.maxBytes = options.maxBytes ?? 2_000_000;
     this.maxAgeMs = (options.maxAgeHours ?? 24) * 3_600_000;
-    this.ready = new Promise<void>((resolve) => {
-      try {
-        const open = indexedDB.open(DB, 1);
-        open.onupgradeneeded = () => open.result.createObjectStore(STORE, { autoIncrement: true });
-        open.onsuccess = () => {
-          this.db = open.result;
-          resolve();
-        };
-        open.onerror = open.onblocked = () => resolve();
-      } catch {
-        resolve(); // no IndexedDB (a Node test, an opaque origin)
-      }
-    });
+  }
+
+  /** Opens the database, once (not at construction: start-up stays free of it). */
+  ready(): Promise<void> {
+    return (this.opening ??= new Promise<void>((resolve) => {
+      const attempt = (version?: number) => {
+        try {
+          const open = indexedDB.open(DB, version);
+          open.onupgradeneeded = () => open.result.createObjectStore(STORE, { autoIncrement: true });
+          open.onsuccess = () => {
+            const db = open.result;
+            // A database of this name without the store (made by other code): upgrade it.
+            if (!db.objectStoreNames.contains(STORE)) {
+              db.close();
+              return version === undefined ? attempt(db.version + 1) : resolve();
+            }
+            db.onversionchange = () => db.close(); // let another tab upgrade it
+            this.db = db;
+            resolve();
+          };
+          open.onerror = open.onblocked = () => resolve();
+        } catch {
+          resolve(); // no IndexedDB (a Node test, an opaque origin)
+        }
+      };
+      attempt();
+    }));
   }
 
   /** Keeps `kept`; resolves to its key, or `undefined` if it could not be kept. */
   async put(kept: Kept): Promise<number | undefined> {
-    if (!this.db) await this.ready; // once open, the put is issued in the caller's task
+    if (!this.db) await this.ready(); // once open, the put is issued in the caller's task
     const key = (await this.request((store) => store.put(kept))) as number | undefined;
     void this.prune();
     return key;
@@ -73,7 +87,7 @@ export class Outbox {
 
   /** What is kept for `url`, oldest first, with their keys (after pruning). */
   async all(url: string): Promise<[number, Kept][]> {
-    await this.ready;
+    await this.ready();
     return (await this.prune()).filter(([, kept]) => kept.url === url);
   }
 

@@ -20,19 +20,21 @@ const endSpan = (page, name, id) =>
     window.demo.api.flush();
   }, [name, id]);
 
-/** How many bodies the page's outbox holds. */
+/** How many bodies the page's outbox holds (0 before the SDK made it). */
 const kept = (page) =>
-  page.evaluate(
-    () =>
-      new Promise((resolve) => {
-        const open = indexedDB.open('wasm-otlp');
-        open.onsuccess = () => {
-          const count = open.result.transaction('outbox').objectStore('outbox').count();
-          count.onsuccess = () => resolve(count.result);
-        };
-        open.onerror = () => resolve(-1);
-      }),
-  );
+  page.evaluate(async () => {
+    if (!(await indexedDB.databases()).some((d) => d.name === 'wasm-otlp')) return 0;
+    return new Promise((resolve) => {
+      const open = indexedDB.open('wasm-otlp');
+      open.onsuccess = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains('outbox')) return db.close(), resolve(0);
+        const count = db.transaction('outbox').objectStore('outbox').count();
+        count.onsuccess = () => (db.close(), resolve(count.result));
+      };
+      open.onerror = () => resolve(-1);
+    });
+  });
 
 /** The spans tagged `id` after `ms` more milliseconds of waiting (to see a duplicate if one comes). */
 async function settled(id, ms = 1500) {
