@@ -8,12 +8,13 @@ import type { Instrumentation } from './instrument/instrumentation.js';
 import { errorInstrumentation } from './instrument/errors.js';
 import { fetchInstrumentation } from './instrument/fetch.js';
 import { interactionInstrumentation } from './instrument/interaction.js';
+import { longFramesInstrumentation } from './instrument/long-frames.js';
 import { navigationInstrumentation } from './instrument/navigation.js';
 import { pageLoadInstrumentation } from './instrument/page-load.js';
 import { webVitalsInstrumentation } from './instrument/web-vitals.js';
 import { xhrInstrumentation } from './instrument/xhr.js';
 
-export { errorInstrumentation, fetchInstrumentation, interactionInstrumentation, navigationInstrumentation, pageLoadInstrumentation, webVitalsInstrumentation, xhrInstrumentation };
+export { errorInstrumentation, fetchInstrumentation, interactionInstrumentation, longFramesInstrumentation, navigationInstrumentation, pageLoadInstrumentation, webVitalsInstrumentation, xhrInstrumentation };
 export { INTERACTIVE } from './instrument/interaction.js';
 
 /** Which default instrumentations to install: each on unless `false` (interactions may take its options). */
@@ -26,6 +27,7 @@ export interface DefaultInstrumentations {
   errors?: boolean;
   navigation?: boolean;
   webVitals?: boolean;
+  longFrames?: boolean;
 }
 
 /** The default instrumentations, less those turned off. */
@@ -38,5 +40,6 @@ export function defaultInstrumentations(on: DefaultInstrumentations = {}): Instr
   if (on.errors !== false) chosen.push(errorInstrumentation());
   if (on.navigation !== false) chosen.push(navigationInstrumentation());
   if (on.webVitals !== false) chosen.push(webVitalsInstrumentation());
+  if (on.longFrames !== false) chosen.push(longFramesInstrumentation());
   return chosen;
 }

@@ -11,6 +11,7 @@ import type { Span } from '../core/span.js';
 import type { Tracer } from '../core/tracer.js';
 import type { Attributes } from '../core/ops.js';
 import type { Instrumentation } from './instrumentation.js';
+import { noteInteraction } from './page-view.js';
 
 /** Which events on which elements are traced. */
 export interface InteractionSettings {
@@ -33,6 +34,7 @@ export function instrumentInteractions(tracer: Tracer, settings: InteractionSett
       const element = event.target instanceof Element ? event.target.closest(settings.selector) : null;
       if (!element) return;
       const span = tracer.startSpan(`user.${event.type}`, { scope: settings.scope, parent: null, attributes: attributesOf(event, element) });
+      noteInteraction(span);
       activate(tracer, span, event);
     }, undefined);
   for (const type of settings.events) addEventListener(type, onEvent, { capture: true });

@@ -29,7 +29,7 @@ const tick = () => new Promise((r) => setTimeout(r, 20));
 
 window.app = {
   async init(endpoint, serviceName) {
-    await init({ endpoint, serviceName, instrumentations: { pageLoad: false, interactions: false } });
+    await init({ endpoint, serviceName, instrumentations: { pageLoad: false, interactions: false, longFrames: false } });
   },
   /** Renders <Traced name> in StrictMode (effects included); returns its span's context. */
   async render(name) {
