@@ -11,6 +11,7 @@
 import type { Attributes } from '../core/ops.js';
 import type { Tracer } from '../core/tracer.js';
 import type { Instrumentation } from './instrumentation.js';
+import { observe } from './observe.js';
 import { spanDuring } from './page-view.js';
 
 /** A script of a long animation frame (not in TypeScript's DOM types yet). */
@@ -78,16 +79,11 @@ export function longFramesInstrumentation(): Instrumentation {
       const loading = () => document.readyState !== 'complete';
       const onLoad = () => setTimeout(() => waiting.splice(0).forEach(each), 1); // after the page-load span's task
       if (loading()) addEventListener('load', onLoad, { once: true });
-      try {
-        const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => (loading() ? waiting.push(e as Frame) : each(e as Frame))));
-        observer.observe({ type, buffered: true });
-        return () => {
-          observer.disconnect();
-          removeEventListener('load', onLoad);
-        };
-      } catch {
-        return () => {};
-      }
+      const stop = observe<Frame>(type, (frame) => (loading() ? waiting.push(frame) : each(frame)));
+      return () => {
+        stop();
+        removeEventListener('load', onLoad);
+      };
     },
   };
 }

@@ -17,6 +17,7 @@ import type { AttributeValue } from '../core/ops.js';
 import type { Tracer } from '../core/tracer.js';
 import type { Instrumentation } from './instrumentation.js';
 import { traceFromMeta } from './page-load.js';
+import { observe } from './observe.js';
 import { pageSpan } from './page-view.js';
 
 const PREFIX = 'browser.web_vital.';
@@ -54,17 +55,6 @@ function selector(node: Node | null | undefined): string | undefined {
     if (el.id || el.localName === 'body') break;
   }
   return parts.join('>') || undefined;
-}
-
-/** Entries of `type` so far and from now on (nothing where the browser lacks the type). */
-function observe<T extends PerformanceEntry>(type: string, each: (entry: T) => void, options: object = {}): () => void {
-  try {
-    const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => each(e as T)));
-    observer.observe({ type, buffered: true, ...options });
-    return () => observer.disconnect();
-  } catch {
-    return () => {};
-  }
 }
 
 /** Records the page's web vitals (see the module comment). */

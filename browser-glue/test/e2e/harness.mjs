@@ -217,6 +217,13 @@ export async function openBuiltPage(stack, path, dir, html) {
   return { page, errors };
 }
 
+/** In a demo page: ends a root span named `name` tagged `test.id` = `id`, and flushes. */
+export const endTaggedSpan = (page, name, id) =>
+  page.evaluate(([name, id]) => {
+    window.demo.api.startSpan(name, { parent: null, attributes: { 'test.id': id } }).end();
+    window.demo.api.flush();
+  }, [name, id]);
+
 /**
  * Everything a test file needs: a collector, the demo server pointed at it and a browser.
  * `open(query)` loads the demo page and waits until the SDK is initialised.

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startStack } from './harness.mjs';
+import { endTaggedSpan as endSpan, startStack } from './harness.mjs';
 
 let stack;
 before(async () => (stack = await startStack()), { timeout: 30_000 });
@@ -13,12 +13,6 @@ after(() => stack?.stop(), { timeout: 30_000 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Ends a span tagged `id` and flushes, in the page. */
-const endSpan = (page, name, id) =>
-  page.evaluate(([name, id]) => {
-    window.demo.api.startSpan(name, { parent: null, attributes: { 'test.id': id } }).end();
-    window.demo.api.flush();
-  }, [name, id]);
 
 /** How many bodies the page's outbox holds (0 before the SDK made it). */
 const kept = (page) =>

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { startStack } from './harness.mjs';
+import { endTaggedSpan as endSpan, startStack } from './harness.mjs';
 
 let stack;
 before(async () => (stack = await startStack()), { timeout: 30_000 });
@@ -12,12 +12,6 @@ after(() => stack?.stop(), { timeout: 30_000 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Ends a span named `name` tagged `id` in the page and flushes. */
-const endSpan = (page, name, id) =>
-  page.evaluate(([name, id]) => {
-    window.demo.api.startSpan(name, { parent: null, attributes: { 'test.id': id } }).end();
-    window.demo.api.flush();
-  }, [name, id]);
 
 /** The spans tagged `id`, by name, once `count` arrived. */
 async function tagged(id, count) {
