@@ -364,3 +364,59 @@ fn any_to_proto(value: &AnyValue<'_>) -> common::AnyValue {
         }),
     }
 }
+
+/// `ExportLogsServiceRequest`: log records, grouped like spans by resource and scope.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogsRequest<'a> {
+    /// The log records, grouped by resource.
+    pub resource_logs: Vec<ResourceLogs<'a>>,
+}
+
+/// `ResourceLogs`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceLogs<'a> {
+    /// What produced the records.
+    pub resource: Option<Resource<'a>>,
+    /// The records, grouped by instrumentation scope.
+    pub scope_logs: Vec<ScopeLogs<'a>>,
+    /// The resource's schema URL.
+    pub schema_url: Str<'a>,
+}
+
+/// `ScopeLogs`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScopeLogs<'a> {
+    /// The instrumentation scope.
+    pub scope: Option<Scope<'a>>,
+    /// The records.
+    pub log_records: Vec<LogRecord<'a>>,
+    /// The scope's schema URL.
+    pub schema_url: Str<'a>,
+}
+
+/// `LogRecord`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogRecord<'a> {
+    /// When the event happened, Unix nanoseconds (0: unknown).
+    pub time_unix_nano: u64,
+    /// When the sender's logging pipeline saw it, Unix nanoseconds (0: unknown).
+    pub observed_time_unix_nano: u64,
+    /// `SeverityNumber` as its number (0: unspecified, 1-24 from TRACE to FATAL4).
+    pub severity_number: i32,
+    /// The severity as the source called it (`error`, `warn`, ...).
+    pub severity_text: Str<'a>,
+    /// The message, any value.
+    pub body: Option<AnyValue<'a>>,
+    /// Its attributes.
+    pub attributes: Vec<KeyValue<'a>>,
+    /// Attributes the sender dropped.
+    pub dropped_attributes_count: u32,
+    /// W3C trace flags of the span it belongs to.
+    pub flags: u32,
+    /// The trace it belongs to: 16 bytes, or empty.
+    pub trace_id: Id,
+    /// The span it belongs to: 8 bytes, or empty.
+    pub span_id: Id,
+    /// The name of the event it describes, or empty.
+    pub event_name: Str<'a>,
+}
