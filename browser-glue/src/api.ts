@@ -7,6 +7,7 @@
 import { activeSpan } from './core/context.js';
 import { Span } from './core/span.js';
 import { type SpanContext, extract, traceparent } from './core/span-context.js';
+import type { LogOptions, Severity } from './core/log.js';
 import type { StartSpanOptions } from './core/tracer.js';
 import { measure as measureIn, traceAsync as traceAsyncIn } from './helpers.js';
 import { type Sdk, type SdkOptions, type User, createSdk } from './sdk.js';
@@ -56,6 +57,14 @@ export function measure<T>(name: string, fn: (span: Span) => T, options?: StartS
 /** Runs async `fn` inside a new span, ended when its promise settles. */
 export function traceAsync<T>(name: string, fn: (span: Span) => Promise<T>, options?: StartSpanOptions): Promise<T> {
   return sdk ? traceAsyncIn(sdk.tracer, name, fn, options) : fn(NOT_STARTED);
+}
+
+/**
+ * Records a log record (`severity` `trace` ... `fatal`) in the active span's trace, with
+ * the session's ID; sent to the collector's `/v1/logs`. Nothing before `init` finished.
+ */
+export function log(severity: Severity, body: string, options?: LogOptions): void {
+  sdk?.tracer.log(severity, body, options);
 }
 
 /** Applies recorded spans and exports everything queued. */

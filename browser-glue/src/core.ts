@@ -10,8 +10,9 @@
  * ```
  */
 
-export { extractContext, flush, getActiveSpan, getSdk, getSessionId, init, injectContext, measure, setUser, shutdown, startSpan, traceAsync } from './api.js';
+export { extractContext, flush, getActiveSpan, getSdk, getSessionId, init, injectContext, log, measure, setUser, shutdown, startSpan, traceAsync } from './api.js';
 export { FLOW_LIMIT_MS, activeSpan, withSpan } from './core/context.js';
+export type { LogOptions, Severity } from './core/log.js';
 export type { Attributes, AttributeValue } from './core/ops.js';
 export { type SpanStatus, StatusCode, Span } from './core/span.js';
 export { type SpanContext, traceparent } from './core/span-context.js';

@@ -5,6 +5,7 @@
  */
 
 import type { Instrumentation } from './instrument/instrumentation.js';
+import { type ConsoleLevel, consoleInstrumentation } from './instrument/console.js';
 import { errorInstrumentation } from './instrument/errors.js';
 import { fetchInstrumentation } from './instrument/fetch.js';
 import { interactionInstrumentation } from './instrument/interaction.js';
@@ -14,8 +15,9 @@ import { pageLoadInstrumentation } from './instrument/page-load.js';
 import { webVitalsInstrumentation } from './instrument/web-vitals.js';
 import { xhrInstrumentation } from './instrument/xhr.js';
 
-export { errorInstrumentation, fetchInstrumentation, interactionInstrumentation, longFramesInstrumentation, navigationInstrumentation, pageLoadInstrumentation, webVitalsInstrumentation, xhrInstrumentation };
+export { consoleInstrumentation, errorInstrumentation, fetchInstrumentation, interactionInstrumentation, longFramesInstrumentation, navigationInstrumentation, pageLoadInstrumentation, webVitalsInstrumentation, xhrInstrumentation };
 export { INTERACTIVE } from './instrument/interaction.js';
+export type { ConsoleLevel };
 
 /** Which default instrumentations to install: each on unless `false` (interactions may take its options). */
 export interface DefaultInstrumentations {
@@ -25,6 +27,8 @@ export interface DefaultInstrumentations {
   /** Events and the selector of traced elements (default `click`, `keydown` on interactive elements). */
   interactions?: boolean | { events?: string[]; selector?: string };
   errors?: boolean;
+  /** `console.error` and `console.warn` as log records (or the levels given, `log` and `info` among them). */
+  console?: boolean | { levels?: ConsoleLevel[] };
   navigation?: boolean;
   webVitals?: boolean;
   longFrames?: boolean;
@@ -38,6 +42,7 @@ export function defaultInstrumentations(on: DefaultInstrumentations = {}): Instr
   if (on.xhr !== false) chosen.push(xhrInstrumentation());
   if (on.interactions !== false) chosen.push(interactionInstrumentation(typeof on.interactions === 'object' ? on.interactions : {}));
   if (on.errors !== false) chosen.push(errorInstrumentation());
+  if (on.console !== false) chosen.push(consoleInstrumentation(typeof on.console === 'object' ? on.console : {}));
   if (on.navigation !== false) chosen.push(navigationInstrumentation());
   if (on.webVitals !== false) chosen.push(webVitalsInstrumentation());
   if (on.longFrames !== false) chosen.push(longFramesInstrumentation());

@@ -33,7 +33,7 @@ export type SamplerOption =
 
 /** Everything `createSdk` accepts. */
 export interface SdkOptions {
-  /** The collector's base URL (`http://localhost:4318`) or its full traces URL (`.../v1/traces`). */
+  /** The collector's base URL (`http://localhost:4318`; spans go to `/v1/traces`, logs to `/v1/logs`) or its full traces URL (`.../v1/traces`). */
   endpoint: string;
   /** `service.name` of every span. */
   serviceName: string;
@@ -128,9 +128,10 @@ const VERSION = '0.1.0';
  * ones). Rejects, with the component's reason, settings it cannot work with.
  */
 export async function createSdk(options: SdkOptions): Promise<Sdk> {
-  const url = /\/v1\/traces\/?$/.test(options.endpoint) ? options.endpoint : options.endpoint.replace(/\/?$/, '/v1/traces');
+  const base = options.endpoint.replace(/\/v1\/traces\/?$/, '').replace(/\/?$/, '');
+  const urls = { traces: `${base}/v1/traces`, logs: `${base}/v1/logs` };
   let tracer: Tracer | undefined;
-  const transport = new FetchTransport({ url, headers: options.headers, compression: options.compression, outbox: options.persist, onIdle: () => tracer?.transportIdle() });
+  const transport = new FetchTransport({ urls, headers: options.headers, compression: options.compression, outbox: options.persist, onIdle: () => tracer?.transportIdle() });
   const component: TracingComponent = await loadComponent(transport, options.loadCoreModule);
   const running = (tracer = new Tracer(component, { batchSize: options.batch?.size ?? 512 }));
   running.configure(settings(options, transport.gzip));
@@ -140,7 +141,7 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
   const context: InstrumentationContext = {
     tracer: running,
     scope: (name) => scopes.get(name) ?? scopes.set(name, running.registerScope(name, VERSION)).get(name)!,
-    exporterUrl: url,
+    exporterUrl: base,
     propagateTraceHeaderCorsUrls: options.propagateTraceHeaderCorsUrls ?? [],
     ignoreUrls: options.ignoreUrls ?? [],
     sanitizeUrl: options.sanitizeUrl,

@@ -6,8 +6,8 @@
 //!
 //! Data path inside the component: an operation arrives through the direct API
 //! (`tracer`) or the recorded-op path ([`recorder`]), the [`tracer`] applies
-//! [`sampler`] and [`limits`] to the [`model`], ended spans wait in its bounded queue,
-//! and [`otlp_json`] encodes each batch for the host's transport.
+//! [`sampler`] and [`limits`] to the [`model`], ended spans (and [`log_record`]s) wait
+//! in its bounded queues, and [`otlp_json`] encodes each batch for the host's transport.
 //!
 //! `no_std` (with `alloc`) for WebAssembly: what std adds on `wasm32-unknown-unknown` is
 //! its panic machinery, which formats messages that nobody can read there (about 5 KB).
@@ -39,9 +39,11 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 pub mod config;
+pub mod export_queue;
 pub mod heap;
 pub mod ids;
 pub mod limits;
+pub mod log_record;
 pub mod model;
 mod msg;
 pub mod otlp_json;

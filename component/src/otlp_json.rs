@@ -1,4 +1,5 @@
-//! OTLP/HTTP JSON encoding of spans (an `ExportTraceServiceRequest`), exactly as the OTLP
+//! OTLP/HTTP JSON encoding of spans (an `ExportTraceServiceRequest`) and log records (an
+//! `ExportLogsServiceRequest`), exactly as the OTLP
 //! specification maps protobuf to JSON: hex trace and span IDs, lowerCamelCase field
 //! names, enums as integers, 64-bit integers as decimal strings, Unix-nanosecond times.
 //! Fields holding their default value are omitted, as proto3 JSON allows.
@@ -8,6 +9,7 @@
 
 use alloc::vec::Vec;
 
+use crate::log_record::LogRecord;
 use crate::model::{
     Attributes, Decimal, Event, KeyValue, Link, Scope, Span, SpanContext, Status, Value,
 };
@@ -17,29 +19,68 @@ const FLAG_HAS_IS_REMOTE: u32 = 0x100;
 /// ...and it is remote.
 const FLAG_IS_REMOTE: u32 = 0x200;
 
-/// Encodes spans (all of one resource), taken in order from `spans`, as one request body,
-/// and says how many it took. `scopes[i]` is the scope of spans whose `scope` is `i`;
-/// spans naming an unknown scope go under scope 0. With a `max_bytes` other than 0 the
-/// body ends before the span that would make it longer, but holds at least one span.
-pub fn encode_request<'s>(
+/// What a request body carries: spans or log records, each under its scope.
+pub trait Item {
+    /// How the body opens, up to the resource's fields (`{"resourceSpans":[{"resource":{`).
+    const OPEN: &'static [u8];
+    /// What follows the resource, up to the first scope (`},"scopeSpans":[`).
+    const SCOPES: &'static [u8];
+    /// What follows a scope's fields, up to its first item (`},"spans":[`).
+    const ITEMS: &'static [u8];
+    /// Index of the item's instrumentation scope.
+    fn scope(&self) -> u32;
+    /// Appends the item as a JSON object.
+    fn write(&self, out: &mut Vec<u8>);
+}
+
+impl Item for Span {
+    const OPEN: &'static [u8] = b"{\"resourceSpans\":[{\"resource\":{";
+    const SCOPES: &'static [u8] = b"},\"scopeSpans\":[";
+    const ITEMS: &'static [u8] = b"},\"spans\":[";
+    fn scope(&self) -> u32 {
+        self.scope
+    }
+    fn write(&self, out: &mut Vec<u8>) {
+        write_span(out, self);
+    }
+}
+
+impl Item for LogRecord {
+    const OPEN: &'static [u8] = b"{\"resourceLogs\":[{\"resource\":{";
+    const SCOPES: &'static [u8] = b"},\"scopeLogs\":[";
+    const ITEMS: &'static [u8] = b"},\"logRecords\":[";
+    fn scope(&self) -> u32 {
+        self.scope
+    }
+    fn write(&self, out: &mut Vec<u8>) {
+        write_log_record(out, self);
+    }
+}
+
+/// Encodes items (all of one resource: spans or log records), taken in order from
+/// `items`, as one request body, and says how many it took. `scopes[i]` is the scope of
+/// items whose `scope` is `i`; items naming an unknown scope go under scope 0. With a
+/// `max_bytes` other than 0 the body ends before the item that would make it longer, but
+/// holds at least one item.
+pub fn encode_request<'s, T: Item + 's>(
     resource: &Attributes,
     scopes: &[Scope],
-    spans: impl Iterator<Item = &'s Span>,
+    items: impl Iterator<Item = &'s T>,
     max_bytes: usize,
 ) -> (Vec<u8>, usize) {
     const CLOSE: &[u8] = b"]}]}";
     let mut out = Vec::with_capacity(16 * 1024);
-    out.extend_from_slice(b"{\"resourceSpans\":[{\"resource\":{");
+    out.extend_from_slice(T::OPEN);
     write_attributes(&mut out, resource, false);
-    out.extend_from_slice(b"},\"scopeSpans\":[");
-    // Each scope's spans go into a buffer of their own (spans arrive in queue order,
+    out.extend_from_slice(T::SCOPES);
+    // Each scope's items go into a buffer of their own (items arrive in queue order,
     // scopes interleaved); the body's length is known before the buffers are joined.
     let mut groups: Vec<(u32, Vec<u8>, usize)> = Vec::new();
     let mut length = out.len() + CLOSE.len();
     let mut taken = 0;
-    for span in spans {
-        let id = if (span.scope as usize) < scopes.len() {
-            span.scope
+    for item in items {
+        let id = if (item.scope() as usize) < scopes.len() {
+            item.scope()
         } else {
             0
         };
@@ -54,7 +95,7 @@ pub fn encode_request<'s>(
                 if let Some(scope) = scopes.get(id as usize) {
                     write_scope(&mut head, scope);
                 }
-                head.extend_from_slice(b"},\"spans\":[");
+                head.extend_from_slice(T::ITEMS);
                 length += head.len() + 2; // and its closing `]}`
                 groups.push((id, head, 0));
                 groups.len() - 1
@@ -63,11 +104,11 @@ pub fn encode_request<'s>(
         let (_, buffer, count) = &mut groups[g];
         let before = buffer.len();
         comma(buffer, *count);
-        write_span(buffer, span);
+        item.write(buffer);
         length += buffer.len() - before;
         if max_bytes != 0 && length > max_bytes && taken > 0 {
             if *count == 0 {
-                groups.pop(); // a scope opened for this span alone
+                groups.pop(); // a scope opened for this item alone
             } else {
                 buffer.truncate(before);
             }
@@ -188,6 +229,38 @@ fn write_link(out: &mut Vec<u8>, link: &Link) {
         u32::from(ctx.trace_flags) | FLAG_HAS_IS_REMOTE | remote,
     );
     write_attributes(out, &link.attributes, true);
+    out.push(b'}');
+}
+
+fn write_log_record(out: &mut Vec<u8>, record: &LogRecord) {
+    out.extend_from_slice(b"{\"timeUnixNano\":");
+    write_u64_string(out, record.time);
+    out.extend_from_slice(b",\"observedTimeUnixNano\":");
+    write_u64_string(out, record.observed_time);
+    if record.severity_number != 0 {
+        out.extend_from_slice(b",\"severityNumber\":");
+        write_u32(out, u32::from(record.severity_number));
+    }
+    if !record.severity_text.is_empty() {
+        out.extend_from_slice(b",\"severityText\":");
+        write_str(out, &record.severity_text);
+    }
+    out.extend_from_slice(b",\"body\":");
+    string_value(out, &record.body);
+    write_attributes(out, &record.attributes, true);
+    if record.trace_id.is_valid() {
+        out.extend_from_slice(b",\"flags\":");
+        write_u32(out, u32::from(record.trace_flags));
+        out.extend_from_slice(b",\"traceId\":\"");
+        write_hex(out, record.trace_id.hi);
+        write_hex(out, record.trace_id.lo);
+        out.push(b'"');
+        if record.span_id != 0 {
+            out.extend_from_slice(b",\"spanId\":\"");
+            write_hex(out, record.span_id);
+            out.push(b'"');
+        }
+    }
     out.push(b'}');
 }
 

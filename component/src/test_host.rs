@@ -1,13 +1,15 @@
 //! A [`Host`] for native unit tests: a clock the test sets, payloads kept for inspection.
 
 use crate::ids::IdGenerator;
-use crate::tracer::{Host, Tracer};
+use crate::tracer::{Host, Signal, Tracer};
 
 /// Records what the tracer sends; `now` is whatever the test set.
 #[derive(Default)]
 pub struct TestHost {
     pub now: u64,
     pub sent: Vec<(serde_json::Value, u32)>,
+    /// The logs payloads sent, kept apart from the traces ones in `sent`.
+    pub sent_logs: Vec<(serde_json::Value, u32)>,
     /// When set, the transport refuses payloads.
     pub busy: bool,
 }
@@ -17,11 +19,15 @@ impl Host for TestHost {
         self.now
     }
 
-    fn send(&mut self, body: &[u8], span_count: u32) -> bool {
+    fn send(&mut self, signal: Signal, body: &[u8], count: u32) -> bool {
         if !self.busy {
-            self.sent.push((
+            let sent = match signal {
+                Signal::Traces => &mut self.sent,
+                Signal::Logs => &mut self.sent_logs,
+            };
+            sent.push((
                 serde_json::from_slice(body).expect("payload is JSON"),
-                span_count,
+                count,
             ));
         }
         !self.busy

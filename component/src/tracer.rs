@@ -1,17 +1,19 @@
-//! The tracer: open spans, sampling at start, limits as data arrives, the bounded export
-//! queue and batching by size and by time. Free of I/O: the clock and the transport are
-//! reached through [`Host`], so all of it is unit-tested natively.
+//! The tracer: open spans, sampling at start, limits as data arrives, log records, the
+//! bounded export queues and batching by size and by time. Free of I/O: the clock and the
+//! transport are reached through [`Host`], so all of it is unit-tested natively.
 
-use alloc::{boxed::Box, collections::VecDeque, string::String, vec::Vec};
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 use crate::config::{BatchSettings, Config};
+pub use crate::export_queue::Signal;
+use crate::export_queue::{ExportQueue, Outlet, Pending, Queued};
 use crate::ids::IdGenerator;
 use crate::limits::{SpanLimits, truncate};
+use crate::log_record::{LogRecord, MAX_SEVERITY};
 use crate::model::{
     Attributes, Event, KeyValue, Link, SAMPLED, Scope, Span, SpanContext, SpanKind, Status, Value,
 };
 use crate::msg::{concat, int};
-use crate::otlp_json::encode_request;
 use crate::sampler::Sampler;
 use crate::span_map::SpanMap;
 
@@ -22,10 +24,10 @@ const MAX_SCOPES: usize = 256;
 pub trait Host {
     /// Now, in Unix nanoseconds.
     fn now(&mut self) -> u64;
-    /// Hands one encoded OTLP/JSON request body carrying `span_count` spans to the
-    /// transport; false when the transport is busy and did not take it (the tracer keeps
-    /// the body and offers it again).
-    fn send(&mut self, body: &[u8], span_count: u32) -> bool;
+    /// Hands one encoded OTLP/JSON request body of `signal` carrying `count` spans or log
+    /// records to the transport; false when the transport is busy and did not take it
+    /// (the tracer keeps the body and offers it again).
+    fn send(&mut self, signal: Signal, body: &[u8], count: u32) -> bool;
 }
 
 /// Why an operation was refused.
@@ -70,6 +72,9 @@ pub struct Stats {
     pub truncated_values: u64,
     pub payloads_sent: u64,
     pub rejected_operations: u64,
+    pub logs_emitted: u64,
+    pub logs_exported: u64,
+    pub logs_dropped_queue_full: u64,
 }
 
 /// Where a new span hangs.
@@ -127,22 +132,33 @@ pub struct Tracer {
     scopes: Vec<Scope>,
     /// Open spans by ID.
     open: SpanMap<OpenSpan>,
-    queue: VecDeque<Box<Span>>,
-    /// Batches encoded but not yet taken by the transport (oldest first), with their span
-    /// counts. A batch is encoded as soon as it is full even while the transport is busy:
-    /// its spans are freed while still hot in cache, and a refused body is offered again
-    /// as it is, not encoded anew (holding 200,000 spans through a busy burst cost 0.4-0.5
-    /// µs per span more in Chromium than encoding them as they filled batches).
-    encoded: VecDeque<(Vec<u8>, u32)>,
-    /// Spans inside `encoded`; they count against the queue bound.
-    encoded_spans: usize,
+    /// Ended spans waiting for export.
+    spans: ExportQueue<Span>,
+    /// Log records waiting for export.
+    logs: ExportQueue<LogRecord>,
     stats: Stats,
     shut_down: bool,
     /// The transport refused the last payload: only `tick` and flushes try again.
     transport_busy: bool,
-    /// Spans at the front of the queue that a flush asked to export and that are still
-    /// waiting (the transport was busy): `tick` sends them without waiting for the delay.
-    flush_owed: usize,
+}
+
+/// A log record as a host hands it over, before limits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogInput {
+    /// When it happened (`None`: now).
+    pub time: Option<u64>,
+    /// OTLP `SeverityNumber`, 0 to 24.
+    pub severity_number: u8,
+    /// The severity as its source names it.
+    pub severity_text: String,
+    /// The message.
+    pub body: String,
+    /// Its attributes.
+    pub attributes: Vec<KeyValue>,
+    /// The span it belongs to (a valid context), if any.
+    pub context: Option<SpanContext>,
+    /// Index of its instrumentation scope.
+    pub scope: u32,
 }
 
 type Result<T> = core::result::Result<T, TracingError>;
@@ -160,13 +176,11 @@ impl Tracer {
             resource: Attributes::default(),
             scopes: Vec::new(),
             open: SpanMap::new(),
-            queue: VecDeque::new(),
-            encoded: VecDeque::new(),
-            encoded_spans: 0,
+            spans: ExportQueue::default(),
+            logs: ExportQueue::default(),
             stats: Stats::default(),
             shut_down: false,
             transport_busy: false,
-            flush_owed: 0,
         };
         tracer.apply_config(Config::default());
         tracer
@@ -574,23 +588,80 @@ impl Tracer {
             None => host.now(),
         };
         span.end_time = now.max(span.start_time);
-        if self.queue.len() + self.encoded_spans >= self.config.batch.max_queue_size as usize {
+        if !self.spans.push(span, self.config.batch.max_queue_size) {
             self.stats.spans_dropped_queue_full += 1;
-        } else {
-            self.queue.push_back(span);
         }
-        let batch = self.config.batch.max_export_batch_size as usize;
-        if self.transport_busy {
-            if self.queue.len() >= batch {
-                self.encode_front();
-            }
-            return Ok(());
-        }
-        while self.has_full_batch() && self.export_batch(host) {}
-        if self.next_deadline().is_some_and(|deadline| deadline <= now) {
-            self.export_all(host);
-        }
+        self.queued(host, now);
         Ok(())
+    }
+
+    /// Records a log record (limits applied: attributes as a span's, strings cut at the
+    /// value length), queues it for export and exports as [`Tracer::end_span`] does.
+    pub fn emit_log(&mut self, host: &mut impl Host, log: LogInput) -> Result<()> {
+        if self.shut_down {
+            return self.tally(Err(TracingError::ShutDown));
+        }
+        if log.severity_number > MAX_SEVERITY {
+            let refused = Err(TracingError::InvalidArgument(
+                "a severity number is 0 to 24".into(),
+            ));
+            return self.tally(refused);
+        }
+        if log.scope as usize >= self.scopes.len() {
+            return self.tally(Err(TracingError::UnknownScope));
+        }
+        let limits = self.config.limits;
+        let (attributes, mut truncated) = Attributes::bounded(
+            log.attributes,
+            limits.max_attributes,
+            limits.max_value_length,
+        );
+        let (mut body, mut severity_text) = (log.body, log.severity_text);
+        truncated += u64::from(truncate(&mut body, limits.max_value_length))
+            + u64::from(truncate(&mut severity_text, limits.max_value_length));
+        self.stats.truncated_values += truncated;
+        self.stats.logs_emitted += 1;
+        let now = host.now();
+        let context = log
+            .context
+            .filter(SpanContext::is_valid)
+            .unwrap_or_default();
+        let record = Box::new(LogRecord {
+            time: log.time.unwrap_or(now),
+            observed_time: now,
+            severity_number: log.severity_number,
+            severity_text,
+            body,
+            attributes,
+            trace_id: context.trace_id,
+            span_id: context.span_id,
+            trace_flags: context.trace_flags,
+            scope: log.scope,
+        });
+        if !self.logs.push(record, self.config.batch.max_queue_size) {
+            self.stats.logs_dropped_queue_full += 1;
+        }
+        self.queued(host, now);
+        Ok(())
+    }
+
+    /// After an item joined a queue: exports whole batches, and everything if the oldest
+    /// item's delay has passed; while the transport is busy, only encodes whole batches.
+    fn queued(&mut self, host: &mut impl Host, now: u64) {
+        if self.transport_busy {
+            let outlet = Outlet {
+                resource: &self.resource,
+                scopes: &self.scopes,
+                batch: self.config.batch,
+            };
+            self.spans.encode_if_full(&outlet);
+            self.logs.encode_if_full(&outlet);
+            return;
+        }
+        self.export(host, Pending::FullBatches);
+        if self.next_deadline().is_some_and(|deadline| deadline <= now) {
+            self.export(host, Pending::All);
+        }
     }
 
     /// Exports what a flush left owed, full batches, and everything queued if the oldest
@@ -598,31 +669,36 @@ impl Tracer {
     /// this is what retries (hosts call it when the transport has room again).
     pub fn tick(&mut self, host: &mut impl Host) {
         self.transport_busy = false;
-        while self.flush_owed > 0 && self.export_batch(host) {}
-        while self.has_full_batch() && self.export_batch(host) {}
+        self.export(host, Pending::Owed);
+        self.export(host, Pending::FullBatches);
         if let Some(deadline) = self.next_deadline()
             && deadline <= host.now()
         {
-            self.export_all(host);
+            self.export(host, Pending::All);
         }
     }
 
-    /// When the oldest queued span's delay runs out (a queued span waits from its end time).
-    /// A flush the transport could not take is not a deadline: the host ticks when the
-    /// transport has room again.
+    /// When the oldest queued span's or log record's delay runs out (a span waits from
+    /// its end time, a log record from when it was emitted). A flush the transport could
+    /// not take is not a deadline: the host ticks when the transport has room again.
     pub fn next_deadline(&self) -> Option<u64> {
         let delay_ns = u64::from(self.config.batch.scheduled_delay_ms) * 1_000_000;
-        self.queue
-            .front()
-            .map(|span| span.end_time.saturating_add(delay_ns))
+        match (
+            self.spans.next_deadline(delay_ns),
+            self.logs.next_deadline(delay_ns),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Exports everything queued, in batches. Whatever the transport cannot take now stays
     /// owed: the next `tick` (hosts call it when the transport has room) goes on with it.
     pub fn force_flush(&mut self, host: &mut impl Host) {
         self.transport_busy = false;
-        self.flush_owed = self.queue.len() + self.encoded_spans;
-        self.export_all(host);
+        self.spans.owe_all();
+        self.logs.owe_all();
+        self.export(host, Pending::All);
     }
 
     /// Flushes, discards open spans and refuses new ones.
@@ -637,64 +713,21 @@ impl Tracer {
         self.stats.clone()
     }
 
-    fn export_all(&mut self, host: &mut impl Host) {
-        while !(self.queue.is_empty() && self.encoded.is_empty()) && self.export_batch(host) {}
-    }
-
-    /// Whether a whole batch waits: an encoded one, or enough queued spans for one.
-    fn has_full_batch(&self) -> bool {
-        !self.encoded.is_empty()
-            || self.queue.len() >= self.config.batch.max_export_batch_size as usize
-    }
-
-    /// Encodes up to one batch from the front of the span queue into `encoded`.
-    fn encode_front(&mut self) {
-        let n = self
-            .queue
-            .len()
-            .min(self.config.batch.max_export_batch_size as usize);
-        // `iter().take(n)` and `pop_front` rather than `range(..n)` and `drain(..n)`: their
-        // range checks keep core's slice-index panic messages in the download (~0.5 KB gzip).
-        let (body, n) = encode_request(
-            &self.resource,
-            &self.scopes,
-            self.queue.iter().take(n).map(|span| &**span),
-            self.config.batch.max_export_batch_bytes as usize,
-        );
-        for _ in 0..n {
-            self.queue.pop_front();
-        }
-        self.encoded.push_back((body, n as u32));
-        self.encoded_spans += n;
-    }
-
-    /// Offers the oldest waiting batch (encoding it from the span queue if none is encoded
-    /// yet) to the transport; it leaves only if taken. False when nothing was sent.
-    fn export_batch(&mut self, host: &mut impl Host) -> bool {
-        if self.transport_busy {
-            return false;
-        }
-        if self.encoded.is_empty() {
-            if self.queue.is_empty() {
-                return false;
-            }
-            self.encode_front();
-        }
-        let Some((body, n)) = self.encoded.front() else {
-            return false;
+    /// Offers the waiting batches `what` selects, spans first, until the transport
+    /// refuses one.
+    fn export(&mut self, host: &mut impl Host, what: Pending) {
+        let outlet = Outlet {
+            resource: &self.resource,
+            scopes: &self.scopes,
+            batch: self.config.batch,
         };
-        let n = *n;
-        if !host.send(body, n) {
-            self.transport_busy = true;
-            return false;
-        }
-        self.encoded.pop_front();
-        let n = n as usize;
-        self.encoded_spans -= n;
-        self.flush_owed = self.flush_owed.saturating_sub(n);
-        self.stats.spans_exported += n as u64;
-        self.stats.payloads_sent += 1;
-        true
+        let busy = &mut self.transport_busy;
+        let (spans, payloads) = drain(&mut self.spans, &outlet, host, what, busy);
+        self.stats.spans_exported += spans;
+        self.stats.payloads_sent += payloads;
+        let (logs, payloads) = drain(&mut self.logs, &outlet, host, what, busy);
+        self.stats.logs_exported += logs;
+        self.stats.payloads_sent += payloads;
     }
 
     /// Runs `apply` on a recording span (returns how many strings it truncated); a
@@ -722,6 +755,29 @@ impl Tracer {
         }
         result
     }
+}
+
+/// Offers `queue`'s batches that `what` selects until none is left or the transport
+/// refuses one (then `busy` is set); returns the items and payloads sent.
+fn drain<T: Queued>(
+    queue: &mut ExportQueue<T>,
+    outlet: &Outlet<'_>,
+    host: &mut impl Host,
+    what: Pending,
+    busy: &mut bool,
+) -> (u64, u64) {
+    let (mut items, mut payloads) = (0, 0);
+    while !*busy && queue.has(what, &outlet.batch) {
+        match queue.offer(outlet, |signal, body, n| host.send(signal, body, n)) {
+            Some(0) => break,
+            Some(n) => {
+                items += n as u64;
+                payloads += 1;
+            }
+            None => *busy = true,
+        }
+    }
+    (items, payloads)
 }
 
 /// Adds a link under the limits; returns how many strings were truncated.
@@ -960,7 +1016,8 @@ mod tests {
         t.end_span(&mut host, s, Some(1)).unwrap();
         t.force_flush(&mut host);
         assert_eq!(
-            t.encoded_spans, 1,
+            t.spans.counts(),
+            (1, 0),
             "the refused partial batch stays encoded"
         );
         for end in 2..8 {
@@ -968,7 +1025,7 @@ mod tests {
             t.end_span(&mut host, s, Some(end)).unwrap();
         }
         assert_eq!(
-            (t.encoded_spans, t.queue.len()),
+            t.spans.counts(),
             (5, 0),
             "full batches encoded as they filled"
         );
@@ -985,6 +1042,65 @@ mod tests {
             "oldest first, the kept body as it was"
         );
         assert_eq!(t.stats().spans_exported, 5);
+    }
+
+    #[test]
+    fn log_records_batch_apart_from_spans_with_their_context_and_limits() {
+        let batch = BatchSettings {
+            max_export_batch_size: 2,
+            scheduled_delay_ms: 1,
+            ..Default::default()
+        };
+        let (mut t, mut host) = configured(batch);
+        let span = start(&mut t, &mut host, Parent::None);
+        let context = t.span_context(span).unwrap();
+        let log = |body: &str, context: Option<SpanContext>| LogInput {
+            severity_number: 17,
+            severity_text: "error".into(),
+            body: body.into(),
+            attributes: alloc::vec![KeyValue {
+                key: "session.id".into(),
+                value: Value::String("s1".into()),
+            }],
+            context,
+            ..Default::default()
+        };
+        host.now = 10;
+        t.emit_log(&mut host, log("boom", Some(context.clone())))
+            .unwrap();
+        assert!(host.sent_logs.is_empty(), "a partial batch waits its delay");
+        assert_eq!(t.next_deadline(), Some(10 + 1_000_000));
+        t.emit_log(&mut host, log(&"x".repeat(5000), None)).unwrap();
+        assert_eq!(host.sent_logs.len(), 1, "a full batch leaves at once");
+        assert!(host.sent.is_empty(), "no spans payload");
+        let (json, count) = &host.sent_logs[0];
+        assert_eq!(*count, 2);
+        let records = &json["resourceLogs"][0]["scopeLogs"][0]["logRecords"];
+        assert_eq!(records[0]["body"]["stringValue"], "boom");
+        assert_eq!(records[0]["severityNumber"], 17);
+        assert_eq!(records[0]["timeUnixNano"], "10");
+        assert_eq!(
+            records[0]["traceId"],
+            alloc::format!("{:016x}{:016x}", context.trace_id.hi, context.trace_id.lo)
+        );
+        assert_eq!(
+            records[0]["spanId"],
+            alloc::format!("{:016x}", context.span_id)
+        );
+        assert_eq!(records[0]["attributes"][0]["key"], "session.id");
+        assert!(records[1].get("traceId").is_none(), "no context, no IDs");
+        assert_eq!(
+            records[1]["body"]["stringValue"].as_str().unwrap().len(),
+            4096,
+            "bodies are cut at the value length"
+        );
+        assert_eq!(t.stats().logs_exported, 2);
+        let bad = LogInput {
+            severity_number: 25,
+            ..Default::default()
+        };
+        assert!(t.emit_log(&mut host, bad).is_err());
+        assert_eq!(t.stats().rejected_operations, 1);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use wasm_otlp_component::tracer::Host;
+use wasm_otlp_component::tracer::{Host, Signal};
 
 /// Clock and transport of a fuzzed tracer.
 #[derive(Debug, Default)]
@@ -19,9 +19,9 @@ impl Host for FuzzHost {
         self.now
     }
 
-    fn send(&mut self, body: &[u8], span_count: u32) -> bool {
+    fn send(&mut self, signal: Signal, body: &[u8], count: u32) -> bool {
         if !self.busy {
-            check_payload(body, span_count);
+            check_payload(signal, body, count);
         }
         !self.busy
     }
@@ -32,29 +32,40 @@ impl Host for FuzzHost {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Request {
-    resource_spans: Vec<ResourceSpans>,
+    #[serde(default)]
+    resource_spans: Vec<Resource>,
+    #[serde(default)]
+    resource_logs: Vec<Resource>,
 }
 
+/// A `ResourceSpans` or `ResourceLogs`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ResourceSpans {
-    scope_spans: Vec<ScopeSpans>,
+struct Resource {
+    #[serde(default, alias = "scopeLogs")]
+    scope_spans: Vec<ScopeItems>,
 }
 
+/// A `ScopeSpans` or `ScopeLogs`.
 #[derive(Deserialize)]
-struct ScopeSpans {
+#[serde(rename_all = "camelCase")]
+struct ScopeItems {
+    #[serde(default, alias = "logRecords")]
     spans: Vec<IgnoredAny>,
 }
 
-/// Panics unless `body` is an OTLP/JSON request (well-formed JSON) that carries
-/// `span_count` spans.
-pub fn check_payload(body: &[u8], span_count: u32) {
+/// Panics unless `body` is an OTLP/JSON request of `signal` (well-formed JSON) that
+/// carries `count` spans or log records.
+pub fn check_payload(signal: Signal, body: &[u8], count: u32) {
     let request: Request = serde_json::from_slice(body).expect("the payload is JSON");
-    let spans: usize = request
-        .resource_spans
+    let resources = match signal {
+        Signal::Traces => &request.resource_spans,
+        Signal::Logs => &request.resource_logs,
+    };
+    let items: usize = resources
         .iter()
         .flat_map(|resource| &resource.scope_spans)
         .map(|scope| scope.spans.len())
         .sum();
-    assert_eq!(spans, span_count as usize, "spans in the payload");
+    assert_eq!(items, count as usize, "items in the payload");
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::bindings::wasm_otlp::tracing::transport::Signal;
 use crate::bindings::wasm_otlp::tracing::{clock, random, transport, types};
 
 /// Where the component's `clock.now-unix-nanos` reads the time.
@@ -100,10 +101,13 @@ fn fill_seeded(state: &mut u64, bytes: &mut [u8]) {
 /// One payload the component handed to `transport.send`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Payload {
-    /// The OTLP/HTTP request body: an `ExportTraceServiceRequest` in OTLP/JSON.
+    /// What the body carries: spans (for `/v1/traces`) or log records (`/v1/logs`).
+    pub signal: Signal,
+    /// The OTLP/HTTP request body in OTLP/JSON: an `ExportTraceServiceRequest` or an
+    /// `ExportLogsServiceRequest`.
     pub body: Vec<u8>,
-    /// How many spans the component says the body carries.
-    pub span_count: u32,
+    /// How many spans or log records the component says the body carries.
+    pub count: u32,
 }
 
 impl Payload {
@@ -278,8 +282,12 @@ impl random::Host for HostState {
 }
 
 impl transport::Host for HostState {
-    fn send(&mut self, body: Vec<u8>, span_count: u32) -> bool {
-        let payload = Payload { body, span_count };
+    fn send(&mut self, signal: Signal, body: Vec<u8>, count: u32) -> bool {
+        let payload = Payload {
+            signal,
+            body,
+            count,
+        };
         let taken = self.sink.as_mut().is_none_or(|sink| sink(&payload));
         if taken && let Some(log) = &self.payloads {
             log.push(payload);

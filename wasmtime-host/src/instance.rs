@@ -17,7 +17,7 @@ use crate::bindings::exports::wasm_otlp::tracing::{
 };
 use crate::host::HostState;
 use crate::{
-    ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Link, OpBatch,
+    ApplyOutcome, AttributeValue, Config, InstrumentationScope, KeyValue, Link, LogRecord, OpBatch,
     SpanContext, SpanHandle, SpanOptions, Stats, Status, TraceHeaders, TracingError,
 };
 
@@ -299,6 +299,12 @@ impl TracingInstance {
     pub fn end_span(&mut self, span: SpanHandle, time: Option<u64>) -> CallResult<()> {
         let tracer = self.exports.tracer()?;
         tracer.call_end_span(&mut self.store, span, time)
+    }
+
+    /// `tracer.emit-log`: emits a log record.
+    pub fn emit_log(&mut self, entry: &LogRecord) -> CallResult<()> {
+        let tracer = self.exports.tracer()?;
+        tracer.call_emit_log(&mut self.store, entry)
     }
 
     // --- recorder ---

@@ -34,7 +34,10 @@ mod values;
 pub use bindings::Tracing;
 pub use bindings::exports::wasm_otlp::tracing::propagation::TraceHeaders;
 pub use bindings::exports::wasm_otlp::tracing::recorder::{ApplyOutcome, OpBatch};
-pub use bindings::exports::wasm_otlp::tracing::tracer::{Link, Parent, SpanHandle, SpanOptions};
+pub use bindings::exports::wasm_otlp::tracing::tracer::{
+    Link, LogRecord, Parent, SpanHandle, SpanOptions,
+};
+pub use bindings::wasm_otlp::tracing::transport::Signal;
 pub use bindings::wasm_otlp::tracing::types::{
     AttributeValue, BatchSettings, Config, InstrumentationScope, KeyValue, Sampler, SpanContext,
     SpanId, SpanKind, SpanLimits, Stats, Status, TraceId, TracingError,

@@ -7,7 +7,8 @@
 
 /** A delivery report (same shape as the real transport's; never produced here). */
 export interface DeliveryReport {
-  spans: number;
+  url: string;
+  count: number;
   bytes: number;
   gzip: boolean;
   ok: boolean;
@@ -49,13 +50,15 @@ export class FetchTransport {
   readonly gzip = false;
   private readonly sink: Sink;
 
-  constructor(options: { url: string }) {
-    this.sink = sinkFor(options.url);
+  constructor(options: { urls: { traces: string } }) {
+    this.sink = sinkFor(options.urls.traces);
   }
 
-  send(body: Uint8Array, spans: number): boolean {
+  /** Counts traces payloads (the benchmark records no logs). */
+  send(signal: 'traces' | 'logs', body: Uint8Array, spans: number): boolean {
     const sink = this.sink;
     if (!sink.accept) return false;
+    if (signal !== 'traces') return true;
     sink.payloads++;
     sink.spans += spans;
     sink.bytes += body.length;

@@ -16,6 +16,7 @@ export const enum Op {
   Name = 7,
   Configure = 8,
   Scope = 9,
+  Log = 10,
 }
 
 const enum Type {

@@ -126,13 +126,7 @@ export class Span {
    * `exception.type`, `exception.message` and `exception.stacktrace`. Does not set the status.
    */
   recordException(exception: unknown, time?: TimeInput): this {
-    const error = exception instanceof Error ? exception : undefined;
-    const attributes: Attributes = {
-      'exception.type': error ? error.name || error.constructor?.name : typeof exception,
-      'exception.message': error ? error.message : String(exception),
-    };
-    if (error?.stack) attributes['exception.stacktrace'] = error.stack;
-    return this.addEvent('exception', attributes, time);
+    return this.addEvent('exception', exceptionAttributes(exception), time);
   }
 
   /** Sets the status (`Ok` is final; `Unset` is ignored). */
@@ -177,4 +171,15 @@ export class Span {
   get duration(): number | undefined {
     return this.ended ? this.endMs - this.startMs : undefined;
   }
+}
+
+/** `exception.type`, `exception.message` and (when known) `exception.stacktrace` of anything thrown. */
+export function exceptionAttributes(exception: unknown): Attributes {
+  const error = exception instanceof Error ? exception : undefined;
+  const attributes: Attributes = {
+    'exception.type': error ? error.name || error.constructor?.name : typeof exception,
+    'exception.message': error ? error.message : String(exception),
+  };
+  if (error?.stack) attributes['exception.stacktrace'] = error.stack;
+  return attributes;
 }

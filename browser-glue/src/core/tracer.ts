@@ -12,6 +12,7 @@
 import { activeSpan } from './context.js';
 import type { TracingComponent } from './component.js';
 import { IdPool } from './ids.js';
+import { type LogOptions, SEVERITY_NUMBER, type Severity } from './log.js';
 import { type Attributes, Op, OpWriter, type Settings } from './ops.js';
 import { Span, type SpanSink } from './span.js';
 import { SAMPLED, type SpanContext, isValidContext, words } from './span-context.js';
@@ -182,9 +183,32 @@ export class Tracer implements SpanSink {
   }
 
   /**
-   * @internal Counts an ended span. A full batch is handed over at once; the first span
-   * to end while no deadline is armed is handed over too, so that the component's
-   * deadline covers it, and the timer is armed at that deadline.
+   * Records a log record in the trace of `options.span` or the active span, with the
+   * session's ID and the user; nothing if the session is sampled out.
+   */
+  log(severity: Severity, body: string, options: LogOptions = {}): void {
+    if (this.off || !this.sessionFlags(SAMPLED)) return;
+    const span = options.span === undefined ? activeSpan() : options.span;
+    const w = this.writer;
+    w.word(Op.Log);
+    if (span && (span.hi | span.lo) !== 0) {
+      for (const word of [span.t0, span.t1, span.t2, span.t3, span.hi, span.lo, span.flags & 0xff]) w.word(word);
+    } else {
+      for (let i = 0; i < 7; i++) w.word(0);
+    }
+    w.word(SEVERITY_NUMBER[severity] ?? 0);
+    w.word(options.scope ?? 0);
+    w.string(severity);
+    w.string(body);
+    w.attributeList({ ...options.attributes, ...this.user, 'session.id': this.session?.id() });
+    w.time(toMs(options.time));
+    this.spanEnded();
+  }
+
+  /**
+   * @internal Counts an ended span (or a log record). A full batch is handed over at once;
+   * the first item to end while no deadline is armed is handed over too, so that the
+   * component's deadline covers it, and the timer is armed at that deadline.
    */
   spanEnded(): void {
     if (++this.writer.ended >= this.options.batchSize || this.timer === undefined) {

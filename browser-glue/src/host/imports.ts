@@ -5,9 +5,12 @@
 
 import { timeOriginUnixNanos } from '../core/time.js';
 
+/** What a payload carries (the WIT `transport.signal`, as jco passes it). */
+export type Signal = 'traces' | 'logs';
+
 /** What the component's `transport.send` is wired to. */
 export interface Sender {
-  send(body: Uint8Array, spanCount: number): boolean;
+  send(signal: Signal, body: Uint8Array, count: number): boolean;
 }
 
 /** The import object for jco's `instantiate`. */
@@ -23,7 +26,7 @@ export function hostImports(sender: Sender) {
       randomBytes: (len: number): Uint8Array => crypto.getRandomValues(new Uint8Array(len)),
     },
     'wasm-otlp:tracing/transport': {
-      send: (body: Uint8Array, spanCount: number): boolean => sender.send(body, spanCount),
+      send: (signal: Signal, body: Uint8Array, count: number): boolean => sender.send(signal, body, count),
     },
     'wasm-otlp:tracing/types': {},
   };

@@ -1,9 +1,11 @@
 /**
- * Uncaught errors and unhandled promise rejections as error spans: an `exception` event
- * with type, message and stack, and the error status. Parented to the active span, if any.
+ * Uncaught errors and unhandled promise rejections as error spans (an `exception` event
+ * with type, message and stack, and the error status; parented to the active span, if
+ * any) and as `error` log records on those spans.
  */
 
 import type { Tracer } from '../core/tracer.js';
+import { exceptionAttributes } from '../core/span.js';
 import { fail } from '../helpers.js';
 import { type UrlSanitizer, recordedUrl } from './url.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -19,13 +21,16 @@ export function instrumentErrors(tracer: Tracer, scope: number, sanitizeUrl?: Ur
         scope,
         attributes: { 'error.type': 'javascript', 'code.filepath': recordedUrl(event.filename, sanitizeUrl), 'code.lineno': event.lineno, 'code.column': event.colno },
       });
-      fail(span, event.error ?? event.message);
+      const error = event.error ?? event.message;
+      fail(span, error);
+      tracer.log('error', message(error), { span, scope, attributes: exceptionAttributes(error) });
       span.end();
     }, undefined);
   const onRejection = (event: PromiseRejectionEvent) =>
     tracer.safely(() => {
       const span = tracer.startSpan('unhandledrejection', { scope, attributes: { 'error.type': 'promise' } });
       fail(span, event.reason);
+      tracer.log('error', message(event.reason), { span, scope, attributes: exceptionAttributes(event.reason) });
       span.end();
     }, undefined);
   addEventListener('error', onError);
@@ -34,6 +39,11 @@ export function instrumentErrors(tracer: Tracer, scope: number, sanitizeUrl?: Ur
     removeEventListener('error', onError);
     removeEventListener('unhandledrejection', onRejection);
   };
+}
+
+/** What a console would print for an uncaught `error`. */
+function message(error: unknown): string {
+  return error instanceof Error ? `Uncaught ${error.name}: ${error.message}` : `Uncaught ${String(error)}`;
 }
 
 /** Records uncaught errors and unhandled rejections (see the module comment). */

@@ -15,7 +15,7 @@ export interface InstrumentationContext {
   readonly tracer: Tracer;
   /** Registers the instrumentation scope `name` (once per name); returns its index for `startSpan({ scope })`. */
   scope(name: string): number;
-  /** The exporter's endpoint (never traced). */
+  /** The exporter's base URL: requests under it (its `/v1/traces`, `/v1/logs`) are never traced. */
   readonly exporterUrl: string;
   /** Cross-origin URLs whose requests get `traceparent` (`InitOptions.propagateTraceHeaderCorsUrls`). */
   readonly propagateTraceHeaderCorsUrls: readonly UrlMatcher[];

@@ -9,6 +9,7 @@
  * exporter never traces itself.
  */
 
+import type { Signal } from '../host/imports.js';
 import { KEEPALIVE_BYTES, KEEPALIVE_REQUESTS } from './keepalive.js';
 import type { Kept, Outbox } from './outbox.js';
 import { isRetryable, retryDelay } from './retry.js';
@@ -16,8 +17,8 @@ import { isRetryable, retryDelay } from './retry.js';
 
 /** Transport settings. */
 export interface FetchTransportOptions {
-  /** Full URL of the OTLP/HTTP traces endpoint (`.../v1/traces`). */
-  url: string;
+  /** Full URL of each signal's OTLP/HTTP endpoint (`.../v1/traces`, `.../v1/logs`). */
+  urls: Record<Signal, string>;
   /** Extra request headers (e.g. an API key). */
   headers?: Record<string, string>;
   /** Requests in flight (including those waiting to retry) before `send` says busy. */
@@ -34,7 +35,10 @@ export interface FetchTransportOptions {
 
 /** What happened to a payload. */
 export interface DeliveryReport {
-  spans: number;
+  /** Where it went: the endpoint it was meant for. */
+  url: string;
+  /** Spans or log records in it. */
+  count: number;
   /** The body's bytes as sent (after compression). */
   bytes: number;
   /** Whether it went gzipped. */
@@ -65,31 +69,31 @@ export class FetchTransport {
     return this.options.compression !== 'none' && typeof CompressionStream === 'function';
   }
 
-  /** The component's `send`: false when too many requests are in flight (the component keeps the spans). */
-  send(body: Uint8Array, spans: number): boolean {
+  /** The component's `send`: false when too many requests are in flight (the component keeps the items). */
+  send(signal: Signal, body: Uint8Array, count: number): boolean {
     if (this.inFlight >= (this.options.maxInFlight ?? 8)) return false;
     this.inFlight++;
-    void this.deliver(body, spans);
+    void this.deliver(this.options.urls[signal], body, count);
     return true;
   }
 
-  private async deliver(body: Uint8Array, spans: number): Promise<void> {
+  private async deliver(url: string, body: Uint8Array, count: number): Promise<void> {
     const sent = await this.compress(body);
     const id = `${Date.now()}.${Math.random()}`;
     this.owned.add(id);
-    await this.attempt({ id, url: this.options.url, ...sent, spans, time: Date.now() });
+    await this.attempt({ id, url, ...sent, count, time: Date.now() });
     this.owned.delete(id);
     this.inFlight--;
     this.options.onIdle?.();
   }
 
-  /** Sends what the outbox kept for this endpoint, one body at a time (at start-up, and when back online). */
+  /** Sends what the outbox kept for these endpoints, one body at a time (at start-up, and when back online). */
   async resendKept(): Promise<void> {
     const outbox = this.options.outbox;
     if (!outbox || this.resending) return;
     this.resending = true;
     try {
-      for (const [key, kept] of await outbox.all(this.options.url)) {
+      for (const [key, kept] of await outbox.all(Object.values(this.options.urls))) {
         if (this.owned.has(kept.id)) continue;
         this.owned.add(kept.id);
         await this.attempt(kept, key);
@@ -108,12 +112,12 @@ export class FetchTransport {
     const maxAttempts = this.options.maxAttempts ?? 5;
     const outbox = this.options.outbox;
     let stored: Promise<number | undefined> | undefined = key === undefined ? undefined : Promise.resolve(key);
-    let report: DeliveryReport = { spans: kept.spans, bytes: kept.body.length, gzip: kept.gzip, ok: false, attempts: 0 };
+    let report: DeliveryReport = { url: kept.url, count: kept.count, bytes: kept.body.length, gzip: kept.gzip, ok: false, attempts: 0 };
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const keepalive = this.keepaliveRequests < KEEPALIVE_REQUESTS && this.keepaliveBytes + kept.body.length <= KEEPALIVE_BYTES;
       // Kept before the request leaves: a page that closes now takes a plain request with it.
       if (!keepalive) stored ??= outbox?.put(kept);
-      const { status, retryAfter } = await this.post(kept.body, kept.gzip, keepalive);
+      const { status, retryAfter } = await this.post(kept.url, kept.body, kept.gzip, keepalive);
       report = { ...report, ok: status !== undefined && status >= 200 && status < 300, attempts: attempt, status };
       if (report.ok || !isRetryable(status) || attempt === maxAttempts) break;
       stored ??= outbox?.put(kept);
@@ -158,20 +162,20 @@ export class FetchTransport {
   }
 
   /** One POST; `status` undefined on a network error. */
-  private async post(body: Uint8Array, gzip: boolean, keepalive: boolean): Promise<{ status?: number; retryAfter: string | null }> {
+  private async post(url: string, body: Uint8Array, gzip: boolean, keepalive: boolean): Promise<{ status?: number; retryAfter: string | null }> {
     if (keepalive) {
       this.keepaliveRequests++;
       this.keepaliveBytes += body.length;
     }
     try {
-      const response = await this.fetch(this.options.url, {
+      const response = await this.fetch(url, {
         method: 'POST',
         body: body as BodyInit,
         headers: { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...this.options.headers },
         keepalive,
         credentials: 'omit',
       });
-      // The body is an ExportTraceServiceResponse; partial success needs no retry.
+      // The body is an Export*ServiceResponse; partial success needs no retry.
       await response.arrayBuffer().catch(() => undefined);
       return { status: response.status, retryAfter: response.headers.get('retry-after') };
     } catch {

@@ -14,7 +14,8 @@ export interface Kept {
   url: string;
   body: Uint8Array;
   gzip: boolean;
-  spans: number;
+  /** Spans or log records in it. */
+  count: number;
   /** When it was kept (epoch ms). */
   time: number;
 }
@@ -85,10 +86,10 @@ export class Outbox {
     return this.request((store) => store.delete(key));
   }
 
-  /** What is kept for `url`, oldest first, with their keys (after pruning). */
-  async all(url: string): Promise<[number, Kept][]> {
+  /** What is kept for `urls`, oldest first, with their keys (after pruning). */
+  async all(urls: readonly string[]): Promise<[number, Kept][]> {
     await this.ready();
-    return (await this.prune()).filter(([, kept]) => kept.url === url);
+    return (await this.prune()).filter(([, kept]) => urls.includes(kept.url));
   }
 
   /** Drops what is too old, then the oldest until the rest fits `maxBytes`; returns the rest. */

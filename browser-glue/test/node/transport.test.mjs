@@ -19,7 +19,7 @@ test('503 and 429 are retried, honouring Retry-After, until delivered', async ()
     [503, { 'retry-after': '0' }],
     [429, { 'retry-after': '0' }],
   ]);
-  assert.deepEqual(report, { spans: 1, bytes: sink.requests[0].bytes, gzip: true, ok: true, attempts: 3, status: 200 });
+  assert.deepEqual(report, { url: `${sink.url}/v1/traces`, count: 1, bytes: sink.requests[0].bytes, gzip: true, ok: true, attempts: 3, status: 200 });
   assert.equal(sink.requests.length, 3);
   assert.equal(sink.requests[0].url, '/v1/traces');
   assert.deepEqual(sink.requests[2].body, sink.requests[0].body, 'the same payload is resent');
@@ -29,7 +29,7 @@ test('503 and 429 are retried, honouring Retry-After, until delivered', async ()
 
 test('a 400 is not retried: the payload is given up and counted', async () => {
   const { sink, sdk, report } = await sendOne([[400, {}]]);
-  assert.deepEqual(report, { spans: 1, bytes: sink.requests[0].bytes, gzip: true, ok: false, attempts: 1, status: 400 });
+  assert.deepEqual(report, { url: `${sink.url}/v1/traces`, count: 1, bytes: sink.requests[0].bytes, gzip: true, ok: false, attempts: 1, status: 400 });
   sdk.shutdown();
   await sink.close();
 });

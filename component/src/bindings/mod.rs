@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use crate::ids::{IdGenerator, SEED_LEN};
 use crate::recorder::{self, OpBatch};
-use crate::tracer::{Host, Tracer};
+use crate::tracer::{Host, Signal, Tracer};
 
 // World `tracing` with the direct API (feature `direct-api`), world `browser` without.
 #[cfg(feature = "direct-api")]
@@ -61,8 +61,12 @@ impl Host for Imports {
         clock::now_unix_nanos()
     }
 
-    fn send(&mut self, body: &[u8], span_count: u32) -> bool {
-        transport::send(body, span_count)
+    fn send(&mut self, signal: Signal, body: &[u8], count: u32) -> bool {
+        let signal = match signal {
+            Signal::Traces => transport::Signal::Traces,
+            Signal::Logs => transport::Signal::Logs,
+        };
+        transport::send(signal, body, count)
     }
 }
 
@@ -117,6 +121,9 @@ impl pipeline::Guest for Component {
             truncated_values: s.truncated_values,
             payloads_sent: s.payloads_sent,
             rejected_operations: s.rejected_operations,
+            logs_emitted: s.logs_emitted,
+            logs_exported: s.logs_exported,
+            logs_dropped_queue_full: s.logs_dropped_queue_full,
         }
     }
 }

@@ -114,4 +114,17 @@ impl tracer::Guest for Component {
     fn end_span(span: tracer::SpanHandle, time: Option<u64>) -> WitResult<()> {
         with_tracer(|t, host| t.end_span(host, span, time)).map_err(wit_error)
     }
+
+    fn emit_log(entry: tracer::LogRecord) -> WitResult<()> {
+        let log = core::LogInput {
+            time: entry.time,
+            severity_number: entry.severity_number,
+            severity_text: entry.severity_text,
+            body: entry.body,
+            attributes: key_values(entry.attributes),
+            context: entry.context.map(context),
+            scope: entry.scope,
+        };
+        with_tracer(|t, host| t.emit_log(host, log)).map_err(wit_error)
+    }
 }

@@ -15,7 +15,7 @@ use crate::model::{Decimal, KeyValue, SpanContext, SpanKind, Status, TraceId, Va
 use crate::msg::{concat, int};
 use crate::propagation::validate_tracestate;
 use crate::sampler::Sampler;
-use crate::tracer::{Host, Tracer, TracingError};
+use crate::tracer::{Host, LogInput, Tracer, TracingError};
 use text::TextCursor;
 
 /// One recorded batch.
@@ -123,6 +123,10 @@ impl<'a> Reader<'a> {
                     attributes,
                 } = self.scope()?;
                 tracer.register_scope(name, version, attributes).map(drop)
+            }
+            ops::LOG => {
+                let log = self.log()?;
+                tracer.emit_log(host, log)
             }
             _ => {
                 let span = self.u64()?;
@@ -248,6 +252,31 @@ impl<'a> Reader<'a> {
             sampler,
             limits,
             batch,
+        })
+    }
+
+    fn log(&mut self) -> Decoded<LogInput> {
+        let context = SpanContext {
+            trace_id: self.trace_id()?,
+            span_id: self.u64()?,
+            trace_flags: self.word()? as u8,
+            ..SpanContext::default()
+        };
+        let severity_number = self.word()?;
+        let scope = self.word()?;
+        let severity_text = self.string()?.into();
+        let body = self.string()?.into();
+        let attributes = self.attributes()?;
+        let time = self.time()?;
+        Ok(LogInput {
+            time: Some(time),
+            // Out of range stays out of range (the tracer refuses it) rather than wrapping.
+            severity_number: severity_number.min(255) as u8,
+            severity_text,
+            body,
+            attributes,
+            context: Some(context),
+            scope,
         })
     }
 

@@ -2,7 +2,7 @@
 //! (`words: list<u32>`, `numbers: list<f64>`, `text: string`).
 //!
 //! Span operations name their span by its span ID as two words (high, low); the settings
-//! operations (`CONFIGURE`, `SCOPE`) name none. Strings are consumed from
+//! operations (`CONFIGURE`, `SCOPE`) and `LOG` name none. Strings are consumed from
 //! `text` in order; each string operand is its length in UTF-16 code units. Times are
 //! milliseconds after the batch's time origin, taken from `numbers` in order.
 //!
@@ -17,6 +17,7 @@
 //! | `NAME` = 7 | span ID (2), name length | |
 //! | `CONFIGURE` = 8 | sampler (0 always on, 1 always off, 2 trace-ID ratio, 3 parent-based ratio), the 5 span limits and the 5 batch settings in `types.config`'s order, n, n resource attributes, then the default scope as in `SCOPE` | ratio (read whatever the sampler) |
 //! | `SCOPE` = 9 | name length, version length, n, n attributes; registers the next scope index (1, 2, ...) | |
+//! | `LOG` = 10 | trace ID (4; all 0: none), span ID (2; 0 0: none), trace flags, severity number (0-24), scope, severity text length, body length, n, n attributes | time |
 //!
 //! An attribute is: key length, type, payload. Types: 0 string (length), 1 bool (0/1),
 //! 2 s64 (high, low words, two's complement), 3 f64 (the length of its text, a JSON
@@ -49,6 +50,8 @@ pub const NAME: u32 = 7;
 pub const CONFIGURE: u32 = 8;
 /// Opcode: register an instrumentation scope (`setup.register-scope`).
 pub const SCOPE: u32 = 9;
+/// Opcode: emit a log record.
+pub const LOG: u32 = 10;
 
 /// Status codes of `STATUS`.
 pub mod status {
@@ -110,6 +113,7 @@ mod tests {
             ("Name", NAME),
             ("Configure", CONFIGURE),
             ("Scope", SCOPE),
+            ("Log", LOG),
         ];
         let expected: Vec<_> = ops.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         assert_eq!(typescript_enum(ts, "Op"), expected);

@@ -41,15 +41,12 @@ fn ending_the_nth_span_exports_a_batch_of_n_at_once() {
     end_spans(&mut t, 1);
     let payloads = t.payloads.drain();
     assert_eq!(payloads.len(), 1);
-    assert_eq!(payloads[0].span_count, 4);
+    assert_eq!(payloads[0].count, 4);
     assert_eq!(spans_of(&decode(&payloads[0])).count(), 4);
 
     end_spans(&mut t, 8);
     let payloads = t.payloads.drain();
-    assert_eq!(
-        payloads.iter().map(|p| p.span_count).collect::<Vec<_>>(),
-        [4, 4]
-    );
+    assert_eq!(payloads.iter().map(|p| p.count).collect::<Vec<_>>(), [4, 4]);
 }
 
 #[test]
@@ -77,7 +74,7 @@ fn a_partial_batch_leaves_on_tick_once_the_scheduled_delay_has_passed() {
     no_trap(t.tick());
     let payloads = t.payloads.drain();
     assert_eq!(payloads.len(), 1);
-    assert_eq!(payloads[0].span_count, 3);
+    assert_eq!(payloads[0].count, 3);
     assert_eq!(no_trap(t.next_deadline()), None);
 }
 
@@ -92,7 +89,7 @@ fn the_deadline_follows_the_oldest_queued_span() {
     t.clock.set(first + 1_000 * MS);
     no_trap(t.tick());
     assert_eq!(
-        t.payloads.drain()[0].span_count,
+        t.payloads.drain()[0].count,
         2,
         "the whole partial batch leaves"
     );
@@ -106,14 +103,14 @@ fn force_flush_exports_whatever_is_queued() {
         t.payloads
             .drain()
             .iter()
-            .map(|p| p.span_count)
+            .map(|p| p.count)
             .collect::<Vec<_>>(),
         [10, 10]
     );
     no_trap(t.force_flush());
     let payloads = t.payloads.drain();
     assert_eq!(payloads.len(), 1);
-    assert_eq!(payloads[0].span_count, 5);
+    assert_eq!(payloads[0].count, 5);
     no_trap(t.force_flush());
     assert!(t.payloads.is_empty(), "an empty queue sends nothing");
     assert_eq!(no_trap(t.next_deadline()), None);
@@ -126,7 +123,7 @@ fn shutdown_exports_the_rest_discards_open_spans_and_refuses_new_ones() {
     let still_open = t.start("open at shutdown");
     no_trap(t.shutdown());
     let payloads = t.payloads.drain();
-    assert_eq!(payloads.iter().map(|p| p.span_count).sum::<u32>(), 3);
+    assert_eq!(payloads.iter().map(|p| p.count).sum::<u32>(), 3);
 
     let refused = no_trap(t.start_span("after", &wasmtime_host::SpanOptions::root()));
     assert_eq!(refused, Err(TracingError::ShutDown));
@@ -159,7 +156,7 @@ fn a_full_queue_drops_newly_ended_spans_and_counts_exactly_how_many() {
     busy.store(false, Ordering::SeqCst);
     no_trap(t.force_flush());
     let payloads = t.payloads.drain();
-    assert_eq!(payloads.iter().map(|p| p.span_count).sum::<u32>(), 8);
+    assert_eq!(payloads.iter().map(|p| p.count).sum::<u32>(), 8);
     let stats = no_trap(t.read_stats());
     assert_eq!(stats.spans_exported, 8);
     assert_eq!(stats.payloads_sent, payloads.len() as u64);
@@ -225,7 +222,7 @@ fn a_busy_transport_keeps_spans_queued_until_a_later_tick() {
     no_trap(t.tick());
     let payloads = t.payloads.drain();
     assert_eq!(
-        payloads.iter().map(|p| p.span_count).sum::<u32>(),
+        payloads.iter().map(|p| p.count).sum::<u32>(),
         4,
         "the refused batch is offered again on tick"
     );
@@ -242,9 +239,9 @@ fn force_flush_after_a_busy_spell_sends_batches_of_at_most_the_batch_size() {
     busy.store(false, Ordering::SeqCst);
     no_trap(t.force_flush());
     let payloads = t.payloads.drain();
-    assert_eq!(payloads.iter().map(|p| p.span_count).sum::<u32>(), 10);
+    assert_eq!(payloads.iter().map(|p| p.count).sum::<u32>(), 10);
     assert!(
-        payloads.iter().all(|p| p.span_count <= 4),
+        payloads.iter().all(|p| p.count <= 4),
         "batches of at most 4"
     );
 }
@@ -261,11 +258,8 @@ fn a_byte_bound_keeps_every_payload_within_it_and_loses_no_span() {
     let mut total = 0;
     for payload in &payloads {
         assert!(payload.body.len() <= 2_000, "{} bytes", payload.body.len());
-        assert_eq!(
-            spans_of(&decode(payload)).count(),
-            payload.span_count as usize
-        );
-        total += payload.span_count;
+        assert_eq!(spans_of(&decode(payload)).count(), payload.count as usize);
+        total += payload.count;
     }
     assert_eq!(total, 250);
 }

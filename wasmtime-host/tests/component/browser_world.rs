@@ -308,7 +308,7 @@ fn the_same_op_batches_give_byte_identical_payloads_outcomes_and_stats() {
     assert_eq!(browser.stats, tracing.stats, "stats");
     assert_eq!(browser.payloads.len(), tracing.payloads.len(), "payloads");
     for (i, (b, t)) in browser.payloads.iter().zip(&tracing.payloads).enumerate() {
-        assert_eq!(b.span_count, t.span_count, "span count of payload {i}");
+        assert_eq!(b.count, t.count, "span count of payload {i}");
         assert_eq!(b.json(), t.json(), "body of payload {i}");
     }
     assert_eq!(browser, tracing);

@@ -8,6 +8,7 @@ mod browser_world;
 mod ids_and_nesting;
 mod imports;
 mod limits;
+mod logs;
 mod payload;
 mod propagation;
 mod recorder;

@@ -653,7 +653,7 @@ fn try_decode(payload: &Payload) -> Result<ExportTraceServiceRequest, TestCaseEr
         })?;
     prop_assert_eq!(
         spans_of(&request).count(),
-        payload.span_count as usize,
+        payload.count as usize,
         "span-count"
     );
     Ok(request)

@@ -238,7 +238,7 @@ pub fn decode(payload: &Payload) -> ExportTraceServiceRequest {
     });
     let spans: usize = spans_of(&request).count();
     assert_eq!(
-        spans, payload.span_count as usize,
+        spans, payload.count as usize,
         "span-count disagrees with the spans in the body"
     );
     request

@@ -4,7 +4,7 @@ use wasmtime_host::{AttributeValue, Config, InstrumentationScope, KeyValue, OpBa
 
 use wasm_otlp_component::recorder::ops::value_type;
 pub use wasm_otlp_component::recorder::ops::{
-    ATTR, CONFIGURE, END, EVENT, LINK, NAME, SCOPE, START, STATUS,
+    ATTR, CONFIGURE, END, EVENT, LINK, LOG, NAME, SCOPE, START, STATUS,
 };
 
 /// A span's identity as the recorder sees it (from `reserve-roots` or `reserve-span-ids`).
@@ -285,6 +285,33 @@ impl Ops {
         self.words.push(END);
         self.span(span_id);
         self.numbers.push(end_ms);
+        self
+    }
+
+    /// `LOG`: a record in `span`'s trace (`None`: in none).
+    pub fn log(
+        &mut self,
+        span: Option<RecordedIds>,
+        severity: u32,
+        severity_text: &str,
+        body: &str,
+        time_ms: f64,
+        attributes: &[KeyValue],
+    ) -> &mut Self {
+        self.words.push(LOG);
+        match span {
+            Some(ids) => {
+                self.words.extend(trace_words(ids.trace_id));
+                self.span(ids.span_id);
+                self.words.push(ids.flags);
+            }
+            None => self.words.extend([0; 7]),
+        }
+        self.words.extend([severity, 0]);
+        self.string(severity_text);
+        self.string(body);
+        self.attributes(attributes);
+        self.numbers.push(time_ms);
         self
     }
 
