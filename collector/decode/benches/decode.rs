@@ -14,8 +14,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use collector_decode::{Limits, encode, json, model, protobuf};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
@@ -100,6 +102,50 @@ fn request(n: usize) -> ExportTraceServiceRequest {
             scope_spans: vec![ScopeSpans {
                 spans,
                 ..ScopeSpans::default()
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
+/// The `n`th logs request: a log record for each span of [`request`], with its time, IDs
+/// and attributes, and its name as the body.
+fn logs_request(n: usize) -> ExportLogsServiceRequest {
+    let traces = request(n);
+    let [
+        ResourceSpans {
+            resource,
+            scope_spans,
+            ..
+        },
+    ] = &traces.resource_spans[..]
+    else {
+        unreachable!("one resource")
+    };
+    let log_records = scope_spans[0]
+        .spans
+        .iter()
+        .map(|span| LogRecord {
+            time_unix_nano: span.start_time_unix_nano,
+            observed_time_unix_nano: span.start_time_unix_nano,
+            severity_number: 9,
+            severity_text: "info".into(),
+            body: Some(AnyValue {
+                value: Some(Value::StringValue(span.name.clone())),
+            }),
+            attributes: span.attributes.clone(),
+            flags: 1,
+            trace_id: span.trace_id.clone(),
+            span_id: span.span_id.clone(),
+            ..LogRecord::default()
+        })
+        .collect();
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: resource.clone(),
+            scope_logs: vec![ScopeLogs {
+                log_records,
+                ..ScopeLogs::default()
             }],
             schema_url: String::new(),
         }],
@@ -194,6 +240,16 @@ fn main() {
             encode::span(span, &mut ours);
             via_messages(span, &mut reference);
             assert_eq!(ours, reference);
+        }
+    }
+    // And log records.
+    let logs: Vec<_> = (0..REQUESTS).map(logs_request).collect();
+    for request in &logs {
+        let view = prost_view::logs_from_proto(request).unwrap();
+        for record in view.resource_logs[0].scope_logs[0].log_records.iter() {
+            let mut ours = Vec::new();
+            encode::log_record(record, &mut ours);
+            assert_eq!(ours, record.to_proto().encode_to_vec());
         }
     }
     // One output buffer, as the collector appends a batch's spans to one.
