@@ -18,9 +18,9 @@ use opentelemetry_proto::tonic::logs::v1 as logs;
 use opentelemetry_proto::tonic::resource::v1 as resource;
 use opentelemetry_proto::tonic::trace::v1 as trace;
 
-/// Deepest nesting of `arrayValue`/`kvlistValue` inside an attribute value; deeper
-/// requests are refused as malformed. Decoding and validating recurse, and a stored span
-/// must decode again with prost, whose recursion limit is 100 messages: a `kvlistValue`
+/// Deepest nesting of `arrayValue`/`kvlistValue` inside an attribute value or a log
+/// record's body; deeper requests are refused as malformed. Decoding and validating
+/// recurse, and a stored span or log record must decode again with prost, whose recursion limit is 100 messages: a `kvlistValue`
 /// level is three (`AnyValue`, `KeyValueList`, `KeyValue`), so 16 levels stay well within.
 pub const MAX_VALUE_DEPTH: usize = 16;
 
