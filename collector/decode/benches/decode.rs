@@ -6,6 +6,9 @@
 //! alternating rounds. Then the way back: the same spans, decoded, encoded to protobuf one
 //! by one (as the collector stores them) through opentelemetry-proto's messages
 //! (`to_proto`, then prost's `encode_raw`) and by this crate's encoder (`encode::span`).
+//! Last, the same requests as logs requests (a log record per span, its name the body):
+//! this crate's decoders and encoder (`decode_logs`, `encode::log_record`), log records
+//! per second.
 //!
 //! `just bench-decode` (`cargo bench -p collector-decode`); under `cargo test` it runs
 //! one short round only.
@@ -178,6 +181,16 @@ fn spans<'r, 'a>(request: &'r model::Request<'a>) -> impl Iterator<Item = &'r mo
         .flat_map(|ss| &ss.spans)
 }
 
+fn log_records<'r, 'a>(
+    request: &'r model::LogsRequest<'a>,
+) -> impl Iterator<Item = &'r model::LogRecord<'a>> {
+    request
+        .resource_logs
+        .iter()
+        .flat_map(|rl| &rl.scope_logs)
+        .flat_map(|sl| &sl.log_records)
+}
+
 /// Encodes every span of `request` into `out` (emptied first) with `encode`; returns how
 /// many there were.
 fn encode_spans(
@@ -242,16 +255,44 @@ fn main() {
             assert_eq!(ours, reference);
         }
     }
-    // And log records.
+    // And log records: both decoders read them as the references do, and the encoder
+    // writes them as prost does.
     let logs: Vec<_> = (0..REQUESTS).map(logs_request).collect();
-    for request in &logs {
-        let view = prost_view::logs_from_proto(request).unwrap();
-        for record in view.resource_logs[0].scope_logs[0].log_records.iter() {
+    let logs_json: Vec<Vec<u8>> = logs
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap())
+        .collect();
+    let logs_proto: Vec<Vec<u8>> = logs.iter().map(|r| r.encode_to_vec()).collect();
+    let log_views: Vec<model::LogsRequest<'_>> = logs
+        .iter()
+        .map(|r| prost_view::logs_from_proto(r).unwrap())
+        .collect();
+    for ((request, view), (json_body, proto_body)) in logs
+        .iter()
+        .zip(&log_views)
+        .zip(logs_json.iter().zip(&logs_proto))
+    {
+        assert_eq!(
+            &json::decode_logs(json_body, &limits).unwrap().to_proto(),
+            request
+        );
+        assert_eq!(&protobuf::decode_logs(proto_body, &limits).unwrap(), view);
+        for record in log_records(view) {
             let mut ours = Vec::new();
             encode::log_record(record, &mut ours);
             assert_eq!(ours, record.to_proto().encode_to_vec());
         }
     }
+    let encode_log_records = |view: &model::LogsRequest<'_>, out: &mut Vec<u8>| {
+        out.clear();
+        let mut count = 0;
+        for record in log_records(view) {
+            encode::log_record(record, out);
+            count += 1;
+        }
+        black_box(&out);
+        count
+    };
     // One output buffer, as the collector appends a batch's spans to one.
     let mut out = Vec::new();
     let benchmarking = std::env::args().any(|arg| arg == "--bench");
@@ -262,6 +303,7 @@ fn main() {
     };
     let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
     let (mut d, mut e, mut f) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut g, mut h, mut i) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         a.push(round(&json_bodies, time, |body| ours_json(body)));
         b.push(round(&json_bodies, time, |body| serde(body)));
@@ -272,6 +314,15 @@ fn main() {
         }));
         e.push(round(&views, time, |view| {
             encode_spans(view, &mut out, encode::span)
+        }));
+        g.push(round(&logs_json, time, |body| {
+            log_records(&json::decode_logs(body, &limits).unwrap()).count()
+        }));
+        h.push(round(&logs_proto, time, |body| {
+            log_records(&protobuf::decode_logs(body, &limits).unwrap()).count()
+        }));
+        i.push(round(&log_views, time, |view| {
+            encode_log_records(view, &mut out)
         }));
     }
     let (ours, reference) = (median(a), median(b));
@@ -312,5 +363,13 @@ fn main() {
         messages / 1e3,
         direct / 1e3,
         direct / messages
+    );
+    println!(
+        "The same requests as logs ({} bytes of JSON or {} of protobuf each), own decoders and encoder: OTLP JSON {:.0}k, protobuf {:.0}k, encode::log_record {:.0}k log records/s",
+        logs_json.iter().map(Vec::len).sum::<usize>() / REQUESTS,
+        logs_proto.iter().map(Vec::len).sum::<usize>() / REQUESTS,
+        median(g) / 1e3,
+        median(h) / 1e3,
+        median(i) / 1e3
     );
 }

@@ -100,7 +100,7 @@ pub const MIN_CHARGED_BODY: usize = 4096;
 
 impl Limits {
     /// The limits for a body of `body_len` bytes in `format` holding at most `max_spans`
-    /// spans (see [`Format::decoded_bytes_per_body_byte`]).
+    /// spans, or log records (see [`Format::decoded_bytes_per_body_byte`]).
     pub fn for_body(format: Format, body_len: usize, max_spans: usize) -> Limits {
         Limits {
             max_spans,
