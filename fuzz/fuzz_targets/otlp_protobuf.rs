@@ -1,5 +1,5 @@
-//! The collector's OTLP protobuf path (`collector/decode/src/protobuf.rs`: the memory
-//! estimate, prost, the borrowed view), `src/otlp.rs`.
+//! The collector's OTLP protobuf decoder (`collector/decode/src/protobuf.rs`: the item
+//! count, the charged lists, the borrowed model), trace and logs requests (`src/otlp.rs`).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| wasm_otlp_fuzz::otlp::protobuf(data));

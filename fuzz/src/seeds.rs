@@ -235,11 +235,12 @@ fn write_or_check(dir: &Path, name: &str, bytes: &[u8]) {
     }
 }
 
-/// Seeds of the OTLP targets: a browser-like request of every value type (escapes,
-/// non-ASCII, nested values, events, links), as JSON, as protobuf, and both gzipped.
-fn otlp() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+/// Seeds of the OTLP targets: a browser-like trace request of every value type (escapes,
+/// non-ASCII, nested values, events, links) and a logs request of every field, each as
+/// JSON, as protobuf, and both gzipped.
+fn otlp() -> Vec<(&'static str, String, Vec<u8>)> {
     use prost::Message;
-    let json = r#"{"resourceSpans":[{"resource":{"attributes":[
+    let traces = r#"{"resourceSpans":[{"resource":{"attributes":[
   {"key":"service.name","value":{"stringValue":"checkout-web"}},
   {"key":"telemetry.sdk.language","value":{"stringValue":"webjs"}}]},
  "scopeSpans":[{"scope":{"name":"fetch","version":"1.0"},"spans":[
@@ -262,23 +263,57 @@ fn otlp() -> Vec<(&'static str, &'static str, Vec<u8>)> {
    "futureField":{"nested":[1,2.5e3,null,"x"]}},
   {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b8","parentSpanId":"00f067aa0ba902b7",
    "name":"child","startTimeUnixNano":1764000000010000000,"endTimeUnixNano":"1764000000020000000","status":null}]}]}]}"#;
+    let logs = r#"{"resourceLogs":[{"resource":{"attributes":[
+  {"key":"service.name","value":{"stringValue":"checkout-web"}}]},
+ "scopeLogs":[{"scope":{"name":"console","version":"1.0"},"logRecords":[
+  {"timeUnixNano":"1764000000000000000","observedTimeUnixNano":1764000000000000001,
+   "severityNumber":17,"severityText":"error",
+   "body":{"kvlistValue":{"values":[
+    {"key":"message","value":{"stringValue":"boom caf\u00e9 \ud83d\ude00 \"x\"\n  at f (app.js:1:2)"}},
+    {"key":"args","value":{"arrayValue":{"values":[{"intValue":"1"},{"doubleValue":"NaN"},{"bytesValue":"AAEC/w=="},{}]}}}]}},
+   "attributes":[{"key":"exception.type","value":{"stringValue":"TypeError"}},
+    {"key":"handled","value":{"boolValue":false}}],
+   "droppedAttributesCount":1,"flags":1,
+   "traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7",
+   "eventName":"browser.error","futureField":{"nested":[1,2.5e3,null,"x"]}},
+  {"timeUnixNano":1764000000500000000,"severityNumber":9,"body":{"stringValue":"page shown"},
+   "traceId":"","spanId":"","eventName":null}],"schemaUrl":"https://opentelemetry.io/schemas/1.26.0"}]}]}"#;
     let unlimited = collector_decode::Limits {
         max_spans: usize::MAX,
         max_decoded_bytes: usize::MAX,
     };
-    let request = collector_decode::json::decode(json.as_bytes(), &unlimited).unwrap();
-    let protobuf = request.to_proto().encode_to_vec();
+    let traces_pb = collector_decode::json::decode(traces.as_bytes(), &unlimited)
+        .unwrap()
+        .to_proto()
+        .encode_to_vec();
+    let logs_pb = collector_decode::json::decode_logs(logs.as_bytes(), &unlimited)
+        .unwrap()
+        .to_proto()
+        .encode_to_vec();
     let gzip = |bytes: &[u8]| {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         std::io::Write::write_all(&mut encoder, bytes).unwrap();
         encoder.finish().unwrap()
     };
-    vec![
-        ("otlp_json", "request.json", json.as_bytes().to_vec()),
-        ("otlp_protobuf", "request.pb", protobuf.clone()),
-        ("otlp_gzip", "request.json.gz", gzip(json.as_bytes())),
-        ("otlp_gzip", "request.pb.gz", gzip(&protobuf)),
-    ]
+    [("request", traces, traces_pb), ("logs", logs, logs_pb)]
+        .into_iter()
+        .flat_map(|(name, json, protobuf)| {
+            [
+                (
+                    "otlp_json",
+                    format!("{name}.json"),
+                    json.as_bytes().to_vec(),
+                ),
+                ("otlp_protobuf", format!("{name}.pb"), protobuf.clone()),
+                (
+                    "otlp_gzip",
+                    format!("{name}.json.gz"),
+                    gzip(json.as_bytes()),
+                ),
+                ("otlp_gzip", format!("{name}.pb.gz"), gzip(&protobuf)),
+            ]
+        })
+        .collect()
 }
 
 #[test]
@@ -289,8 +324,15 @@ fn otlp_seeds_are_committed_and_decode() {
             max_spans: 100,
             max_decoded_bytes: 1 << 20,
         };
+        let logs = name.starts_with("logs");
         match target {
+            "otlp_json" if logs => {
+                assert!(collector_decode::json::decode_logs(&bytes, &limits).is_ok())
+            }
             "otlp_json" => assert!(collector_decode::json::decode(&bytes, &limits).is_ok()),
+            "otlp_protobuf" if logs => {
+                assert!(collector_decode::protobuf::decode_logs(&bytes, &limits).is_ok())
+            }
             "otlp_protobuf" => {
                 assert!(collector_decode::protobuf::decode(&bytes, &limits).is_ok())
             }
@@ -299,6 +341,6 @@ fn otlp_seeds_are_committed_and_decode() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("seeds")
             .join(target);
-        write_or_check(&dir, name, &bytes);
+        write_or_check(&dir, &name, &bytes);
     }
 }

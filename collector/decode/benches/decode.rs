@@ -6,6 +6,9 @@
 //! alternating rounds. Then the way back: the same spans, decoded, encoded to protobuf one
 //! by one (as the collector stores them) through opentelemetry-proto's messages
 //! (`to_proto`, then prost's `encode_raw`) and by this crate's encoder (`encode::span`).
+//! Last, the same requests as logs requests (a log record per span, its name the body):
+//! this crate's decoders and encoder (`decode_logs`, `encode::log_record`), log records
+//! per second.
 //!
 //! `just bench-decode` (`cargo bench -p collector-decode`); under `cargo test` it runs
 //! one short round only.
@@ -14,8 +17,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use collector_decode::{Limits, encode, json, model, protobuf};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
@@ -106,6 +111,50 @@ fn request(n: usize) -> ExportTraceServiceRequest {
     }
 }
 
+/// The `n`th logs request: a log record for each span of [`request`], with its time, IDs
+/// and attributes, and its name as the body.
+fn logs_request(n: usize) -> ExportLogsServiceRequest {
+    let traces = request(n);
+    let [
+        ResourceSpans {
+            resource,
+            scope_spans,
+            ..
+        },
+    ] = &traces.resource_spans[..]
+    else {
+        unreachable!("one resource")
+    };
+    let log_records = scope_spans[0]
+        .spans
+        .iter()
+        .map(|span| LogRecord {
+            time_unix_nano: span.start_time_unix_nano,
+            observed_time_unix_nano: span.start_time_unix_nano,
+            severity_number: 9,
+            severity_text: "info".into(),
+            body: Some(AnyValue {
+                value: Some(Value::StringValue(span.name.clone())),
+            }),
+            attributes: span.attributes.clone(),
+            flags: 1,
+            trace_id: span.trace_id.clone(),
+            span_id: span.span_id.clone(),
+            ..LogRecord::default()
+        })
+        .collect();
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: resource.clone(),
+            scope_logs: vec![ScopeLogs {
+                log_records,
+                ..ScopeLogs::default()
+            }],
+            schema_url: String::new(),
+        }],
+    }
+}
+
 /// Spans per second of `work` (which returns how many spans it handled) over `inputs`,
 /// one round.
 fn round<T>(inputs: &[T], time: Duration, mut work: impl FnMut(&T) -> usize) -> f64 {
@@ -130,6 +179,16 @@ fn spans<'r, 'a>(request: &'r model::Request<'a>) -> impl Iterator<Item = &'r mo
         .iter()
         .flat_map(|rs| &rs.scope_spans)
         .flat_map(|ss| &ss.spans)
+}
+
+fn log_records<'r, 'a>(
+    request: &'r model::LogsRequest<'a>,
+) -> impl Iterator<Item = &'r model::LogRecord<'a>> {
+    request
+        .resource_logs
+        .iter()
+        .flat_map(|rl| &rl.scope_logs)
+        .flat_map(|sl| &sl.log_records)
 }
 
 /// Encodes every span of `request` into `out` (emptied first) with `encode`; returns how
@@ -196,6 +255,44 @@ fn main() {
             assert_eq!(ours, reference);
         }
     }
+    // And log records: both decoders read them as the references do, and the encoder
+    // writes them as prost does.
+    let logs: Vec<_> = (0..REQUESTS).map(logs_request).collect();
+    let logs_json: Vec<Vec<u8>> = logs
+        .iter()
+        .map(|r| serde_json::to_vec(r).unwrap())
+        .collect();
+    let logs_proto: Vec<Vec<u8>> = logs.iter().map(|r| r.encode_to_vec()).collect();
+    let log_views: Vec<model::LogsRequest<'_>> = logs
+        .iter()
+        .map(|r| prost_view::logs_from_proto(r).unwrap())
+        .collect();
+    for ((request, view), (json_body, proto_body)) in logs
+        .iter()
+        .zip(&log_views)
+        .zip(logs_json.iter().zip(&logs_proto))
+    {
+        assert_eq!(
+            &json::decode_logs(json_body, &limits).unwrap().to_proto(),
+            request
+        );
+        assert_eq!(&protobuf::decode_logs(proto_body, &limits).unwrap(), view);
+        for record in log_records(view) {
+            let mut ours = Vec::new();
+            encode::log_record(record, &mut ours);
+            assert_eq!(ours, record.to_proto().encode_to_vec());
+        }
+    }
+    let encode_log_records = |view: &model::LogsRequest<'_>, out: &mut Vec<u8>| {
+        out.clear();
+        let mut count = 0;
+        for record in log_records(view) {
+            encode::log_record(record, out);
+            count += 1;
+        }
+        black_box(&out);
+        count
+    };
     // One output buffer, as the collector appends a batch's spans to one.
     let mut out = Vec::new();
     let benchmarking = std::env::args().any(|arg| arg == "--bench");
@@ -206,6 +303,7 @@ fn main() {
     };
     let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
     let (mut d, mut e, mut f) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut g, mut h, mut i) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         a.push(round(&json_bodies, time, |body| ours_json(body)));
         b.push(round(&json_bodies, time, |body| serde(body)));
@@ -216,6 +314,15 @@ fn main() {
         }));
         e.push(round(&views, time, |view| {
             encode_spans(view, &mut out, encode::span)
+        }));
+        g.push(round(&logs_json, time, |body| {
+            log_records(&json::decode_logs(body, &limits).unwrap()).count()
+        }));
+        h.push(round(&logs_proto, time, |body| {
+            log_records(&protobuf::decode_logs(body, &limits).unwrap()).count()
+        }));
+        i.push(round(&log_views, time, |view| {
+            encode_log_records(view, &mut out)
         }));
     }
     let (ours, reference) = (median(a), median(b));
@@ -256,5 +363,13 @@ fn main() {
         messages / 1e3,
         direct / 1e3,
         direct / messages
+    );
+    println!(
+        "The same requests as logs ({} bytes of JSON or {} of protobuf each), own decoders and encoder: OTLP JSON {:.0}k, protobuf {:.0}k, encode::log_record {:.0}k log records/s",
+        logs_json.iter().map(Vec::len).sum::<usize>() / REQUESTS,
+        logs_proto.iter().map(Vec::len).sum::<usize>() / REQUESTS,
+        median(g) / 1e3,
+        median(h) / 1e3,
+        median(i) / 1e3
     );
 }

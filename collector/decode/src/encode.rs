@@ -1,10 +1,14 @@
 //! The model back to OTLP protobuf, written straight from the borrowed structures: the
 //! same bytes as converting to opentelemetry-proto's messages (`to_proto`) and encoding
 //! those with prost, without building the messages. Nothing is allocated but the room
-//! the output `Vec` grows by.
+//! the output `Vec` grows by. Spans ([`span`]) and log records ([`log_record`]) are
+//! written one by one, and the resource and scope around them as the header of their
+//! group message ([`resource_spans_header`], [`scope_spans_header`], which serve logs
+//! too), so that the caller can frame a stored batch as it likes.
 //!
 //! Fields are written as prost writes them: in tag order (not the `.proto`'s declaration
-//! order: `Span.flags`, tag 16, comes last), scalars, strings and bytes only when not
+//! order: `Span.flags`, tag 16, comes last, and `LogRecord.observed_time_unix_nano`, tag
+//! 11, after `span_id`), scalars, strings and bytes only when not
 //! their default, optional messages whenever present (even empty), repeated messages one
 //! by one, and `AnyValue`'s oneof whenever set (an empty `stringValue` included). A
 //! nested message's length goes before it, so it is computed first by walking the
@@ -12,7 +16,9 @@
 
 use prost::encoding::{self, WireType, encode_key, encode_varint, encoded_len_varint, key_len};
 
-use crate::model::{AnyValue, Event, KeyValue, Link, Resource, Scope, Span, Status, Value};
+use crate::model::{
+    AnyValue, Event, KeyValue, Link, LogRecord, Resource, Scope, Span, Status, Value,
+};
 
 /// Appends the fields of `span` as an `opentelemetry.proto.trace.v1.Span` message,
 /// without a length prefix (as prost's `encode_raw`). IDs longer than 16 bytes are
@@ -38,9 +44,32 @@ pub fn span(span: &Span<'_>, out: &mut Vec<u8>) {
     fixed32(16, span.flags, out);
 }
 
+/// Appends the fields of `record` as an `opentelemetry.proto.logs.v1.LogRecord` message,
+/// without a length prefix (as prost's `encode_raw`). IDs longer than 16 bytes are
+/// written as their first 16, as [`LogRecord::to_proto`] does.
+pub fn log_record(record: &LogRecord<'_>, out: &mut Vec<u8>) {
+    fixed64(1, record.time_unix_nano, out);
+    int32(2, record.severity_number, out);
+    bytes(3, record.severity_text.as_bytes(), out);
+    if let Some(body) = &record.body {
+        message(5, body, out);
+    }
+    messages(6, &record.attributes, out);
+    uint32(7, record.dropped_attributes_count, out);
+    fixed32(8, record.flags, out);
+    bytes(9, record.trace_id.as_bytes(), out);
+    bytes(10, record.span_id.as_bytes(), out);
+    fixed64(11, record.observed_time_unix_nano, out);
+    bytes(12, record.event_name.as_bytes(), out);
+}
+
 /// Appends the fields of an `opentelemetry.proto.trace.v1.ResourceSpans` message holding
 /// `resource` and `schema_url` and no `scope_spans`, without a length prefix (as prost's
 /// `encode_raw` of such a message).
+///
+/// The same bytes are an `opentelemetry.proto.logs.v1.ResourceLogs` holding them and no
+/// `scope_logs` (the two messages give `resource` and `schema_url` the same tags, 1 and
+/// 3), so this writes the header of either signal.
 pub fn resource_spans_header(resource: Option<&Resource<'_>>, schema_url: &str, out: &mut Vec<u8>) {
     if let Some(resource) = resource {
         message(1, resource, out);
@@ -51,6 +80,10 @@ pub fn resource_spans_header(resource: Option<&Resource<'_>>, schema_url: &str, 
 /// Appends the fields of an `opentelemetry.proto.trace.v1.ScopeSpans` message holding
 /// `scope` and `schema_url` and no `spans`, without a length prefix (as prost's
 /// `encode_raw` of such a message).
+///
+/// The same bytes are an `opentelemetry.proto.logs.v1.ScopeLogs` holding them and no
+/// `log_records` (the two messages give `scope` and `schema_url` the same tags, 1 and 3),
+/// so this writes the header of either signal.
 pub fn scope_spans_header(scope: Option<&Scope<'_>>, schema_url: &str, out: &mut Vec<u8>) {
     if let Some(scope) = scope {
         message(1, scope, out);
@@ -58,7 +91,7 @@ pub fn scope_spans_header(scope: Option<&Scope<'_>>, schema_url: &str, out: &mut
     bytes(3, schema_url.as_bytes(), out);
 }
 
-/// A message nested in a span, resource or scope: the length of its fields, then the
+/// A message nested in a span, log record, resource or scope: the length of its fields, then the
 /// fields themselves.
 trait Fields {
     /// The length of what [`Fields::fields`] appends.
@@ -372,5 +405,46 @@ mod tests {
         resource_spans_header(Some(&Resource::default()), "", &mut header);
         scope_spans_header(Some(&Scope::default()), "s", &mut header);
         assert_eq!(header, [0x0a, 0, 0x0a, 0, 0x1a, 1, b's']);
+    }
+
+    #[test]
+    fn log_records_as_prost_writes_them() {
+        let as_prost = |record: &LogRecord<'_>| {
+            let mut buf = Vec::new();
+            record.to_proto().encode_raw(&mut buf);
+            buf
+        };
+        let ours = |record: &LogRecord<'_>| {
+            let mut buf = Vec::new();
+            log_record(record, &mut buf);
+            buf
+        };
+        assert_eq!(ours(&LogRecord::default()), []);
+        let record = LogRecord {
+            time_unix_nano: 1,
+            observed_time_unix_nano: 2,
+            severity_number: -1,
+            severity_text: Cow::Borrowed("warn"),
+            // An empty body is still written (an optional message), unlike an empty
+            // severity text.
+            body: Some(AnyValue::default()),
+            attributes: vec![KeyValue::default()],
+            dropped_attributes_count: 3,
+            flags: 1,
+            trace_id: Id::new(&[7; 20]),
+            span_id: Id::new(&[1; 8]),
+            event_name: Cow::Borrowed("e"),
+        };
+        let encoded = ours(&record);
+        assert_eq!(encoded, as_prost(&record));
+        // `observed_time_unix_nano` (fixed64, tag 11) after `span_id` (tag 10), then
+        // `event_name` (tag 12).
+        let tail = [[0x59].as_slice(), &2u64.to_le_bytes(), &[0x62, 1, b'e']].concat();
+        assert!(encoded.ends_with(&tail), "{encoded:02x?}");
+        let body_only = LogRecord {
+            body: Some(AnyValue::default()),
+            ..LogRecord::default()
+        };
+        assert_eq!(ours(&body_only), [0x2a, 0]);
     }
 }

@@ -1,4 +1,5 @@
-//! OTLP JSON request bodies, decoded by hand into [`crate::model`].
+//! OTLP JSON request bodies, decoded by hand into [`crate::model`]: trace requests
+//! ([`decode`]) and logs requests ([`decode_logs`]), by the same code but for their items.
 //!
 //! Written here rather than taken from a serde model: opentelemetry-proto's model decodes
 //! `AnyValue` through `#[serde(flatten)]`, which buffers every value subtree (again at
@@ -6,23 +7,25 @@
 //! knows the OTLP schema, so it
 //! - borrows every string without escapes from the body and allocates only lists;
 //! - charges each value it builds (its size in memory, and any string it had to copy)
-//!   against [`Limits::max_decoded_bytes`], and counts spans against
+//!   against [`Limits::max_decoded_bytes`], and counts spans or log records against
 //!   [`Limits::max_spans`], stopping at the first excess;
-//! - caps attribute value nesting at [`MAX_VALUE_DEPTH`] and unknown values' nesting at
-//!   [`MAX_SKIP_DEPTH`], and skips unknown fields without allocating.
+//! - caps attribute value (and log body) nesting at [`MAX_VALUE_DEPTH`] and unknown
+//!   values' nesting at [`MAX_SKIP_DEPTH`], and skips unknown fields without allocating.
 //!
 //! It keeps the OTLP JSON rules: lowerCamelCase keys, IDs as hex, 64-bit integers as
-//! numbers or decimal strings, enums as integers (names are refused), `bytesValue` as
-//! base64, unknown fields ignored, `null` for a field meaning its default.
+//! numbers or decimal strings, enums (`kind`, `code`, `severityNumber`) as integers (names
+//! are refused), `bytesValue` as base64, unknown fields ignored, `null` for a field
+//! meaning its default.
 
 use std::borrow::Cow;
 
 use base64::Engine as _;
 
 use crate::model::{
-    AnyValue, Event, Id, KeyValue, Link, MAX_VALUE_DEPTH, Request, Resource, ResourceSpans, Scope,
-    ScopeSpans, Span, Status, Str, Value,
+    AnyValue, Event, Id, KeyValue, Link, LogRecord, LogsRequest, MAX_VALUE_DEPTH, Request,
+    Resource, Scope, Span, Status, Str, Value,
 };
+use crate::signal::{Group, Logs, Signal, Traces};
 use crate::{DecodeError, Limits};
 
 /// Deepest nesting of arrays and objects inside an unknown field.
@@ -30,6 +33,16 @@ pub const MAX_SKIP_DEPTH: usize = 64;
 
 /// Decodes an OTLP JSON `ExportTraceServiceRequest`.
 pub fn decode<'a>(body: &'a [u8], limits: &Limits) -> Result<Request<'a>> {
+    decode_request::<Traces>(body, limits)
+}
+
+/// Decodes an OTLP JSON `ExportLogsServiceRequest` ([`Limits::max_spans`] counting its
+/// log records).
+pub fn decode_logs<'a>(body: &'a [u8], limits: &Limits) -> Result<LogsRequest<'a>> {
+    decode_request::<Logs>(body, limits)
+}
+
+fn decode_request<'a, S: JsonSignal<'a>>(body: &'a [u8], limits: &Limits) -> Result<S::Request> {
     // JSON text is UTF-8 (RFC 8259): checked once for the whole body, which is much
     // faster than string by string; strings are then slices of it.
     let text = std::str::from_utf8(body).map_err(|e| {
@@ -44,9 +57,9 @@ pub fn decode<'a>(body: &'a [u8], limits: &Limits) -> Result<Request<'a>> {
         at: 0,
         budget: limits.max_decoded_bytes,
         limits: *limits,
-        spans_left: limits.max_spans,
+        items_left: limits.max_spans,
     };
-    let request = parser.request()?;
+    let request = parser.request::<S>()?;
     parser.space();
     if parser.at != body.len() {
         return Err(parser.error("unexpected data after the request object"));
@@ -56,6 +69,24 @@ pub fn decode<'a>(body: &'a [u8], limits: &Limits) -> Result<Request<'a>> {
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
+/// A signal as this decoder reads it: how an item is parsed.
+trait JsonSignal<'a>: Signal<'a> {
+    /// Parses one item (a span, a log record).
+    fn item(parser: &mut Parser<'a>) -> Result<Self::Item>;
+}
+
+impl<'a> JsonSignal<'a> for Traces {
+    fn item(parser: &mut Parser<'a>) -> Result<Span<'a>> {
+        parser.span()
+    }
+}
+
+impl<'a> JsonSignal<'a> for Logs {
+    fn item(parser: &mut Parser<'a>) -> Result<LogRecord<'a>> {
+        parser.log_record()
+    }
+}
+
 struct Parser<'a> {
     body: &'a [u8],
     /// The body, checked UTF-8.
@@ -64,36 +95,74 @@ struct Parser<'a> {
     /// Bytes the decoded request may still take.
     budget: usize,
     limits: Limits,
-    spans_left: usize,
+    /// Spans or log records the request may still hold.
+    items_left: usize,
 }
 
 impl<'a> Parser<'a> {
-    // ---- the OTLP schema ----
+    // ---- the OTLP schema: what both signals share ----
 
-    fn request(&mut self) -> Result<Request<'a>> {
-        let mut request = Request::default();
+    fn request<S: JsonSignal<'a>>(&mut self) -> Result<S::Request> {
+        let mut request = S::Request::default();
+        let groups = S::resource_groups(&mut request);
         self.object(|p, key| {
-            match key {
-                "resourceSpans" => request.resource_spans = p.list(Self::resource_spans)?,
-                _ => p.skip(0)?,
+            if key == S::JSON_LISTS.request {
+                *groups = p.list(Self::resource_group::<S>)?;
+            } else {
+                p.skip(0)?;
             }
             Ok(())
         })?;
         Ok(request)
     }
 
-    fn resource_spans(&mut self) -> Result<ResourceSpans<'a>> {
-        let mut rs = ResourceSpans::default();
+    fn resource_group<S: JsonSignal<'a>>(&mut self) -> Result<S::ResourceGroup> {
+        let mut group = S::ResourceGroup::default();
+        let Group {
+            head,
+            list,
+            schema_url,
+        } = S::resource_group(&mut group);
         self.object(|p, key| {
             match key {
-                "resource" => rs.resource = p.optional(Self::resource)?,
-                "scopeSpans" => rs.scope_spans = p.list(Self::scope_spans)?,
-                "schemaUrl" => rs.schema_url = p.string()?,
+                "resource" => *head = p.optional(Self::resource)?,
+                "schemaUrl" => *schema_url = p.string()?,
+                _ if key == S::JSON_LISTS.resource_group => {
+                    *list = p.list(Self::scope_group::<S>)?;
+                }
                 _ => p.skip(0)?,
             }
             Ok(())
         })?;
-        Ok(rs)
+        Ok(group)
+    }
+
+    fn scope_group<S: JsonSignal<'a>>(&mut self) -> Result<S::ScopeGroup> {
+        let mut group = S::ScopeGroup::default();
+        let Group {
+            head,
+            list,
+            schema_url,
+        } = S::scope_group(&mut group);
+        self.object(|p, key| {
+            match key {
+                "scope" => *head = p.optional(Self::scope)?,
+                "schemaUrl" => *schema_url = p.string()?,
+                _ if key == S::JSON_LISTS.scope_group => *list = p.list(Self::counted_item::<S>)?,
+                _ => p.skip(0)?,
+            }
+            Ok(())
+        })?;
+        Ok(group)
+    }
+
+    /// An item, counted against the limit.
+    fn counted_item<S: JsonSignal<'a>>(&mut self) -> Result<S::Item> {
+        if self.items_left == 0 {
+            return Err(S::too_many(self.limits.max_spans));
+        }
+        self.items_left -= 1;
+        S::item(self)
     }
 
     fn resource(&mut self) -> Result<Resource<'a>> {
@@ -107,20 +176,6 @@ impl<'a> Parser<'a> {
             Ok(())
         })?;
         Ok(resource)
-    }
-
-    fn scope_spans(&mut self) -> Result<ScopeSpans<'a>> {
-        let mut ss = ScopeSpans::default();
-        self.object(|p, key| {
-            match key {
-                "scope" => ss.scope = p.optional(Self::scope)?,
-                "spans" => ss.spans = p.list(Self::counted_span)?,
-                "schemaUrl" => ss.schema_url = p.string()?,
-                _ => p.skip(0)?,
-            }
-            Ok(())
-        })?;
-        Ok(ss)
     }
 
     fn scope(&mut self) -> Result<Scope<'a>> {
@@ -138,13 +193,7 @@ impl<'a> Parser<'a> {
         Ok(scope)
     }
 
-    fn counted_span(&mut self) -> Result<Span<'a>> {
-        if self.spans_left == 0 {
-            return Err(DecodeError::TooManySpans(self.limits.max_spans));
-        }
-        self.spans_left -= 1;
-        self.span()
-    }
+    // ---- traces ----
 
     fn span(&mut self) -> Result<Span<'a>> {
         let mut span = Span::default();
@@ -217,6 +266,32 @@ impl<'a> Parser<'a> {
         })?;
         Ok(status)
     }
+
+    // ---- logs ----
+
+    fn log_record(&mut self) -> Result<LogRecord<'a>> {
+        let mut record = LogRecord::default();
+        self.object(|p, key| {
+            match key {
+                "timeUnixNano" => record.time_unix_nano = p.u64()?,
+                "observedTimeUnixNano" => record.observed_time_unix_nano = p.u64()?,
+                "severityNumber" => record.severity_number = p.i32()?,
+                "severityText" => record.severity_text = p.string()?,
+                "body" => record.body = p.optional(|p| p.any_value(0))?,
+                "attributes" => record.attributes = p.attributes(0)?,
+                "droppedAttributesCount" => record.dropped_attributes_count = p.u32()?,
+                "flags" => record.flags = p.u32()?,
+                "traceId" => record.trace_id = p.id()?,
+                "spanId" => record.span_id = p.id()?,
+                "eventName" => record.event_name = p.string()?,
+                _ => p.skip(0)?,
+            }
+            Ok(())
+        })?;
+        Ok(record)
+    }
+
+    // ---- attributes and values: what both signals share ----
 
     /// A list of `KeyValue`s inside a value nested `depth` levels deep.
     fn attributes(&mut self, depth: usize) -> Result<Vec<KeyValue<'a>>> {
@@ -608,7 +683,8 @@ impl<'a> Parser<'a> {
         self.integer("an unsigned 32-bit integer")
     }
 
-    /// An enum (`kind`, `code`) or other 32-bit integer: names are refused.
+    /// An enum (`kind`, `code`, `severityNumber`) or other 32-bit integer: names are
+    /// refused.
     fn i32(&mut self) -> Result<i32> {
         self.integer("an integer (OTLP JSON sends enums as integers)")
     }
@@ -1035,5 +1111,110 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    const LOG_RECORD_JSON: &str = r#"{
+        "timeUnixNano": "1700000000000000000",
+        "observedTimeUnixNano": 1700000000000000001,
+        "severityNumber": 17,
+        "severityText": "error",
+        "body": {"kvlistValue": {"values": [{"key": "message", "value": {"stringValue": "boom"}}]}},
+        "attributes": [{"key": "exception.type", "value": {"stringValue": "TypeError"}}],
+        "droppedAttributesCount": 2,
+        "flags": 1,
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": "",
+        "eventName": "browser.error",
+        "someFutureField": [1, {"x": null}]
+    }"#;
+
+    fn logs_json(records: usize) -> String {
+        let records = vec![LOG_RECORD_JSON; records].join(",");
+        format!(
+            r#"{{"resourceLogs":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"web"}}}}]}},
+                "scopeLogs":[{{"scope":{{"name":"errors"}},"logRecords":[{records}],"schemaUrl":"s"}}],
+                "resourceSpans":"ignored"}}]}}"#
+        )
+    }
+
+    #[test]
+    fn log_records_decode_as_spans_do() {
+        let text = logs_json(2);
+        let request = decode_logs(text.as_bytes(), &LIMITS).unwrap();
+        let scope_logs = &request.resource_logs[0].scope_logs[0];
+        assert_eq!(scope_logs.scope.as_ref().unwrap().name, "errors");
+        assert_eq!(scope_logs.schema_url, "s");
+        let record = &scope_logs.log_records[1];
+        assert_eq!(record.time_unix_nano, 1_700_000_000_000_000_000);
+        assert_eq!(record.observed_time_unix_nano, 1_700_000_000_000_000_001);
+        assert_eq!(record.severity_number, 17);
+        assert_eq!((record.dropped_attributes_count, record.flags), (2, 1));
+        assert_eq!(record.trace_id.len(), 16);
+        assert!(record.span_id.is_empty());
+        assert!(matches!(record.event_name, Cow::Borrowed("browser.error")));
+        assert!(matches!(
+            &record.body,
+            Some(AnyValue { value: Some(Value::Kvlist(kvs)) }) if kvs[0].key == "message"
+        ));
+        assert_eq!(record.attributes[0].key, "exception.type");
+        // A trace decoder reads a logs body as a request without spans, and the other
+        // way round.
+        assert!(decode_str(&text).unwrap().resource_spans.is_empty());
+        let traces = request_json(1);
+        assert!(
+            decode_logs(traces.as_bytes(), &LIMITS)
+                .unwrap()
+                .resource_logs
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn log_records_follow_the_same_rules() {
+        let decode_text = |text: &str| decode_logs(text.as_bytes(), &LIMITS).map(|_| ());
+        assert_eq!(decode_text(&logs_json(10)), Ok(()));
+        assert_eq!(
+            decode_text(&logs_json(11)),
+            Err(DecodeError::TooManyLogRecords(10))
+        );
+        let message = |text: &str| match decode_text(text) {
+            Err(DecodeError::Malformed(message)) => message,
+            other => panic!("expected a malformed error for {text}, got {other:?}"),
+        };
+        // Enums as integers, as for spans' kind.
+        let named = logs_json(1).replace(
+            "\"severityNumber\": 17",
+            "\"severityNumber\": \"SEVERITY_NUMBER_ERROR\"",
+        );
+        assert!(message(&named).contains("enums as integers"));
+        let odd_id = logs_json(1).replace("\"spanId\": \"\"", "\"spanId\": \"abc\"");
+        assert!(message(&odd_id).contains("odd number"));
+        let body = |depth: usize| {
+            let open = r#"{"arrayValue":{"values":["#.repeat(depth);
+            let close = "]}}".repeat(depth);
+            format!(
+                r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{{"body":{open}{{"intValue":1}}{close}}}]}}]}}]}}"#
+            )
+        };
+        assert_eq!(decode_text(&body(MAX_VALUE_DEPTH)), Ok(()));
+        assert!(message(&body(MAX_VALUE_DEPTH + 1)).contains("nested more than"));
+        // `null` is the default, here too.
+        let nulls = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":null,"severityNumber":null,"traceId":null}]}]}]}"#;
+        let request = decode_logs(nulls.as_bytes(), &LIMITS).unwrap();
+        assert_eq!(
+            request.resource_logs[0].scope_logs[0].log_records[0],
+            LogRecord::default()
+        );
+        // Many empty records hit the memory budget as empty spans do.
+        let empty = vec!["{}"; 30_000].join(",");
+        let text = format!(r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{empty}]}}]}}]}}"#);
+        let for_body = Limits::for_body(crate::Format::Json, text.len(), 100_000);
+        assert_eq!(
+            decode_logs(text.as_bytes(), &for_body),
+            Err(DecodeError::TooComplex(for_body.max_decoded_bytes))
+        );
+        let ordinary = logs_json(10);
+        let for_body = Limits::for_body(crate::Format::Json, ordinary.len(), 10);
+        assert!(decode_logs(ordinary.as_bytes(), &for_body).is_ok());
     }
 }

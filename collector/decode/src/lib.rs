@@ -1,20 +1,24 @@
-//! OTLP/HTTP trace request bodies to [`model::Request`], within limits, without I/O.
+//! OTLP/HTTP trace and logs request bodies to [`model::Request`] and
+//! [`model::LogsRequest`], within limits, without I/O.
 //!
 //! A body is inflated first if it was sent with gzip ([`gzip::gunzip`], which stops at a
-//! size limit), then decoded by its format ([`Format`]) into the same borrowed model
-//! ([`model::Request`]), by this crate's own decoders: OTLP JSON ([`json::decode`]) and
-//! OTLP protobuf ([`protobuf::decode`]). Both borrow strings from the body (every
-//! protobuf string, JSON strings without escapes) and charge what they allocate against
-//! a memory budget before allocating it.
+//! size limit), then decoded by its format ([`Format`]) into the borrowed model, by this
+//! crate's own decoders: OTLP JSON ([`json::decode`], [`json::decode_logs`]) and OTLP
+//! protobuf ([`protobuf::decode`], [`protobuf::decode_logs`]). Both borrow strings from
+//! the body (every protobuf string, JSON strings without escapes) and charge what they
+//! allocate against a memory budget before allocating it. Traces and logs share
+//! everything but their items (spans, log records): each decoder is written once for
+//! both signals.
 //!
-//! The way back, for storing: [`encode`] writes the model's spans, resources and scopes
-//! as OTLP protobuf straight from the borrowed structures, the same bytes as prost
-//! writes for opentelemetry-proto's messages, without building those messages.
+//! The way back, for storing: [`encode`] writes the model's spans, log records,
+//! resources and scopes as OTLP protobuf straight from the borrowed structures, the same
+//! bytes as prost writes for opentelemetry-proto's messages, without building those
+//! messages.
 //!
 //! Everything here parses untrusted bytes: it is fuzzed (`fuzz/`) and checked by property
-//! tests against opentelemetry-proto: the JSON decoder against its serde model, the
-//! protobuf decoder against prost's decoding of its messages (on random fields and
-//! mutated bodies too), the encoder's bytes against prost's.
+//! tests against opentelemetry-proto, for both signals: the JSON decoder against its
+//! serde model, the protobuf decoder against prost's decoding of its messages (on random
+//! fields and mutated bodies too), the encoder's bytes against prost's.
 
 use std::fmt;
 
@@ -23,6 +27,7 @@ pub mod gzip;
 pub mod json;
 pub mod model;
 pub mod protobuf;
+mod signal;
 
 /// The payload encoding of an export request, from its `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +86,8 @@ impl Format {
 /// What decoding one request may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Most spans in one request.
+    /// Most spans in one trace request, or log records in one logs request (the
+    /// collector's `--max-spans-per-request` limits both).
     pub max_spans: usize,
     /// Most bytes of memory the decoded request may take: what decoding allocates for it
     /// (its lists, and the strings JSON could not borrow), charged before it is allocated.
@@ -94,7 +100,7 @@ pub const MIN_CHARGED_BODY: usize = 4096;
 
 impl Limits {
     /// The limits for a body of `body_len` bytes in `format` holding at most `max_spans`
-    /// spans (see [`Format::decoded_bytes_per_body_byte`]).
+    /// spans, or log records (see [`Format::decoded_bytes_per_body_byte`]).
     pub fn for_body(format: Format, body_len: usize, max_spans: usize) -> Limits {
         Limits {
             max_spans,
@@ -110,6 +116,8 @@ pub enum DecodeError {
     TooLargeDecompressed(usize),
     /// The request holds more spans than the limit.
     TooManySpans(usize),
+    /// The logs request holds more log records than the limit ([`Limits::max_spans`]).
+    TooManyLogRecords(usize),
     /// Decoded, the request would take more than this many bytes of memory.
     TooComplex(usize),
     /// The body is not valid gzip, OTLP JSON or OTLP protobuf; the text says where.
@@ -117,10 +125,10 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    /// Attribute values nested deeper than [`model::MAX_VALUE_DEPTH`].
+    /// Attribute values (or log bodies) nested deeper than [`model::MAX_VALUE_DEPTH`].
     pub(crate) fn too_deep() -> DecodeError {
         DecodeError::Malformed(format!(
-            "attribute values are nested more than {} levels deep (arrayValue, kvlistValue)",
+            "attribute values or log bodies are nested more than {} levels deep (arrayValue, kvlistValue)",
             model::MAX_VALUE_DEPTH
         ))
     }
@@ -136,6 +144,10 @@ impl fmt::Display for DecodeError {
             DecodeError::TooManySpans(limit) => write!(
                 f,
                 "the request holds more than {limit} spans (--max-spans-per-request); send smaller batches"
+            ),
+            DecodeError::TooManyLogRecords(limit) => write!(
+                f,
+                "the request holds more than {limit} log records (--max-spans-per-request); send smaller batches"
             ),
             DecodeError::TooComplex(bytes) => write!(
                 f,

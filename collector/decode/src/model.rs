@@ -1,23 +1,26 @@
-//! An export request as the collector reads it: the OTLP trace messages with their
+//! An export request as the collector reads it: the OTLP trace or logs messages with their
 //! strings borrowed from the body where they can be (a JSON string without escapes, any
 //! protobuf string), so that decoding allocates one `Vec` per list and nothing per field.
 //!
-//! Field for field this is `ExportTraceServiceRequest` of opentelemetry-proto, less what
-//! no trace receiver uses: `Resource.entity_refs` (in development) and the profiles-only
-//! `KeyValue.key_strindex` and `AnyValue.string_value_strindex`. `to_proto` converts it
+//! Field for field these are `ExportTraceServiceRequest` ([`Request`]) and
+//! `ExportLogsServiceRequest` ([`LogsRequest`]) of opentelemetry-proto, less what no
+//! receiver of them uses: `Resource.entity_refs` (in development) and the profiles-only
+//! `KeyValue.key_strindex` and `AnyValue.string_value_strindex`. `to_proto` converts them
 //! back to opentelemetry-proto's messages, which the tests compare with (the collector
 //! encodes with [`crate::encode`]).
 
 use std::borrow::Cow;
 
+use opentelemetry_proto::tonic::collector::logs::v1 as logs_collector;
 use opentelemetry_proto::tonic::collector::trace::v1 as collector;
 use opentelemetry_proto::tonic::common::v1 as common;
+use opentelemetry_proto::tonic::logs::v1 as logs;
 use opentelemetry_proto::tonic::resource::v1 as resource;
 use opentelemetry_proto::tonic::trace::v1 as trace;
 
-/// Deepest nesting of `arrayValue`/`kvlistValue` inside an attribute value; deeper
-/// requests are refused as malformed. Decoding and validating recurse, and a stored span
-/// must decode again with prost, whose recursion limit is 100 messages: a `kvlistValue`
+/// Deepest nesting of `arrayValue`/`kvlistValue` inside an attribute value or a log
+/// record's body; deeper requests are refused as malformed. Decoding and validating
+/// recurse, and a stored span or log record must decode again with prost, whose recursion limit is 100 messages: a `kvlistValue`
 /// level is three (`AnyValue`, `KeyValueList`, `KeyValue`), so 16 levels stay well within.
 pub const MAX_VALUE_DEPTH: usize = 16;
 
@@ -419,4 +422,48 @@ pub struct LogRecord<'a> {
     pub span_id: Id,
     /// The name of the event it describes, or empty.
     pub event_name: Str<'a>,
+}
+
+impl LogsRequest<'_> {
+    /// The same request as opentelemetry-proto's messages (what prost encodes).
+    pub fn to_proto(&self) -> logs_collector::ExportLogsServiceRequest {
+        logs_collector::ExportLogsServiceRequest {
+            resource_logs: self
+                .resource_logs
+                .iter()
+                .map(|rl| logs::ResourceLogs {
+                    resource: rl.resource.as_ref().map(Resource::to_proto),
+                    scope_logs: rl
+                        .scope_logs
+                        .iter()
+                        .map(|sl| logs::ScopeLogs {
+                            scope: sl.scope.as_ref().map(Scope::to_proto),
+                            log_records: sl.log_records.iter().map(LogRecord::to_proto).collect(),
+                            schema_url: sl.schema_url.to_string(),
+                        })
+                        .collect(),
+                    schema_url: rl.schema_url.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl LogRecord<'_> {
+    /// As opentelemetry-proto's message.
+    pub fn to_proto(&self) -> logs::LogRecord {
+        logs::LogRecord {
+            time_unix_nano: self.time_unix_nano,
+            observed_time_unix_nano: self.observed_time_unix_nano,
+            severity_number: self.severity_number,
+            severity_text: self.severity_text.to_string(),
+            body: self.body.as_ref().map(any_to_proto),
+            attributes: attributes_to_proto(&self.attributes),
+            dropped_attributes_count: self.dropped_attributes_count,
+            flags: self.flags,
+            trace_id: self.trace_id.as_bytes().to_vec(),
+            span_id: self.span_id.as_bytes().to_vec(),
+            event_name: self.event_name.to_string(),
+        }
+    }
 }

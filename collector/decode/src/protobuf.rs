@@ -1,16 +1,18 @@
-//! OTLP protobuf request bodies, decoded by hand into [`crate::model`].
+//! OTLP protobuf request bodies, decoded by hand into [`crate::model`]: trace requests
+//! ([`decode`]) and logs requests ([`decode_logs`]), by the same code but for their items.
 //!
 //! Written here rather than decoded by prost into opentelemetry-proto's messages and
 //! viewed as the model: those messages own a `String` or `Vec` per field, and allocating
 //! and freeing them was the largest cost of a protobuf request under load. This decoder
-//! knows the OTLP trace schema, so it
+//! knows the OTLP trace and logs schemas, so it
 //! - borrows every string (once checked to be UTF-8) and every bytes value from the body,
 //!   and allocates only the model's lists, each at once with room for exactly its items
 //!   (counted by a walk of the message's own fields before it is decoded);
 //! - charges each list against [`Limits::max_decoded_bytes`] before allocating it, so
 //!   that a body of many tiny messages (2 bytes on the wire, up to a few hundred in
 //!   memory) is refused ([`DecodeError::TooComplex`]) before they are built; and counts
-//!   the spans of the request against [`Limits::max_spans`] before decoding anything;
+//!   the spans (or log records) of the request against [`Limits::max_spans`] before
+//!   decoding anything;
 //! - accepts and refuses what prost with opentelemetry-proto's messages, then the view
 //!   of them as the model, accept and refuse, and decodes to the same model:
 //!   - a non-repeated scalar, string or bytes field that appears more than once keeps
@@ -24,9 +26,9 @@
 //!     a field number 0 or over 2^29 - 1, or wire type 4, 6 or 7 where a field starts
 //!     are malformed;
 //!   - messages (and groups) nested deeper than prost's recursion limit of 100 are
-//!     malformed, and so are attribute values nested deeper than [`MAX_VALUE_DEPTH`]
-//!     that are still there once the body is decoded (a later value of the same
-//!     `AnyValue` may replace them);
+//!     malformed, and so are attribute values (and log bodies) nested deeper than
+//!     [`MAX_VALUE_DEPTH`] that are still there once the body is decoded (a later value
+//!     of the same `AnyValue` may replace them);
 //!   - the profiles-only `KeyValue.key_strindex` and `AnyValue.string_value_strindex`
 //!     (an empty value) and `Resource.entity_refs` are checked and dropped;
 //!   - enums and `int32` are the low 32 bits of their varint, `int64` its 64 bits as
@@ -40,9 +42,10 @@ use std::borrow::Cow;
 use std::mem::size_of;
 
 use crate::model::{
-    AnyValue, Event, Id, KeyValue, Link, MAX_VALUE_DEPTH, Request, Resource, ResourceSpans, Scope,
-    ScopeSpans, Span, Status, Str, Value,
+    AnyValue, Event, Id, KeyValue, Link, LogRecord, LogsRequest, MAX_VALUE_DEPTH, Request,
+    Resource, Scope, Span, Status, Str, Value,
 };
+use crate::signal::{Group, Levels, Logs, Signal, Traces};
 use crate::{DecodeError, Limits};
 
 /// prost's recursion limit: the request's fields are read at depth 0, a message nested
@@ -56,42 +59,58 @@ type Result<T> = std::result::Result<T, DecodeError>;
 /// `bytes`; refuses it before decoding when it holds more spans than `limits` allow, and
 /// as soon as its lists would take more memory than they allow.
 pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Request<'a>> {
-    // Count first: an empty span is 2 bytes on the wire but hundreds in memory.
-    if count_spans(bytes)? > limits.max_spans {
-        return Err(DecodeError::TooManySpans(limits.max_spans));
+    decode_request::<Traces>(bytes, limits)
+}
+
+/// Decodes a protobuf `ExportLogsServiceRequest` as [`decode`] does a trace request,
+/// [`Limits::max_spans`] counting its log records.
+pub fn decode_logs<'a>(bytes: &'a [u8], limits: &Limits) -> Result<LogsRequest<'a>> {
+    decode_request::<Logs>(bytes, limits)
+}
+
+fn decode_request<'a, S: ProtobufSignal<'a>>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<S::Request> {
+    // Count first: an empty span or log record is 2 bytes on the wire but hundreds in
+    // memory.
+    if count_items(bytes, &S::MESSAGES)? > limits.max_spans {
+        return Err(S::too_many(limits.max_spans));
     }
     let mut decoder = Decoder {
         body: bytes,
         budget: limits.max_decoded_bytes,
         max_decoded_bytes: limits.max_decoded_bytes,
     };
-    let mut request = Request::default();
-    decoder.request(&mut request)?;
+    let mut request = S::Request::default();
+    decoder.request::<S>(&mut request)?;
     Ok(request)
 }
 
-/// Counts the spans of a protobuf `ExportTraceServiceRequest` by walking the fields of
-/// its first three levels, without decoding them; an error where that walk finds the
-/// body malformed (where prost would too).
-fn count_spans(body: &[u8]) -> Result<usize> {
+/// Counts the items (spans, log records) of a protobuf request whose messages are named
+/// `messages` by walking the fields of its first three levels, without decoding them;
+/// an error where that walk finds the body malformed (where prost would too). Both
+/// signals hold their resource groups, scope groups and items as field 2 (1 in the
+/// request).
+fn count_items(body: &[u8], messages: &Levels) -> Result<usize> {
     let mut count = 0;
     let base = body.as_ptr() as usize;
-    let mut request = Fields::new(body, base, 0, "ExportTraceServiceRequest");
+    let mut request = Fields::new(body, base, 0, messages.request);
     while let Some(field) = request.next()? {
         if field.tag != 1 {
             continue;
         }
-        let resource_spans = request.message(&field)?;
-        let mut resource_spans = Fields::new(resource_spans, base, 1, "ResourceSpans");
-        while let Some(field) = resource_spans.next()? {
+        let resource_group = request.message(&field)?;
+        let mut resource_group = Fields::new(resource_group, base, 1, messages.resource_group);
+        while let Some(field) = resource_group.next()? {
             if field.tag != 2 {
                 continue;
             }
-            let scope_spans = resource_spans.message(&field)?;
-            let mut scope_spans = Fields::new(scope_spans, base, 2, "ScopeSpans");
-            while let Some(field) = scope_spans.next()? {
+            let scope_group = resource_group.message(&field)?;
+            let mut scope_group = Fields::new(scope_group, base, 2, messages.scope_group);
+            while let Some(field) = scope_group.next()? {
                 if field.tag == 2 {
-                    scope_spans.message(&field)?;
+                    scope_group.message(&field)?;
                     count += 1;
                 }
             }
@@ -418,6 +437,39 @@ impl<'a> Fields<'a> {
 
 // ---- the OTLP schema ----
 
+/// A signal as this decoder reads it: how an item is decoded.
+trait ProtobufSignal<'a>: Signal<'a> {
+    /// Decodes (merges) an item's message, at `depth`, into `item`.
+    fn item(
+        decoder: &mut Decoder<'a>,
+        payload: &'a [u8],
+        depth: usize,
+        item: &mut Self::Item,
+    ) -> Result<()>;
+}
+
+impl<'a> ProtobufSignal<'a> for Traces {
+    fn item(
+        decoder: &mut Decoder<'a>,
+        payload: &'a [u8],
+        depth: usize,
+        span: &mut Span<'a>,
+    ) -> Result<()> {
+        decoder.span(payload, depth, span)
+    }
+}
+
+impl<'a> ProtobufSignal<'a> for Logs {
+    fn item(
+        decoder: &mut Decoder<'a>,
+        payload: &'a [u8],
+        depth: usize,
+        record: &mut LogRecord<'a>,
+    ) -> Result<()> {
+        decoder.log_record(payload, depth, record)
+    }
+}
+
 /// Decodes a body into the model, charging its lists against a budget.
 struct Decoder<'a> {
     body: &'a [u8],
@@ -431,17 +483,20 @@ impl<'a> Decoder<'a> {
         Fields::new(payload, self.body.as_ptr() as usize, depth, message)
     }
 
-    fn request(&mut self, request: &mut Request<'a>) -> Result<()> {
+    // ---- what both signals share ----
+
+    fn request<S: ProtobufSignal<'a>>(&mut self, request: &mut S::Request) -> Result<()> {
         let payload = self.body;
+        let groups = S::resource_groups(request);
         let [count] = self.count(payload, 0, [1]);
-        self.reserve(&mut request.resource_spans, count)?;
-        let mut fields = self.fields(payload, 0, "ExportTraceServiceRequest");
+        self.reserve(groups, count)?;
+        let mut fields = self.fields(payload, 0, S::MESSAGES.request);
         while let Some(field) = fields.next()? {
             match field.tag {
                 1 => {
                     let payload = fields.message(&field)?;
-                    let rs = self.push(&mut request.resource_spans)?;
-                    self.resource_spans(payload, 1, rs)?;
+                    let group = self.push(groups)?;
+                    self.resource_group::<S>(payload, 1, group)?;
                 }
                 _ => fields.unknown()?,
             }
@@ -449,28 +504,33 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn resource_spans(
+    fn resource_group<S: ProtobufSignal<'a>>(
         &mut self,
         payload: &'a [u8],
         depth: usize,
-        rs: &mut ResourceSpans<'a>,
+        group: &mut S::ResourceGroup,
     ) -> Result<()> {
+        let Group {
+            head,
+            list,
+            schema_url,
+        } = S::resource_group(group);
         let [count] = self.count(payload, depth, [2]);
-        self.reserve(&mut rs.scope_spans, count)?;
-        let mut fields = self.fields(payload, depth, "ResourceSpans");
+        self.reserve(list, count)?;
+        let mut fields = self.fields(payload, depth, S::MESSAGES.resource_group);
         while let Some(field) = fields.next()? {
             match field.tag {
                 1 => {
                     let payload = fields.message(&field)?;
-                    let resource = rs.resource.get_or_insert_with(Resource::default);
+                    let resource = head.get_or_insert_with(Resource::default);
                     self.resource(payload, depth + 1, resource)?;
                 }
                 2 => {
                     let payload = fields.message(&field)?;
-                    let ss = self.push(&mut rs.scope_spans)?;
-                    self.scope_spans(payload, depth + 1, ss)?;
+                    let scope_group = self.push(list)?;
+                    self.scope_group::<S>(payload, depth + 1, scope_group)?;
                 }
-                3 => rs.schema_url = fields.string(&field)?,
+                3 => *schema_url = fields.string(&field)?,
                 _ => fields.unknown()?,
             }
         }
@@ -518,28 +578,33 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
-    fn scope_spans(
+    fn scope_group<S: ProtobufSignal<'a>>(
         &mut self,
         payload: &'a [u8],
         depth: usize,
-        ss: &mut ScopeSpans<'a>,
+        group: &mut S::ScopeGroup,
     ) -> Result<()> {
+        let Group {
+            head,
+            list,
+            schema_url,
+        } = S::scope_group(group);
         let [count] = self.count(payload, depth, [2]);
-        self.reserve(&mut ss.spans, count)?;
-        let mut fields = self.fields(payload, depth, "ScopeSpans");
+        self.reserve(list, count)?;
+        let mut fields = self.fields(payload, depth, S::MESSAGES.scope_group);
         while let Some(field) = fields.next()? {
             match field.tag {
                 1 => {
                     let payload = fields.message(&field)?;
-                    let scope = ss.scope.get_or_insert_with(Scope::default);
+                    let scope = head.get_or_insert_with(Scope::default);
                     self.scope(payload, depth + 1, scope)?;
                 }
                 2 => {
                     let payload = fields.message(&field)?;
-                    let span = self.push(&mut ss.spans)?;
-                    self.span(payload, depth + 1, span)?;
+                    let item = self.push(list)?;
+                    S::item(self, payload, depth + 1, item)?;
                 }
-                3 => ss.schema_url = fields.string(&field)?,
+                3 => *schema_url = fields.string(&field)?,
                 _ => fields.unknown()?,
             }
         }
@@ -564,6 +629,8 @@ impl<'a> Decoder<'a> {
         }
         Ok(())
     }
+
+    // ---- traces ----
 
     fn span(&mut self, payload: &'a [u8], depth: usize, span: &mut Span<'a>) -> Result<()> {
         let [attributes, events, links] = self.count(payload, depth, [9, 11, 13]);
@@ -661,6 +728,51 @@ impl<'a> Decoder<'a> {
         }
         Ok(())
     }
+
+    // ---- logs ----
+
+    fn log_record(
+        &mut self,
+        payload: &'a [u8],
+        depth: usize,
+        record: &mut LogRecord<'a>,
+    ) -> Result<()> {
+        let [count] = self.count(payload, depth, [6]);
+        self.reserve(&mut record.attributes, count)?;
+        // Whether the body holds a value nested too deep: as an attribute's value, an
+        // error only if still there at the end (a later body merged in may replace it).
+        let mut body_too_deep = false;
+        let mut fields = self.fields(payload, depth, "LogRecord");
+        while let Some(field) = fields.next()? {
+            match field.tag {
+                1 => record.time_unix_nano = fields.fixed64(&field)?,
+                2 => record.severity_number = fields.varint_value(&field)? as i32,
+                3 => record.severity_text = fields.string(&field)?,
+                5 => {
+                    let payload = fields.message(&field)?;
+                    let body = record.body.get_or_insert_with(AnyValue::default);
+                    self.any_value(payload, depth + 1, 0, body, &mut body_too_deep)?;
+                }
+                6 => {
+                    let payload = fields.message(&field)?;
+                    self.attribute(&mut record.attributes, payload, depth + 1)?;
+                }
+                7 => record.dropped_attributes_count = fields.varint_value(&field)? as u32,
+                8 => record.flags = fields.fixed32(&field)?,
+                9 => record.trace_id = Id::new(fields.bytes(&field)?),
+                10 => record.span_id = Id::new(fields.bytes(&field)?),
+                11 => record.observed_time_unix_nano = fields.fixed64(&field)?,
+                12 => record.event_name = fields.string(&field)?,
+                _ => fields.unknown()?,
+            }
+        }
+        if body_too_deep {
+            return Err(DecodeError::too_deep());
+        }
+        Ok(())
+    }
+
+    // ---- attributes and values: what both signals share ----
 
     /// Appends an attribute (a `KeyValue` at `depth`) to `attributes`; refuses it if its
     /// value is nested too deep.
@@ -894,8 +1006,11 @@ impl<'a> Decoder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ResourceSpans, ScopeSpans};
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1 as common;
+    use opentelemetry_proto::tonic::logs::v1 as logs;
     use opentelemetry_proto::tonic::trace::v1 as trace;
     use prost::Message;
 
@@ -950,7 +1065,7 @@ mod tests {
     #[test]
     fn round_trip_and_span_count() {
         let bytes = request(5).encode_to_vec();
-        assert_eq!(count_spans(&bytes), Ok(5));
+        assert_eq!(count_items(&bytes, &Traces::MESSAGES), Ok(5));
         assert_eq!(
             decode(&bytes, &limits(5, 1 << 20)).unwrap().to_proto(),
             request(5)
@@ -993,7 +1108,7 @@ mod tests {
         // 100,000 empty spans: 2 bytes each on the wire.
         let spans = [0x12, 0x00].repeat(100_000);
         let bytes = len_field(1, &len_field(2, &spans));
-        assert_eq!(count_spans(&bytes), Ok(100_000));
+        assert_eq!(count_items(&bytes, &Traces::MESSAGES), Ok(100_000));
         assert_eq!(
             decode(&bytes, &limits(10_000, 1 << 30)),
             Err(DecodeError::TooManySpans(10_000))
@@ -1063,7 +1178,7 @@ mod tests {
     fn malformed_bodies_are_reported() {
         let message = malformed(b"{\"json\":1}");
         assert!(message.starts_with("invalid OTLP protobuf"), "{message}");
-        assert!(count_spans(&[0x0a, 0x05, 0x12]).is_err());
+        assert!(count_items(&[0x0a, 0x05, 0x12], &Traces::MESSAGES).is_err());
         // A span name that is not UTF-8, a name that is a varint, a truncated timestamp.
         let message = malformed(&with_span(&len_field(5, b"\xff")));
         assert!(
@@ -1195,5 +1310,98 @@ mod tests {
         over.extend([0xff; 9]);
         over.push(0x02);
         assert!(malformed(&with_span(&over)).contains("64 bits"));
+    }
+
+    /// A logs request of one record whose fields are `record`.
+    fn with_record(record: &[u8]) -> Vec<u8> {
+        len_field(1, &len_field(2, &len_field(2, record)))
+    }
+
+    fn logs_request(records: usize) -> ExportLogsServiceRequest {
+        ExportLogsServiceRequest {
+            resource_logs: vec![logs::ResourceLogs {
+                scope_logs: vec![logs::ScopeLogs {
+                    log_records: vec![
+                        logs::LogRecord {
+                            time_unix_nano: 1,
+                            observed_time_unix_nano: 2,
+                            severity_number: 9,
+                            body: Some(common::AnyValue {
+                                value: Some(common::any_value::Value::StringValue("hi".into())),
+                            }),
+                            trace_id: vec![1; 16],
+                            span_id: vec![2; 8],
+                            event_name: "e".into(),
+                            ..logs::LogRecord::default()
+                        };
+                        records
+                    ],
+                    ..logs::ScopeLogs::default()
+                }],
+                ..logs::ResourceLogs::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn log_records_round_trip_and_are_counted_first() {
+        let bytes = logs_request(5).encode_to_vec();
+        assert_eq!(count_items(&bytes, &Logs::MESSAGES), Ok(5));
+        let request = decode_logs(&bytes, &limits(5, 1 << 20)).unwrap();
+        assert_eq!(request.to_proto(), logs_request(5));
+        let record = &request.resource_logs[0].scope_logs[0].log_records[0];
+        assert!(matches!(record.event_name, Cow::Borrowed("e")));
+        assert_eq!(
+            decode_logs(&bytes, &limits(4, 1 << 20)),
+            Err(DecodeError::TooManyLogRecords(4))
+        );
+        // 100,000 empty records: 2 bytes each on the wire.
+        let records = [0x12, 0x00].repeat(100_000);
+        let bytes = len_field(1, &len_field(2, &records));
+        assert_eq!(
+            decode_logs(&bytes, &limits(10_000, 1 << 30)),
+            Err(DecodeError::TooManyLogRecords(10_000))
+        );
+        // The messages' names in errors are the logs ones.
+        let message = match decode_logs(&with_record(&len_field(12, b"\xff")), &limits(1, 1 << 20))
+        {
+            Err(DecodeError::Malformed(message)) => message,
+            other => panic!("expected a malformed error, got {other:?}"),
+        };
+        assert!(message.contains("LogRecord.12"), "{message}");
+    }
+
+    #[test]
+    fn log_bodies_merge_and_are_refused_too_deep_unless_replaced() {
+        // A body `depth` arrays deep, then `then` (more AnyValue fields), then `after`
+        // (more fields of the record).
+        let nest = |depth: usize, then: &[u8], after: &[u8]| {
+            let mut value = vec![0x18, 0x01]; // intValue 1
+            for _ in 0..depth {
+                value = len_field(5, &len_field(1, &value));
+            }
+            value.extend_from_slice(then);
+            with_record(&[len_field(5, &value), after.to_vec()].concat())
+        };
+        let ok = |bytes: &[u8]| decode_logs(bytes, &limits(1, 1 << 20)).map(|_| ());
+        assert_eq!(ok(&nest(MAX_VALUE_DEPTH, &[], &[])), Ok(()));
+        assert_eq!(
+            ok(&nest(MAX_VALUE_DEPTH + 1, &[], &[])),
+            Err(DecodeError::too_deep())
+        );
+        // Replaced by a later value in the same body message, or by a second body
+        // message (merged into the first, as prost merges an optional message).
+        let string = len_field(1, b"x");
+        for bytes in [
+            nest(MAX_VALUE_DEPTH + 1, &string, &[]),
+            nest(MAX_VALUE_DEPTH + 1, &[], &len_field(5, &string)),
+        ] {
+            let request = decode_logs(&bytes, &limits(1, 1 << 20)).unwrap();
+            let record = &request.resource_logs[0].scope_logs[0].log_records[0];
+            assert_eq!(
+                record.body.as_ref().unwrap().value,
+                Some(Value::String(Cow::Borrowed("x")))
+            );
+        }
     }
 }

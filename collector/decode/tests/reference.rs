@@ -3,19 +3,22 @@
 //! crate's JSON decoder as through that model; written as protobuf by prost, to the same
 //! model through this crate's protobuf decoder as through prost and the view of its
 //! messages (`prost_view`), which also agree on random fields, random bytes and mutated
-//! bodies (both refuse, or both decode the same); the encoder writes their spans,
-//! resources and scopes byte for byte as prost writes opentelemetry-proto's messages.
+//! bodies (both refuse, or both decode the same); the encoder writes their spans, log
+//! records, resources and scopes byte for byte as prost writes opentelemetry-proto's
+//! messages. All of it for trace requests and for logs requests.
 
 mod prost_view;
 
 use std::mem::size_of;
 
-use collector_decode::model::{self, Id, Request};
+use collector_decode::model::{self, Id, LogsRequest, Request};
 use collector_decode::{DecodeError, Limits, encode, json, protobuf};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList, any_value::Value,
 };
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status,
@@ -160,16 +163,27 @@ fn span() -> impl Strategy<Value = Span> {
         )
 }
 
-fn scope_spans() -> impl Strategy<Value = ScopeSpans> {
-    let scope = (text(), text(), attributes(), any::<u32>()).prop_map(
+fn scope() -> impl Strategy<Value = InstrumentationScope> {
+    (text(), text(), attributes(), any::<u32>()).prop_map(
         |(name, version, attributes, dropped_attributes_count)| InstrumentationScope {
             name,
             version,
             attributes,
             dropped_attributes_count,
         },
-    );
-    (option::of(scope), vec(span(), 0..4), text()).prop_map(|(scope, spans, schema_url)| {
+    )
+}
+
+fn resource() -> impl Strategy<Value = Resource> {
+    (attributes(), any::<u32>()).prop_map(|(attributes, dropped_attributes_count)| Resource {
+        attributes,
+        dropped_attributes_count,
+        entity_refs: Vec::new(),
+    })
+}
+
+fn scope_spans() -> impl Strategy<Value = ScopeSpans> {
+    (option::of(scope()), vec(span(), 0..4), text()).prop_map(|(scope, spans, schema_url)| {
         ScopeSpans {
             scope,
             spans,
@@ -179,13 +193,7 @@ fn scope_spans() -> impl Strategy<Value = ScopeSpans> {
 }
 
 fn resource_spans() -> impl Strategy<Value = ResourceSpans> {
-    let resource =
-        (attributes(), any::<u32>()).prop_map(|(attributes, dropped_attributes_count)| Resource {
-            attributes,
-            dropped_attributes_count,
-            entity_refs: Vec::new(),
-        });
-    (option::of(resource), vec(scope_spans(), 0..3), text()).prop_map(
+    (option::of(resource()), vec(scope_spans(), 0..3), text()).prop_map(
         |(resource, scope_spans, schema_url)| ResourceSpans {
             resource,
             scope_spans,
@@ -197,6 +205,63 @@ fn resource_spans() -> impl Strategy<Value = ResourceSpans> {
 fn request() -> impl Strategy<Value = ExportTraceServiceRequest> {
     vec(resource_spans(), 0..3)
         .prop_map(|resource_spans| ExportTraceServiceRequest { resource_spans })
+}
+
+/// Severity numbers in and out of `SeverityNumber`'s range (1 to 24).
+fn log_record() -> impl Strategy<Value = LogRecord> {
+    (
+        (any::<u64>(), any::<u64>(), -1..26i32, text()),
+        (
+            option::of(any_value()),
+            attributes(),
+            any::<u32>(),
+            any::<u32>(),
+        ),
+        (id(16), id(8), text()),
+    )
+        .prop_map(
+            |(
+                (time_unix_nano, observed_time_unix_nano, severity_number, severity_text),
+                (body, attributes, dropped_attributes_count, flags),
+                (trace_id, span_id, event_name),
+            )| LogRecord {
+                time_unix_nano,
+                observed_time_unix_nano,
+                severity_number,
+                severity_text,
+                body,
+                attributes,
+                dropped_attributes_count,
+                flags,
+                trace_id,
+                span_id,
+                event_name,
+            },
+        )
+}
+
+fn scope_logs() -> impl Strategy<Value = ScopeLogs> {
+    (option::of(scope()), vec(log_record(), 0..4), text()).prop_map(
+        |(scope, log_records, schema_url)| ScopeLogs {
+            scope,
+            log_records,
+            schema_url,
+        },
+    )
+}
+
+fn resource_logs() -> impl Strategy<Value = ResourceLogs> {
+    (option::of(resource()), vec(scope_logs(), 0..3), text()).prop_map(
+        |(resource, scope_logs, schema_url)| ResourceLogs {
+            resource,
+            scope_logs,
+            schema_url,
+        },
+    )
+}
+
+fn logs_request() -> impl Strategy<Value = ExportLogsServiceRequest> {
+    vec(resource_logs(), 0..3).prop_map(|resource_logs| ExportLogsServiceRequest { resource_logs })
 }
 
 /// A request in which one message is two random messages of its kind one after the
@@ -225,72 +290,119 @@ fn merged_body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// [`merged_body`] for logs requests: resource and scope groups, log records, attributes
+/// and bodies.
+fn merged_logs_body() -> impl Strategy<Value = Vec<u8>> {
+    fn two<T: Message>(a: T, b: T) -> Vec<u8> {
+        [a.encode_to_vec(), b.encode_to_vec()].concat()
+    }
+    let in_record = |content: Vec<u8>| len_field(1, &len_field(2, &len_field(2, &content)));
+    let in_body = move |value: Vec<u8>| in_record(len_field(5, &value));
+    prop_oneof![
+        (resource_logs(), resource_logs()).prop_map(|(a, b)| len_field(1, &two(a, b))),
+        (scope_logs(), scope_logs()).prop_map(|(a, b)| len_field(1, &len_field(2, &two(a, b)))),
+        (log_record(), log_record()).prop_map(move |(a, b)| in_record(two(a, b))),
+        (key_value(), key_value()).prop_map(move |(a, b)| in_record(len_field(6, &two(a, b)))),
+        (any_value(), any_value()).prop_map(move |(a, b)| in_body(two(a, b))),
+        // Two body fields: the second merged into the first.
+        (any_value(), any_value()).prop_map(move |(a, b)| {
+            in_record(
+                [
+                    len_field(5, &a.encode_to_vec()),
+                    len_field(5, &b.encode_to_vec()),
+                ]
+                .concat(),
+            )
+        }),
+    ]
+}
+
 /// A pool of IDs of any length up to 20 bytes (the model keeps the first 16 of a longer
 /// one); decoding a generated request gives only the lengths `id` makes.
 fn odd_ids() -> impl Strategy<Value = Vec<Vec<u8>>> {
     vec(vec(any::<u8>(), 0..=20), 0..4)
 }
 
-/// The spans of `request` take their IDs from `pool` in turn (if it is not empty).
-fn give_ids(request: &mut Request<'_>, pool: &[Vec<u8>]) {
-    if pool.is_empty() {
-        return;
+/// `ids` take their values from `pool` in turn (if it is not empty).
+fn give_ids<'i>(ids: impl Iterator<Item = &'i mut Id>, pool: &[Vec<u8>]) {
+    for (id, value) in ids.zip(pool.iter().cycle()) {
+        *id = Id::new(value);
     }
-    let mut ids = pool.iter().cycle().map(|id| Id::new(id));
-    let spans = request
+}
+
+/// The IDs of the spans of `request` and of their links.
+fn span_ids<'r>(request: &'r mut Request<'_>) -> impl Iterator<Item = &'r mut Id> {
+    request
         .resource_spans
         .iter_mut()
         .flat_map(|rs| &mut rs.scope_spans)
-        .flat_map(|ss| &mut ss.spans);
-    for span in spans {
-        span.trace_id = ids.next().unwrap();
-        span.span_id = ids.next().unwrap();
-        span.parent_span_id = ids.next().unwrap();
-        for link in &mut span.links {
-            link.trace_id = ids.next().unwrap();
-            link.span_id = ids.next().unwrap();
+        .flat_map(|ss| &mut ss.spans)
+        .flat_map(|span| {
+            let links = span
+                .links
+                .iter_mut()
+                .flat_map(|link| [&mut link.trace_id, &mut link.span_id]);
+            [
+                &mut span.trace_id,
+                &mut span.span_id,
+                &mut span.parent_span_id,
+            ]
+            .into_iter()
+            .chain(links)
+        })
+}
+
+/// The IDs of the log records of `request`.
+fn log_record_ids<'r>(request: &'r mut LogsRequest<'_>) -> impl Iterator<Item = &'r mut Id> {
+    request
+        .resource_logs
+        .iter_mut()
+        .flat_map(|rl| &mut rl.scope_logs)
+        .flat_map(|sl| &mut sl.log_records)
+        .flat_map(|record| [&mut record.trace_id, &mut record.span_id])
+}
+
+/// Takes the doubles out of `attributes` as their bits, to compare (NaN is not equal to
+/// itself).
+fn take_doubles(attributes: &mut [model::KeyValue<'_>], bits: &mut Vec<u64>) {
+    for kv in attributes {
+        if let Some(value) = &mut kv.value {
+            take_double(value, bits);
         }
     }
 }
 
-/// `request` with its doubles taken out as their bits, to compare (NaN is not equal to
-/// itself).
+fn take_double(value: &mut model::AnyValue<'_>, bits: &mut Vec<u64>) {
+    match &mut value.value {
+        Some(model::Value::Double(d)) => {
+            bits.push(d.to_bits());
+            *d = 0.0;
+        }
+        Some(model::Value::Array(values)) => values.iter_mut().for_each(|v| take_double(v, bits)),
+        Some(model::Value::Kvlist(values)) => take_doubles(values, bits),
+        _ => {}
+    }
+}
+
+/// `request` with its doubles taken out as their bits, to compare.
 fn comparable<'a>(request: &Request<'a>) -> (Request<'a>, Vec<u64>) {
-    fn attributes(attributes: &mut [model::KeyValue<'_>], bits: &mut Vec<u64>) {
-        for kv in attributes {
-            if let Some(value) = &mut kv.value {
-                any(value, bits);
-            }
-        }
-    }
-    fn any(value: &mut model::AnyValue<'_>, bits: &mut Vec<u64>) {
-        match &mut value.value {
-            Some(model::Value::Double(d)) => {
-                bits.push(d.to_bits());
-                *d = 0.0;
-            }
-            Some(model::Value::Array(values)) => values.iter_mut().for_each(|v| any(v, bits)),
-            Some(model::Value::Kvlist(values)) => attributes(values, bits),
-            _ => {}
-        }
-    }
     let mut request = request.clone();
     let mut bits = Vec::new();
     for rs in &mut request.resource_spans {
         if let Some(resource) = &mut rs.resource {
-            attributes(&mut resource.attributes, &mut bits);
+            take_doubles(&mut resource.attributes, &mut bits);
         }
         for ss in &mut rs.scope_spans {
             if let Some(scope) = &mut ss.scope {
-                attributes(&mut scope.attributes, &mut bits);
+                take_doubles(&mut scope.attributes, &mut bits);
             }
             for span in &mut ss.spans {
-                attributes(&mut span.attributes, &mut bits);
+                take_doubles(&mut span.attributes, &mut bits);
                 for event in &mut span.events {
-                    attributes(&mut event.attributes, &mut bits);
+                    take_doubles(&mut event.attributes, &mut bits);
                 }
                 for link in &mut span.links {
-                    attributes(&mut link.attributes, &mut bits);
+                    take_doubles(&mut link.attributes, &mut bits);
                 }
             }
         }
@@ -298,49 +410,84 @@ fn comparable<'a>(request: &Request<'a>) -> (Request<'a>, Vec<u64>) {
     (request, bits)
 }
 
-/// The bytes of memory the lists of `request` hold (their capacity).
-fn allocated(request: &Request<'_>) -> usize {
-    fn attributes(attributes: &Vec<model::KeyValue<'_>>) -> usize {
-        attributes.capacity() * size_of::<model::KeyValue>()
-            + attributes
-                .iter()
-                .filter_map(|kv| kv.value.as_ref())
-                .map(any)
-                .sum::<usize>()
-    }
-    fn any(value: &model::AnyValue<'_>) -> usize {
-        match &value.value {
-            Some(model::Value::Array(values)) => {
-                values.capacity() * size_of::<model::AnyValue>()
-                    + values.iter().map(any).sum::<usize>()
+/// A logs `request` with its doubles taken out as their bits, to compare.
+fn comparable_logs<'a>(request: &LogsRequest<'a>) -> (LogsRequest<'a>, Vec<u64>) {
+    let mut request = request.clone();
+    let mut bits = Vec::new();
+    for rl in &mut request.resource_logs {
+        if let Some(resource) = &mut rl.resource {
+            take_doubles(&mut resource.attributes, &mut bits);
+        }
+        for sl in &mut rl.scope_logs {
+            if let Some(scope) = &mut sl.scope {
+                take_doubles(&mut scope.attributes, &mut bits);
             }
-            Some(model::Value::Kvlist(values)) => attributes(values),
-            _ => 0,
+            for record in &mut sl.log_records {
+                take_doubles(&mut record.attributes, &mut bits);
+                if let Some(body) = &mut record.body {
+                    take_double(body, &mut bits);
+                }
+            }
         }
     }
+    (request, bits)
+}
+
+/// The bytes of memory `attributes` and the lists in their values hold (their capacity).
+fn attributes_allocated(attributes: &Vec<model::KeyValue<'_>>) -> usize {
+    attributes.capacity() * size_of::<model::KeyValue>()
+        + attributes
+            .iter()
+            .filter_map(|kv| kv.value.as_ref())
+            .map(value_allocated)
+            .sum::<usize>()
+}
+
+fn value_allocated(value: &model::AnyValue<'_>) -> usize {
+    match &value.value {
+        Some(model::Value::Array(values)) => {
+            values.capacity() * size_of::<model::AnyValue>()
+                + values.iter().map(value_allocated).sum::<usize>()
+        }
+        Some(model::Value::Kvlist(values)) => attributes_allocated(values),
+        _ => 0,
+    }
+}
+
+fn resource_allocated(resource: &Option<model::Resource<'_>>) -> usize {
+    resource
+        .as_ref()
+        .map_or(0, |r| attributes_allocated(&r.attributes))
+}
+
+fn scope_allocated(scope: &Option<model::Scope<'_>>) -> usize {
+    scope
+        .as_ref()
+        .map_or(0, |s| attributes_allocated(&s.attributes))
+}
+
+/// The bytes of memory the lists of `request` hold (their capacity).
+fn allocated(request: &Request<'_>) -> usize {
     let mut bytes = request.resource_spans.capacity() * size_of::<model::ResourceSpans>();
     for rs in &request.resource_spans {
-        bytes += rs
-            .resource
-            .as_ref()
-            .map_or(0, |r| attributes(&r.attributes));
+        bytes += resource_allocated(&rs.resource);
         bytes += rs.scope_spans.capacity() * size_of::<model::ScopeSpans>();
         for ss in &rs.scope_spans {
-            bytes += ss.scope.as_ref().map_or(0, |s| attributes(&s.attributes));
+            bytes += scope_allocated(&ss.scope);
             bytes += ss.spans.capacity() * size_of::<model::Span>();
             for span in &ss.spans {
-                bytes += attributes(&span.attributes);
+                bytes += attributes_allocated(&span.attributes);
                 bytes += span.events.capacity() * size_of::<model::Event>();
                 bytes += span
                     .events
                     .iter()
-                    .map(|e| attributes(&e.attributes))
+                    .map(|e| attributes_allocated(&e.attributes))
                     .sum::<usize>();
                 bytes += span.links.capacity() * size_of::<model::Link>();
                 bytes += span
                     .links
                     .iter()
-                    .map(|l| attributes(&l.attributes))
+                    .map(|l| attributes_allocated(&l.attributes))
                     .sum::<usize>();
             }
         }
@@ -348,23 +495,66 @@ fn allocated(request: &Request<'_>) -> usize {
     bytes
 }
 
-/// Whether this crate's protobuf decoder and prost with the view agree on `body`: both
-/// decode it to the same request (then `Ok(true)`), or both refuse it as malformed.
+/// The bytes of memory the lists of a logs `request` hold (their capacity).
+fn allocated_logs(request: &LogsRequest<'_>) -> usize {
+    let mut bytes = request.resource_logs.capacity() * size_of::<model::ResourceLogs>();
+    for rl in &request.resource_logs {
+        bytes += resource_allocated(&rl.resource);
+        bytes += rl.scope_logs.capacity() * size_of::<model::ScopeLogs>();
+        for sl in &rl.scope_logs {
+            bytes += scope_allocated(&sl.scope);
+            bytes += sl.log_records.capacity() * size_of::<model::LogRecord>();
+            for record in &sl.log_records {
+                bytes += attributes_allocated(&record.attributes);
+                bytes += record.body.as_ref().map_or(0, value_allocated);
+            }
+        }
+    }
+    bytes
+}
+
+/// Whether this crate's protobuf decoder and prost with the view agree on `body` as a
+/// trace request: both decode it to the same request (then `Ok(true)`), or both refuse it
+/// as malformed.
 fn agree(body: &[u8]) -> Result<bool, TestCaseError> {
-    let ours = protobuf::decode(body, &LIMITS);
     let decoded = prost_view::prost_decode(body);
     let reference = decoded
         .as_ref()
         .map_err(Clone::clone)
         .and_then(prost_view::from_proto);
+    let ours = protobuf::decode(body, &LIMITS);
+    outcomes_agree(
+        body,
+        ours.map(|r| comparable(&r)),
+        reference.map(|r| comparable(&r)),
+    )
+}
+
+/// [`agree`] for `body` as a logs request.
+fn agree_logs(body: &[u8]) -> Result<bool, TestCaseError> {
+    let decoded = prost_view::prost_decode(body);
+    let reference = decoded
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(prost_view::logs_from_proto);
+    let ours = protobuf::decode_logs(body, &LIMITS);
+    outcomes_agree(
+        body,
+        ours.map(|r| comparable_logs(&r)),
+        reference.map(|r| comparable_logs(&r)),
+    )
+}
+
+/// Whether the two decoders' outcomes on `body` agree: the same request (`Ok(true)`), or
+/// both malformed (`Ok(false)`).
+fn outcomes_agree<T: PartialEq + std::fmt::Debug>(
+    body: &[u8],
+    ours: Result<T, DecodeError>,
+    reference: Result<T, DecodeError>,
+) -> Result<bool, TestCaseError> {
     match (&ours, &reference) {
         (Ok(ours), Ok(reference)) => {
-            prop_assert_eq!(
-                comparable(ours),
-                comparable(reference),
-                "body {:02x?}",
-                body
-            );
+            prop_assert_eq!(ours, reference, "body {:02x?}", body);
             Ok(true)
         }
         (Err(DecodeError::Malformed(_)), Err(DecodeError::Malformed(_))) => Ok(false),
@@ -460,34 +650,90 @@ fn soup() -> impl Strategy<Value = Soup> {
     })
 }
 
-/// A request whose fields are random, or whose message of one kind (resource, span,
-/// attribute value, ...) is.
-fn soup_body() -> impl Strategy<Value = Vec<u8>> {
-    (0..15usize, vec(soup(), 0..6)).prop_map(|(context, fields)| {
+/// The fields of `fields`, random.
+fn soup_fields() -> impl Strategy<Value = Vec<u8>> {
+    vec(soup(), 0..6).prop_map(|fields| {
         let mut body = Vec::new();
         write_soup(&fields, &mut body);
-        let span = |content: Vec<u8>| len_field(1, &len_field(2, &len_field(2, &content)));
-        match context {
-            0 => body,
-            1 => len_field(1, &body),
-            2 => len_field(1, &len_field(1, &body)),
-            3 => len_field(1, &len_field(1, &len_field(3, &body))),
-            4 => len_field(1, &len_field(2, &body)),
-            5 => len_field(1, &len_field(2, &len_field(1, &body))),
-            6 => span(body),
-            7 => span(len_field(11, &body)),
-            8 => span(len_field(13, &body)),
-            9 => span(len_field(15, &body)),
-            10 => span(len_field(9, &body)),
-            11 => span(len_field(9, &len_field(2, &body))),
-            12 => span(len_field(9, &len_field(2, &len_field(5, &body)))),
-            13 => span(len_field(9, &len_field(2, &len_field(6, &body)))),
-            _ => span(len_field(
-                9,
-                &len_field(2, &len_field(5, &len_field(1, &body))),
-            )),
-        }
+        body
     })
+}
+
+/// `fields` as the fields of a request (`level` 0) or of one of the messages above its
+/// items (1 to 5: a resource group, its resource, an attribute of it, a scope group, its
+/// scope); both signals give them the same tags.
+fn in_groups(level: usize, fields: Vec<u8>) -> Vec<u8> {
+    match level {
+        0 => fields,
+        1 => len_field(1, &fields),
+        2 => len_field(1, &len_field(1, &fields)),
+        3 => len_field(1, &len_field(1, &len_field(3, &fields))),
+        4 => len_field(1, &len_field(2, &fields)),
+        _ => len_field(1, &len_field(2, &len_field(1, &fields))),
+    }
+}
+
+/// `fields` as the fields of the first item (span, log record) of a request.
+fn in_item(fields: Vec<u8>) -> Vec<u8> {
+    len_field(1, &len_field(2, &len_field(2, &fields)))
+}
+
+/// A trace request whose fields are random, or whose message of one kind (resource,
+/// span, attribute value, ...) is.
+fn soup_body() -> impl Strategy<Value = Vec<u8>> {
+    (0..15usize, soup_fields()).prop_map(|(context, body)| match context {
+        0..=5 => in_groups(context, body),
+        6 => in_item(body),
+        7 => in_item(len_field(11, &body)),
+        8 => in_item(len_field(13, &body)),
+        9 => in_item(len_field(15, &body)),
+        10 => in_item(len_field(9, &body)),
+        11 => in_item(len_field(9, &len_field(2, &body))),
+        12 => in_item(len_field(9, &len_field(2, &len_field(5, &body)))),
+        13 => in_item(len_field(9, &len_field(2, &len_field(6, &body)))),
+        _ => in_item(len_field(
+            9,
+            &len_field(2, &len_field(5, &len_field(1, &body))),
+        )),
+    })
+}
+
+/// [`soup_body`] for logs requests: random fields in a request, a group, a log record,
+/// its body (or a value in it) or an attribute.
+fn soup_logs_body() -> impl Strategy<Value = Vec<u8>> {
+    (0..12usize, soup_fields()).prop_map(|(context, body)| match context {
+        0..=5 => in_groups(context, body),
+        6 => in_item(body),
+        7 => in_item(len_field(5, &body)),
+        8 => in_item(len_field(5, &len_field(5, &body))),
+        9 => in_item(len_field(5, &len_field(6, &len_field(1, &body)))),
+        10 => in_item(len_field(6, &body)),
+        _ => in_item(len_field(6, &len_field(2, &body))),
+    })
+}
+
+/// `body` with random bytes flipped, cut off, inserted or removed.
+fn mutate(mut body: Vec<u8>, mutations: Vec<(prop::sample::Index, u8, u8)>) -> Vec<u8> {
+    for (at, byte, kind) in mutations {
+        if body.is_empty() {
+            body.push(byte);
+            continue;
+        }
+        let at = at.index(body.len());
+        match kind {
+            0 => body[at] ^= byte.max(1),
+            1 => body.truncate(at),
+            2 => body.insert(at, byte),
+            _ => {
+                body.remove(at);
+            }
+        }
+    }
+    body
+}
+
+fn mutations() -> impl Strategy<Value = Vec<(prop::sample::Index, u8, u8)>> {
+    vec((any::<prop::sample::Index>(), any::<u8>(), 0..4u8), 1..4)
 }
 
 #[test]
@@ -557,6 +803,32 @@ fn protobuf_decoders_agree_at_the_edges() {
     assert!(!agree(&resource(&len_field(3, b"\xff"))).unwrap());
 }
 
+#[test]
+fn protobuf_logs_decoders_agree_at_the_edges() {
+    // A body `n` arrays deep then replaced by a string: too deep for the model but gone,
+    // and within prost's recursion limit up to 48 (the body is a level shallower than a
+    // span's attribute value).
+    let mut accepted = Vec::new();
+    for n in 44..=51 {
+        let mut value = vec![0x18, 0x01];
+        for _ in 0..n {
+            value = len_field(5, &len_field(1, &value));
+        }
+        value.extend(len_field(1, b"x"));
+        if agree_logs(&in_item(len_field(5, &value))).unwrap() {
+            accepted.push(n);
+        }
+    }
+    assert_eq!(accepted, (44..=48).collect::<Vec<_>>());
+    // A severity number of 10 bytes (negative), an event name that is not UTF-8, flags as
+    // a varint (the wrong wire type), and a body of unknown fields only.
+    let severity = [[0x10].as_slice(), &[0xff; 9], &[0x01]].concat();
+    assert!(agree_logs(&in_item(severity)).unwrap());
+    assert!(!agree_logs(&in_item(len_field(12, b"\xff"))).unwrap());
+    assert!(!agree_logs(&in_item(vec![0x40, 0x01])).unwrap());
+    assert!(agree_logs(&in_item(len_field(5, &[0xa0, 0x01, 0x01]))).unwrap());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         failure_persistence: None,
@@ -612,25 +884,9 @@ proptest! {
     #[test]
     fn protobuf_decoders_agree_on_mutated_bodies(
         original in request(),
-        mutations in vec((any::<prop::sample::Index>(), any::<u8>(), 0..4u8), 1..4),
+        mutations in mutations(),
     ) {
-        let mut body = original.encode_to_vec();
-        for (at, byte, kind) in mutations {
-            if body.is_empty() {
-                body.push(byte);
-                continue;
-            }
-            let at = at.index(body.len());
-            match kind {
-                0 => body[at] ^= byte.max(1),
-                1 => body.truncate(at),
-                2 => body.insert(at, byte),
-                _ => {
-                    body.remove(at);
-                }
-            }
-        }
-        agree(&body)?;
+        agree(&mutate(original.encode_to_vec(), mutations))?;
     }
 
     #[test]
@@ -641,7 +897,7 @@ proptest! {
     #[test]
     fn encoder_writes_what_prost_writes(original in request(), pool in odd_ids()) {
         let mut request = prost_view::from_proto(&original).unwrap();
-        give_ids(&mut request, &pool);
+        give_ids(span_ids(&mut request), &pool);
         for rs in &request.resource_spans {
             let mut ours = Vec::new();
             encode::resource_spans_header(rs.resource.as_ref(), &rs.schema_url, &mut ours);
@@ -667,5 +923,120 @@ proptest! {
                 }
             }
         }
+    }
+
+    #[test]
+    fn encoder_writes_log_records_as_prost_writes_them(
+        original in logs_request(),
+        pool in odd_ids(),
+    ) {
+        let mut request = prost_view::logs_from_proto(&original).unwrap();
+        give_ids(log_record_ids(&mut request), &pool);
+        for rl in &request.resource_logs {
+            let mut ours = Vec::new();
+            encode::resource_spans_header(rl.resource.as_ref(), &rl.schema_url, &mut ours);
+            let reference = ResourceLogs {
+                resource: rl.resource.as_ref().map(model::Resource::to_proto),
+                scope_logs: Vec::new(),
+                schema_url: rl.schema_url.to_string(),
+            };
+            prop_assert_eq!(ours, reference.encode_to_vec());
+            for sl in &rl.scope_logs {
+                let mut ours = Vec::new();
+                encode::scope_spans_header(sl.scope.as_ref(), &sl.schema_url, &mut ours);
+                let reference = ScopeLogs {
+                    scope: sl.scope.as_ref().map(model::Scope::to_proto),
+                    log_records: Vec::new(),
+                    schema_url: sl.schema_url.to_string(),
+                };
+                prop_assert_eq!(ours, reference.encode_to_vec());
+                for record in &sl.log_records {
+                    let mut ours = Vec::new();
+                    encode::log_record(record, &mut ours);
+                    prop_assert_eq!(ours, record.to_proto().encode_to_vec());
+                }
+            }
+        }
+        // The model's view of a generated request converts back to it.
+        prop_assert_eq!(prost_view::logs_from_proto(&original).unwrap().to_proto(), original);
+    }
+
+    #[test]
+    fn json_logs_decoders_agree(original in logs_request()) {
+        let body = serde_json::to_vec(&original).unwrap();
+        let reference: ExportLogsServiceRequest = serde_json::from_slice(&body).unwrap();
+        let ours = json::decode_logs(&body, &LIMITS).unwrap().to_proto();
+        prop_assert_eq!(&ours, &reference);
+        prop_assert_eq!(&ours, &original);
+        let pretty = serde_json::to_vec_pretty(&original).unwrap();
+        prop_assert_eq!(json::decode_logs(&pretty, &LIMITS).unwrap().to_proto(), original);
+    }
+
+    #[test]
+    fn protobuf_logs_decoders_agree(original in logs_request()) {
+        let body = original.encode_to_vec();
+        let ours = protobuf::decode_logs(&body, &LIMITS).unwrap();
+        let decoded = prost_view::prost_decode(&body).unwrap();
+        let reference = prost_view::logs_from_proto(&decoded).unwrap();
+        prop_assert_eq!(comparable_logs(&ours), comparable_logs(&reference));
+        prop_assert_eq!(ours.to_proto(), original);
+    }
+
+    #[test]
+    fn the_protobuf_logs_decoder_charges_exactly_its_lists(original in logs_request()) {
+        let body = original.encode_to_vec();
+        let allocated = allocated_logs(&protobuf::decode_logs(&body, &LIMITS).unwrap());
+        let within = |max_decoded_bytes| Limits { max_decoded_bytes, ..LIMITS };
+        prop_assert!(protobuf::decode_logs(&body, &within(allocated)).is_ok());
+        if allocated > 0 {
+            prop_assert_eq!(
+                protobuf::decode_logs(&body, &within(allocated - 1)),
+                Err(DecodeError::TooComplex(allocated - 1))
+            );
+        }
+    }
+
+    #[test]
+    fn both_logs_decoders_count_log_records_against_the_limit(original in logs_request()) {
+        let records: usize = original
+            .resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .map(|sl| sl.log_records.len())
+            .sum();
+        let json_body = serde_json::to_vec(&original).unwrap();
+        let proto_body = original.encode_to_vec();
+        let up_to = |max_spans| Limits { max_spans, ..LIMITS };
+        prop_assert!(json::decode_logs(&json_body, &up_to(records)).is_ok());
+        prop_assert!(protobuf::decode_logs(&proto_body, &up_to(records)).is_ok());
+        if records > 0 {
+            let fewer = up_to(records - 1);
+            let refused = Err(DecodeError::TooManyLogRecords(records - 1));
+            prop_assert_eq!(json::decode_logs(&json_body, &fewer).map(|_| ()), refused.clone());
+            prop_assert_eq!(protobuf::decode_logs(&proto_body, &fewer).map(|_| ()), refused);
+        }
+    }
+
+    #[test]
+    fn protobuf_logs_decoders_agree_on_merged_messages(body in merged_logs_body()) {
+        prop_assert!(agree_logs(&body)?);
+    }
+
+    #[test]
+    fn protobuf_logs_decoders_agree_on_random_fields(body in soup_logs_body()) {
+        agree_logs(&body)?;
+    }
+
+    #[test]
+    fn protobuf_logs_decoders_agree_on_mutated_bodies(
+        original in logs_request(),
+        mutations in mutations(),
+    ) {
+        agree_logs(&mutate(original.encode_to_vec(), mutations))?;
+    }
+
+    #[test]
+    fn protobuf_logs_decoders_agree_on_random_bytes(body in vec(any::<u8>(), 0..64)) {
+        agree_logs(&body)?;
     }
 }
