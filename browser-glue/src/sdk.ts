@@ -10,6 +10,7 @@ import type { Attributes, Settings } from './core/ops.js';
 import { Tracer } from './core/tracer.js';
 import { type CoreModuleLoader, loadComponent } from './host/load.js';
 import { type DeliveryReport, FetchTransport } from './transport/fetch-transport.js';
+import { nextCorrection } from './transport/clock-skew.js';
 import { KEEPALIVE_BYTES } from './transport/keepalive.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
 import type { Session } from './core/session.js';
@@ -61,6 +62,13 @@ export interface SdkOptions {
   persist?: Outbox;
   /** Per-span caps (OpenTelemetry defaults, strings cut at 4096 bytes). */
   limits?: { attributes?: number; valueLength?: number; events?: number; links?: number };
+  /**
+   * Correct the page's clock from the collector's `Date` header when they differ by more
+   * than the estimate's error (half a second plus half the round trip, plus half a
+   * second): every time exported from then on moves by the difference, and the payload's
+   * resource says by how much (`wasm_otlp.clock_correction_ms`). Default true.
+   */
+  correctClock?: boolean;
   /** Extra headers on export requests. */
   headers?: Record<string, string>;
   /** Flush when the page is hidden or unloaded; in a worker, when a same-origin page says it is (default true). */
@@ -131,7 +139,16 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
   const base = options.endpoint.replace(/\/v1\/traces\/?$/, '').replace(/\/?$/, '');
   const urls = { traces: `${base}/v1/traces`, logs: `${base}/v1/logs` };
   let tracer: Tracer | undefined;
-  const transport = new FetchTransport({ urls, headers: options.headers, compression: options.compression, outbox: options.persist, onIdle: () => tracer?.transportIdle() });
+  const transport = new FetchTransport({
+    urls,
+    headers: options.headers,
+    compression: options.compression,
+    outbox: options.persist,
+    onIdle: () => tracer?.transportIdle(),
+    onClockOffset: (offset) => {
+      if (tracer && options.correctClock !== false) tracer.correctClock(nextCorrection(tracer.clockCorrectionMs, offset));
+    },
+  });
   const component: TracingComponent = await loadComponent(transport, options.loadCoreModule);
   const running = (tracer = new Tracer(component, { batchSize: options.batch?.size ?? 512 }));
   running.configure(settings(options, transport.gzip));

@@ -21,7 +21,7 @@ const init = "({ endpoint: 'http://localhost:4318', serviceName: 'app', instrume
 const SCENARIOS = {
   'core: `init`, spans, transport': `import { init, startSpan } from '@wasm-otlp/browser/core'; const instrumentations = []; await init${init}; startSpan('s').end();`,
   ...Object.fromEntries(
-    ['fetch', 'xhr', 'pageLoad', 'interaction', 'error', 'navigation', 'webVitals', 'longFrames'].map((name) => [
+    ['fetch', 'xhr', 'pageLoad', 'interaction', 'error', 'console', 'navigation', 'webVitals', 'longFrames'].map((name) => [
       `core + \`${name}Instrumentation\``,
       `import { init } from '@wasm-otlp/browser/core'; import { ${name}Instrumentation } from '@wasm-otlp/browser/instrumentations'; const instrumentations = [${name}Instrumentation()]; await init${init};`,
     ]),

@@ -96,8 +96,10 @@ impl fmt::Display for OriginPattern {
 /// The CORS layer: preflights from allowed origins are answered for POST, GET and OPTIONS
 /// with the headers content-type, content-encoding and accept, cacheable for
 /// [`PREFLIGHT_MAX_AGE`]; responses to an allowed origin carry
-/// `Access-Control-Allow-Origin` with that origin, and their preflights that ask for it
-/// `Access-Control-Allow-Private-Network: true`; other origins get no CORS headers.
+/// `Access-Control-Allow-Origin` with that origin and expose `Date` (the browser SDK
+/// corrects a wrong client clock from it) and `Retry-After` (which it honours), and their
+/// preflights that ask for it `Access-Control-Allow-Private-Network: true`; other origins
+/// get no CORS headers.
 pub fn layer(patterns: &[OriginPattern]) -> CorsLayer {
     let patterns: std::sync::Arc<[OriginPattern]> = patterns.into();
     let allowed = move |origin: &HeaderValue| {
@@ -119,6 +121,7 @@ pub fn layer(patterns: &[OriginPattern]) -> CorsLayer {
             header::CONTENT_ENCODING,
             header::ACCEPT,
         ])
+        .expose_headers([header::DATE, header::RETRY_AFTER])
         .max_age(PREFLIGHT_MAX_AGE)
 }
 

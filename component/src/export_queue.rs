@@ -61,6 +61,8 @@ pub struct Outlet<'a> {
     pub scopes: &'a [Scope],
     /// Batch size and byte bounds.
     pub batch: BatchSettings,
+    /// Nanoseconds added to every time (the host's clock correction).
+    pub clock_correction: i64,
 }
 
 /// Items of one signal waiting for export, oldest first.
@@ -149,6 +151,7 @@ impl<T: Queued> ExportQueue<T> {
             outlet.scopes,
             self.queue.iter().take(n).map(|item| &**item),
             outlet.batch.max_export_batch_bytes as usize,
+            outlet.clock_correction,
         );
         for _ in 0..n {
             self.queue.pop_front();

@@ -19,6 +19,11 @@ const FLAG_HAS_IS_REMOTE: u32 = 0x100;
 /// ...and it is remote.
 const FLAG_IS_REMOTE: u32 = 0x200;
 
+/// The resource attribute that says by how many milliseconds the times of a payload were
+/// corrected: the host found its clock off (the browser SDK compares it with the
+/// collector's `Date` header) and the component moved every time by this much.
+pub const CLOCK_CORRECTION_KEY: &str = "wasm_otlp.clock_correction_ms";
+
 /// What a request body carries: spans or log records, each under its scope.
 pub trait Item {
     /// How the body opens, up to the resource's fields (`{"resourceSpans":[{"resource":{`).
@@ -29,8 +34,8 @@ pub trait Item {
     const ITEMS: &'static [u8];
     /// Index of the item's instrumentation scope.
     fn scope(&self) -> u32;
-    /// Appends the item as a JSON object.
-    fn write(&self, out: &mut Vec<u8>);
+    /// Appends the item as a JSON object, its times moved by `shift` nanoseconds.
+    fn write(&self, out: &mut Vec<u8>, shift: i64);
 }
 
 impl Item for Span {
@@ -40,8 +45,8 @@ impl Item for Span {
     fn scope(&self) -> u32 {
         self.scope
     }
-    fn write(&self, out: &mut Vec<u8>) {
-        write_span(out, self);
+    fn write(&self, out: &mut Vec<u8>, shift: i64) {
+        write_span(out, self, shift);
     }
 }
 
@@ -52,8 +57,8 @@ impl Item for LogRecord {
     fn scope(&self) -> u32 {
         self.scope
     }
-    fn write(&self, out: &mut Vec<u8>) {
-        write_log_record(out, self);
+    fn write(&self, out: &mut Vec<u8>, shift: i64) {
+        write_log_record(out, self, shift);
     }
 }
 
@@ -61,17 +66,28 @@ impl Item for LogRecord {
 /// `items`, as one request body, and says how many it took. `scopes[i]` is the scope of
 /// items whose `scope` is `i`; items naming an unknown scope go under scope 0. With a
 /// `max_bytes` other than 0 the body ends before the item that would make it longer, but
-/// holds at least one item.
+/// holds at least one item. A `clock_correction` (nanoseconds, see [`CLOCK_CORRECTION_KEY`])
+/// other than 0 is added to every time and named in the resource.
 pub fn encode_request<'s, T: Item + 's>(
     resource: &Attributes,
     scopes: &[Scope],
     items: impl Iterator<Item = &'s T>,
     max_bytes: usize,
+    clock_correction: i64,
 ) -> (Vec<u8>, usize) {
     const CLOSE: &[u8] = b"]}]}";
     let mut out = Vec::with_capacity(16 * 1024);
     out.extend_from_slice(T::OPEN);
-    write_attributes(&mut out, resource, false);
+    if clock_correction == 0 {
+        write_attributes(&mut out, resource, false);
+    } else {
+        let mut corrected = resource.clone();
+        corrected.items.push(KeyValue {
+            key: CLOCK_CORRECTION_KEY.into(),
+            value: Value::Int(clock_correction / 1_000_000),
+        });
+        write_attributes(&mut out, &corrected, false);
+    }
     out.extend_from_slice(T::SCOPES);
     // Each scope's items go into a buffer of their own (items arrive in queue order,
     // scopes interleaved); the body's length is known before the buffers are joined.
@@ -104,7 +120,7 @@ pub fn encode_request<'s, T: Item + 's>(
         let (_, buffer, count) = &mut groups[g];
         let before = buffer.len();
         comma(buffer, *count);
-        item.write(buffer);
+        item.write(buffer, clock_correction);
         length += buffer.len() - before;
         if max_bytes != 0 && length > max_bytes && taken > 0 {
             if *count == 0 {
@@ -149,7 +165,12 @@ fn open_context(out: &mut Vec<u8>, ctx: &SpanContext) {
     }
 }
 
-fn write_span(out: &mut Vec<u8>, span: &Span) {
+/// `time` moved by `shift` nanoseconds (within `u64`).
+fn shifted(time: u64, shift: i64) -> u64 {
+    time.saturating_add_signed(shift)
+}
+
+fn write_span(out: &mut Vec<u8>, span: &Span, shift: i64) {
     let ctx = &span.context;
     open_context(out, ctx);
     if span.parent_span_id != 0 {
@@ -172,15 +193,15 @@ fn write_span(out: &mut Vec<u8>, span: &Span) {
     out.extend_from_slice(b",\"kind\":");
     write_u32(out, span.kind as u32);
     out.extend_from_slice(b",\"startTimeUnixNano\":");
-    write_u64_string(out, span.start_time);
+    write_u64_string(out, shifted(span.start_time, shift));
     out.extend_from_slice(b",\"endTimeUnixNano\":");
-    write_u64_string(out, span.end_time);
+    write_u64_string(out, shifted(span.end_time, shift));
     write_attributes(out, &span.attributes, true);
     if !span.events.is_empty() {
         out.extend_from_slice(b",\"events\":[");
         for (i, event) in span.events.iter().enumerate() {
             comma(out, i);
-            write_event(out, event);
+            write_event(out, event, shift);
         }
         out.push(b']');
     }
@@ -210,9 +231,9 @@ fn write_span(out: &mut Vec<u8>, span: &Span) {
     out.push(b'}');
 }
 
-fn write_event(out: &mut Vec<u8>, event: &Event) {
+fn write_event(out: &mut Vec<u8>, event: &Event, shift: i64) {
     out.extend_from_slice(b"{\"timeUnixNano\":");
-    write_u64_string(out, event.time);
+    write_u64_string(out, shifted(event.time, shift));
     out.extend_from_slice(b",\"name\":");
     write_str(out, &event.name);
     write_attributes(out, &event.attributes, true);
@@ -232,11 +253,11 @@ fn write_link(out: &mut Vec<u8>, link: &Link) {
     out.push(b'}');
 }
 
-fn write_log_record(out: &mut Vec<u8>, record: &LogRecord) {
+fn write_log_record(out: &mut Vec<u8>, record: &LogRecord, shift: i64) {
     out.extend_from_slice(b"{\"timeUnixNano\":");
-    write_u64_string(out, record.time);
+    write_u64_string(out, shifted(record.time, shift));
     out.extend_from_slice(b",\"observedTimeUnixNano\":");
-    write_u64_string(out, record.observed_time);
+    write_u64_string(out, shifted(record.observed_time, shift));
     if record.severity_number != 0 {
         out.extend_from_slice(b",\"severityNumber\":");
         write_u32(out, u32::from(record.severity_number));
@@ -485,7 +506,7 @@ mod tests {
             }],
             dropped: 0,
         };
-        let (body, taken) = encode_request(&resource, &scopes, [span()].iter(), 0);
+        let (body, taken) = encode_request(&resource, &scopes, [span()].iter(), 0, 0);
         assert_eq!(taken, 1);
         let json: Json = serde_json::from_slice(&body).unwrap();
         assert_eq!(
@@ -520,6 +541,38 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_correction_moves_every_time_and_is_named_in_the_resource() {
+        let scopes = [Scope::default()];
+        let mut corrected = span();
+        corrected.end_time = corrected.start_time + 10;
+        corrected.events = alloc::vec![Event {
+            name: "e".into(),
+            time: corrected.start_time + 5,
+            attributes: Attributes::default(),
+        }];
+        let hour: i64 = 3_600_000_000_000;
+        let (body, _) = encode_request(
+            &Attributes::default(),
+            &scopes,
+            [corrected.clone()].iter(),
+            0,
+            -hour,
+        );
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let resource = &json["resourceSpans"][0]["resource"]["attributes"][0];
+        assert_eq!(resource["key"], CLOCK_CORRECTION_KEY);
+        assert_eq!(resource["value"]["intValue"], "-3600000");
+        let encoded = &json["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+        let moved = |t: u64| (t - hour as u64).to_string();
+        assert_eq!(encoded["startTimeUnixNano"], moved(corrected.start_time));
+        assert_eq!(encoded["endTimeUnixNano"], moved(corrected.end_time));
+        assert_eq!(
+            encoded["events"][0]["timeUnixNano"],
+            moved(corrected.start_time + 5)
+        );
+    }
+
+    #[test]
     fn groups_spans_by_scope() {
         let scopes = [
             Scope {
@@ -536,7 +589,7 @@ mod tests {
         let mut unknown = span();
         unknown.scope = 9;
         let spans = [span(), other, unknown];
-        let (body, _) = encode_request(&Attributes::default(), &scopes, spans.iter(), 0);
+        let (body, _) = encode_request(&Attributes::default(), &scopes, spans.iter(), 0, 0);
         let json: Json = serde_json::from_slice(&body).unwrap();
         let scope_spans = json["resourceSpans"][0]["scopeSpans"].as_array().unwrap();
         assert_eq!(scope_spans.len(), 2);
@@ -565,10 +618,11 @@ mod tests {
                 s
             })
             .collect();
-        let (whole, all) = encode_request(&Attributes::default(), &scopes, spans.iter(), 0);
+        let (whole, all) = encode_request(&Attributes::default(), &scopes, spans.iter(), 0, 0);
         assert_eq!(all, 40);
         for max in [1, 300, 999, 1000, 4321, whole.len() - 1, whole.len()] {
-            let (body, taken) = encode_request(&Attributes::default(), &scopes, spans.iter(), max);
+            let (body, taken) =
+                encode_request(&Attributes::default(), &scopes, spans.iter(), max, 0);
             let json: Json = serde_json::from_slice(&body).unwrap();
             let in_body: usize = json["resourceSpans"][0]["scopeSpans"]
                 .as_array()
@@ -585,8 +639,13 @@ mod tests {
             );
             // The next span would not have fitted: the cut is as late as it can be.
             if taken < 40 {
-                let (longer, _) =
-                    encode_request(&Attributes::default(), &scopes, spans[..=taken].iter(), 0);
+                let (longer, _) = encode_request(
+                    &Attributes::default(),
+                    &scopes,
+                    spans[..=taken].iter(),
+                    0,
+                    0,
+                );
                 assert!(
                     longer.len() > max,
                     "max {max}: {taken} spans, one more is {}",

@@ -140,6 +140,8 @@ pub struct Tracer {
     shut_down: bool,
     /// The transport refused the last payload: only `tick` and flushes try again.
     transport_busy: bool,
+    /// Nanoseconds added to every time as it is encoded (`set_clock_correction`).
+    clock_correction: i64,
 }
 
 /// A log record as a host hands it over, before limits.
@@ -181,6 +183,7 @@ impl Tracer {
             stats: Stats::default(),
             shut_down: false,
             transport_busy: false,
+            clock_correction: 0,
         };
         tracer.apply_config(Config::default());
         tracer
@@ -653,6 +656,7 @@ impl Tracer {
                 resource: &self.resource,
                 scopes: &self.scopes,
                 batch: self.config.batch,
+                clock_correction: self.clock_correction,
             };
             self.spans.encode_if_full(&outlet);
             self.logs.encode_if_full(&outlet);
@@ -720,6 +724,7 @@ impl Tracer {
             resource: &self.resource,
             scopes: &self.scopes,
             batch: self.config.batch,
+            clock_correction: self.clock_correction,
         };
         let busy = &mut self.transport_busy;
         let (spans, payloads) = drain(&mut self.spans, &outlet, host, what, busy);
@@ -741,6 +746,13 @@ impl Tracer {
             Some(_) => Ok(()),
             None => self.tally(Err(TracingError::UnknownSpan)),
         }
+    }
+
+    /// Moves every time encoded from now on by `nanos` (spans and log records already
+    /// queued included: they were timed by the same clock), for a host that found its
+    /// clock off; each payload's resource then says by how much.
+    pub fn set_clock_correction(&mut self, nanos: i64) {
+        self.clock_correction = nanos;
     }
 
     /// Counts an operation refused outside the tracer (a malformed recorder batch).

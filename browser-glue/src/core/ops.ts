@@ -17,6 +17,7 @@ export const enum Op {
   Configure = 8,
   Scope = 9,
   Log = 10,
+  Clock = 11,
 }
 
 const enum Type {

@@ -17,6 +17,11 @@ export function timeOriginUnixNanos(): bigint {
   return BigInt(ms) * 1_000_000n + BigInt(Math.round((origin - ms) * 1e6));
 }
 
+/** Now on the page's clock (what spans are dated by), in epoch milliseconds. */
+export function wallMs(): number {
+  return perf.timeOrigin + perf.now();
+}
+
 /** Now, in milliseconds after the time origin. */
 export function now(): number {
   return perf.now();

@@ -77,6 +77,8 @@ export class Tracer implements SpanSink {
   sessionRatio: number | undefined;
   /** `user.*` attributes every span carries (`setUser`). */
   user: Attributes | undefined;
+  /** Milliseconds the component adds to every time it encodes (`correctClock`). */
+  clockCorrectionMs = 0;
 
   constructor(
     private readonly component: TracingComponent,
@@ -171,6 +173,18 @@ export class Tracer implements SpanSink {
   registerScope(name: string, version = ''): number {
     if (!this.off) this.applySettings((w) => w.scope(name, version));
     return ++this.scopes;
+  }
+
+  /**
+   * Moves every time the component encodes from now on by `ms` (queued spans included),
+   * for a page whose clock is off; each payload's resource says by how much.
+   */
+  correctClock(ms: number): void {
+    if (this.off || ms === this.clockCorrectionMs) return;
+    this.clockCorrectionMs = ms;
+    this.writer.word(Op.Clock);
+    this.writer.time(ms);
+    this.apply();
   }
 
   /** Applies what is recorded, then the settings `write` records, at once. */

@@ -10,6 +10,8 @@
  */
 
 import type { Signal } from '../host/imports.js';
+import { wallMs } from '../core/time.js';
+import { type ClockOffset, clockOffset } from './clock-skew.js';
 import { KEEPALIVE_BYTES, KEEPALIVE_REQUESTS } from './keepalive.js';
 import type { Kept, Outbox } from './outbox.js';
 import { isRetryable, retryDelay } from './retry.js';
@@ -31,6 +33,8 @@ export interface FetchTransportOptions {
   onIdle?: () => void;
   /** Where bodies at risk are kept (none: they are not). */
   outbox?: Outbox;
+  /** Called with the page clock's offset from the collector's, from each answer's `Date`. */
+  onClockOffset?: (offset: ClockOffset) => void;
 }
 
 /** What happened to a payload. */
@@ -167,6 +171,7 @@ export class FetchTransport {
       this.keepaliveRequests++;
       this.keepaliveBytes += body.length;
     }
+    const sentMs = wallMs();
     try {
       const response = await this.fetch(url, {
         method: 'POST',
@@ -176,6 +181,8 @@ export class FetchTransport {
         credentials: 'omit',
       });
       // The body is an Export*ServiceResponse; partial success needs no retry.
+      const offset = clockOffset(response.headers.get('date'), sentMs, wallMs());
+      if (offset) this.options.onClockOffset?.(offset);
       await response.arrayBuffer().catch(() => undefined);
       return { status: response.status, retryAfter: response.headers.get('retry-after') };
     } catch {

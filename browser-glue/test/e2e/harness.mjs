@@ -243,9 +243,13 @@ export async function startStack() {
       demo,
       browser,
       api: queryApi(collector.url),
-      /** Opens the demo page (`query` like `?sdk=min`); resolves with the page and what the server rendered. */
-      async open(query = '') {
+      /**
+       * Opens the demo page (`query` like `?sdk=min`; `init`, a function run in the page
+       * before its scripts); resolves with the page and what the server rendered.
+       */
+      async open(query = '', { init } = {}) {
         const page = await browser.context.newPage();
+        if (init) await page.addInitScript(init);
         const errors = [];
         page.on('pageerror', (e) => errors.push(e));
         pages.push(page);

@@ -124,6 +124,15 @@ impl<'a> Reader<'a> {
                 } = self.scope()?;
                 tracer.register_scope(name, version, attributes).map(drop)
             }
+            ops::CLOCK => {
+                let ms = self.number()?;
+                if !ms.is_finite() {
+                    return Err("a clock correction is not a finite number".into());
+                }
+                // Saturating: a correction beyond ±292 years is no clock's.
+                tracer.set_clock_correction(round(ms * 1e6) as i64);
+                Ok(())
+            }
             ops::LOG => {
                 let log = self.log()?;
                 tracer.emit_log(host, log)

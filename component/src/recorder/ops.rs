@@ -2,7 +2,7 @@
 //! (`words: list<u32>`, `numbers: list<f64>`, `text: string`).
 //!
 //! Span operations name their span by its span ID as two words (high, low); the settings
-//! operations (`CONFIGURE`, `SCOPE`) and `LOG` name none. Strings are consumed from
+//! operations (`CONFIGURE`, `SCOPE`, `CLOCK`) and `LOG` name none. Strings are consumed from
 //! `text` in order; each string operand is its length in UTF-16 code units. Times are
 //! milliseconds after the batch's time origin, taken from `numbers` in order.
 //!
@@ -18,6 +18,7 @@
 //! | `CONFIGURE` = 8 | sampler (0 always on, 1 always off, 2 trace-ID ratio, 3 parent-based ratio), the 5 span limits and the 5 batch settings in `types.config`'s order, n, n resource attributes, then the default scope as in `SCOPE` | ratio (read whatever the sampler) |
 //! | `SCOPE` = 9 | name length, version length, n, n attributes; registers the next scope index (1, 2, ...) | |
 //! | `LOG` = 10 | trace ID (4; all 0: none), span ID (2; 0 0: none), trace flags, severity number (0-24), scope, severity text length, body length, n, n attributes | time |
+//! | `CLOCK` = 11 | | the host clock's correction in milliseconds (added to every time encoded from then on) |
 //!
 //! An attribute is: key length, type, payload. Types: 0 string (length), 1 bool (0/1),
 //! 2 s64 (high, low words, two's complement), 3 f64 (the length of its text, a JSON
@@ -52,6 +53,8 @@ pub const CONFIGURE: u32 = 8;
 pub const SCOPE: u32 = 9;
 /// Opcode: emit a log record.
 pub const LOG: u32 = 10;
+/// Opcode: correct the host's clock (`Tracer::set_clock_correction`).
+pub const CLOCK: u32 = 11;
 
 /// Status codes of `STATUS`.
 pub mod status {
@@ -114,6 +117,7 @@ mod tests {
             ("Configure", CONFIGURE),
             ("Scope", SCOPE),
             ("Log", LOG),
+            ("Clock", CLOCK),
         ];
         let expected: Vec<_> = ops.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         assert_eq!(typescript_enum(ts, "Op"), expected);
