@@ -20,6 +20,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("viewer/viewer.css"),
     ),
     (
+        "/viewer/logs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("viewer/logs.js"),
+    ),
+    (
         "/viewer/main.js",
         "text/javascript; charset=utf-8",
         include_str!("viewer/main.js"),
