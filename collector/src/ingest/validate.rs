@@ -794,4 +794,154 @@ mod tests {
         };
         assert_eq!(RULES.check_scope(&scope, ""), Ok(()));
     }
+
+    fn good_record() -> LogRecord<'static> {
+        LogRecord {
+            time_unix_nano: NOW - 1_000,
+            severity_number: 17,
+            severity_text: "error".into(),
+            body: Some(AnyValue {
+                value: Some(Value::String("TypeError".into())),
+            }),
+            attributes: vec![string_attr("exception.stacktrace", 80)],
+            trace_id: Id::new(&[1; 16]),
+            span_id: Id::new(&[2; 8]),
+            ..LogRecord::default()
+        }
+    }
+
+    fn check_record(record: &LogRecord) -> Result<(), Problem> {
+        RULES.check_log_record(record, NOW)
+    }
+
+    #[test]
+    fn a_log_record_may_go_without_ids_but_a_span_needs_its_trace() {
+        assert_eq!(check_record(&good_record()), Ok(()));
+        let no_ids = LogRecord {
+            trace_id: Id::default(),
+            span_id: Id::default(),
+            ..good_record()
+        };
+        assert_eq!(check_record(&no_ids), Ok(()));
+        let span_only = LogRecord {
+            trace_id: Id::default(),
+            ..good_record()
+        };
+        assert_eq!(check_record(&span_only), Err(Problem::SpanIdWithoutTraceId));
+        for (trace, span, problem) in [
+            (Id::new(&[1; 8]), Id::default(), Problem::OptionalTraceId(8)),
+            (
+                Id::new(&[0; 16]),
+                Id::default(),
+                Problem::OptionalTraceId(16),
+            ),
+            (
+                Id::new(&[1; 16]),
+                Id::new(&[2; 16]),
+                Problem::OptionalSpanId(16),
+            ),
+            (
+                Id::new(&[1; 16]),
+                Id::new(&[0; 8]),
+                Problem::OptionalSpanId(8),
+            ),
+        ] {
+            let record = LogRecord {
+                trace_id: trace,
+                span_id: span,
+                ..good_record()
+            };
+            assert_eq!(check_record(&record), Err(problem));
+        }
+    }
+
+    #[test]
+    fn a_log_record_needs_a_plausible_time_and_severity() {
+        let observed_only = LogRecord {
+            time_unix_nano: 0,
+            observed_time_unix_nano: NOW,
+            ..good_record()
+        };
+        assert_eq!(check_record(&observed_only), Ok(()));
+        let none = LogRecord {
+            time_unix_nano: 0,
+            ..good_record()
+        };
+        assert_eq!(check_record(&none), Err(Problem::NoTime));
+        let seconds = LogRecord {
+            time_unix_nano: 1_700_000_000,
+            ..good_record()
+        };
+        assert_eq!(
+            check_record(&seconds),
+            Err(Problem::TooEarly {
+                field: "timeUnixNano",
+                time: 1_700_000_000
+            })
+        );
+        let observed_ahead = LogRecord {
+            observed_time_unix_nano: NOW + RULES.max_future_nanos + 1,
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&observed_ahead),
+            Err(Problem::InFuture { .. })
+        ));
+        let max_age = RULES.max_age_nanos.unwrap();
+        let old = LogRecord {
+            time_unix_nano: NOW - max_age - 1,
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&old),
+            Err(Problem::OlderThanRetention {
+                field: "timeUnixNano",
+                ..
+            })
+        ));
+        let loud = LogRecord {
+            severity_number: 25,
+            ..good_record()
+        };
+        assert_eq!(check_record(&loud), Err(Problem::SeverityNumber(25)));
+    }
+
+    #[test]
+    fn a_log_records_body_strings_and_attributes_are_limited() {
+        let big_body = LogRecord {
+            body: Some(AnyValue {
+                value: Some(Value::String("x".repeat(101).into())),
+            }),
+            ..good_record()
+        };
+        assert_eq!(
+            check_record(&big_body),
+            Err(Problem::BodyTooLarge {
+                size: 101,
+                limit: 100
+            })
+        );
+        let long_text = LogRecord {
+            severity_text: "e".repeat(51).into(),
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&long_text),
+            Err(Problem::FieldTooLong {
+                field: "severityText",
+                ..
+            })
+        ));
+        let big_attribute = LogRecord {
+            attributes: vec![string_attr("k", 101)],
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&big_attribute),
+            Err(Problem::AttributeTooLarge {
+                place: "log record",
+                ..
+            })
+        ));
+    }
 }

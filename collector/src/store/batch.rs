@@ -588,7 +588,7 @@ fn read_slice(r: &mut Reader<'_>) -> Result<Slice, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use collector_decode::model::{AnyValue, Id, KeyValue, Status};
+    use collector_decode::model::{Id, KeyValue, Status};
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
     use prost::Message;
 
@@ -685,5 +685,99 @@ mod tests {
             changed[at] ^= 0xff;
             let _ = Batch::from_record(&changed);
         }
+    }
+
+    fn log_batch() -> Batch {
+        let mut batch = Batch::default();
+        let mut resource = resource("web");
+        resource.attributes.push(KeyValue {
+            key: SESSION_ID.into(),
+            value: Some(AnyValue {
+                value: Some(Value::String("from-resource".into())),
+            }),
+        });
+        let r = batch.add_resource(Some(&resource), "");
+        let s = batch.add_scope(None, "");
+        let record = LogRecord {
+            observed_time_unix_nano: 9,
+            severity_number: 13,
+            body: Some(AnyValue {
+                value: Some(Value::String("slow".into())),
+            }),
+            trace_id: Id::new(&[1; 16]),
+            ..LogRecord::default()
+        };
+        batch.add_log(r, s, &record);
+        let own_session = LogRecord {
+            attributes: vec![KeyValue {
+                key: SESSION_ID.into(),
+                value: Some(AnyValue {
+                    value: Some(Value::String("own".into())),
+                }),
+            }],
+            time_unix_nano: 10,
+            ..record.clone()
+        };
+        batch.add_log(r, s, &own_session);
+        batch
+    }
+
+    #[test]
+    fn log_rows_point_at_their_encodings_and_read_back() {
+        let batch = log_batch();
+        let [first, second] = batch.logs() else {
+            panic!("two rows");
+        };
+        assert_eq!((first.time, first.severity, first.span_id), (9, 13, None));
+        assert_eq!(first.trace_id, Some([1; 16]));
+        assert_eq!(
+            first.session,
+            Some(terms::attribute(SESSION_ID, "from-resource"))
+        );
+        // The record's own session.id wins over its resource's.
+        assert_eq!(second.session, Some(terms::attribute(SESSION_ID, "own")));
+        assert_ne!(first.identity, second.identity);
+        let decoded =
+            opentelemetry_proto::tonic::logs::v1::LogRecord::decode(batch.log_body(first)).unwrap();
+        assert_eq!(decoded.observed_time_unix_nano, 9);
+        let mut record = Vec::new();
+        batch.record(&mut record);
+        assert_eq!(Batch::from_record(&record).unwrap(), batch);
+        for cut in 0..record.len() {
+            assert!(Batch::from_record(&record[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    /// A span-only batch's record as version 1 wrote it (no log count, no sessions).
+    fn version_1_record(batch: &Batch) -> Vec<u8> {
+        let mut out = vec![RECORD_VERSION_SPANS_ONLY];
+        for count in [
+            batch.resources.len(),
+            batch.scopes.len(),
+            batch.spans.len(),
+            batch.terms.len(),
+        ] {
+            put_u32(&mut out, count as u32);
+        }
+        for part in batch.resources.iter().chain(&batch.scopes) {
+            for slice in [part.body, part.service, part.terms] {
+                put_slice(&mut out, slice);
+            }
+        }
+        let mut current = Vec::new();
+        batch.record(&mut current);
+        // The span rows, terms and buffer are as in the current version.
+        let parts = (batch.resources.len() + batch.scopes.len()) * (24 + 9);
+        out.extend_from_slice(&current[1 + 5 * 4 + parts..]);
+        out
+    }
+
+    #[test]
+    fn version_1_records_read_back() {
+        let (batch, _) = sample();
+        assert_eq!(
+            Batch::from_record(&version_1_record(&batch)).unwrap(),
+            batch
+        );
     }
 }

@@ -190,6 +190,7 @@ async fn health_and_viewer() {
     let mut scripts = String::new();
     for (path, content_type) in [
         ("/viewer/viewer.css", "text/css"),
+        ("/viewer/logs.js", "text/javascript"),
         ("/viewer/main.js", "text/javascript"),
         ("/viewer/search.js", "text/javascript"),
         ("/viewer/session.js", "text/javascript"),
