@@ -95,7 +95,8 @@ pub struct LogRow {
     pub severity: u8,
     /// The term of its `session.id` (the record's, else its resource's), if any.
     pub session: Option<u64>,
-    /// What makes two records the same one sent twice (see [`log_identity`]).
+    /// What makes two records the same one sent twice: a hash of its trace and span IDs,
+    /// time and body.
     pub identity: u64,
     /// Index into the batch's resources.
     pub resource: u32,
@@ -534,7 +535,7 @@ fn session_of<'a>(attributes: &'a [collector_decode::model::KeyValue<'_>]) -> Op
 /// records that differ in any of these are distinct (two equal messages logged at the
 /// same nanosecond in the same span are one). A collision has a chance of about 2^-64
 /// per pair, which the store accepts as for terms.
-pub fn log_identity(record: &LogRecord<'_>, time: i64) -> u64 {
+fn log_identity(record: &LogRecord<'_>, time: i64) -> u64 {
     let mut bytes = Vec::with_capacity(64);
     for id in [record.trace_id.as_bytes(), record.span_id.as_bytes()] {
         bytes.push(id.len() as u8);
