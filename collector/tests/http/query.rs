@@ -217,7 +217,7 @@ async fn health_and_viewer() {
         let name = &scripts[import.0 + 8..];
         let name = &name[..name.find('\'').unwrap()];
         assert!(
-            ["search.js", "session.js", "trace.js", "util.js"].contains(&name),
+            ["logs.js", "search.js", "session.js", "trace.js", "util.js"].contains(&name),
             "{name} is imported but not served"
         );
     }
