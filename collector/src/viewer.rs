@@ -25,6 +25,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("viewer/logs.js"),
     ),
     (
+        "/viewer/logsearch.js",
+        "text/javascript; charset=utf-8",
+        include_str!("viewer/logsearch.js"),
+    ),
+    (
         "/viewer/main.js",
         "text/javascript; charset=utf-8",
         include_str!("viewer/main.js"),

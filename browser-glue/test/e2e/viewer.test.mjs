@@ -655,6 +655,38 @@ test('log records: marked on their span, in its details and below the trace; a s
   await page.close();
 });
 
+test('the log view lists the most recent records by service, severity and text, newest first, and pages back', async () => {
+  const trace = id(16);
+  const record = (body, severityNumber, ms, extra = {}) => ({ timeUnixNano: String(now - BigInt(ms) * MS), severityNumber, body: { stringValue: body }, ...extra });
+  await postLogs('log-view', [
+    record('first error', 17, 5000, { traceId: trace }),
+    record('a warning', 13, 4000),
+    record('second error', 17, 3000),
+    record('debug noise', 5, 2000),
+  ]);
+  const { page } = await open('#/search');
+  await page.click('#logs-link');
+  await page.waitForSelector('#log-search');
+  await page.fill('#l-service', 'log-view');
+  await page.selectOption('#l-severity', 'warn');
+  await page.click('#l-submit');
+  const bodies = () => page.$$eval('#log-table tr.log-row td.log-body', (cs) => cs.map((c) => c.textContent));
+  await page.waitForFunction(() => document.querySelectorAll('#log-table tr.log-row').length === 3);
+  assert.deepEqual(await bodies(), ['second error', 'a warning', 'first error']);
+  assert.match(page.url(), /#\/logs\?service=log-view&minSeverity=warn$/);
+  assert.equal(await page.getAttribute('#log-table tr.log-row >> nth=2 >> a', 'href'), `#${trace}`);
+  await page.fill('#l-text', 'ERROR');
+  await page.click('#l-submit');
+  await page.waitForFunction(() => document.querySelectorAll('#log-table tr.log-row').length === 2);
+  assert.deepEqual(await bodies(), ['second error', 'first error']);
+  // One at a time: the newest, then older ones.
+  await page.goto(`${collector.url}/#/logs?service=log-view&limit=1`);
+  await page.waitForFunction(() => document.querySelector('#log-table td.log-body')?.textContent === 'debug noise');
+  await page.click('#l-older');
+  await page.waitForFunction(() => document.querySelector('#log-table td.log-body')?.textContent === 'second error');
+  await page.close();
+});
+
 test('clock skew: marked by default; adjusted, a skewed span moves into its parent with its subtree', async () => {
   const skewed = id(16);
   // R (web) 0-100 ms; S (api) starts 10 ms before R and lasts 60 ms, with its child Q;

@@ -58,7 +58,7 @@ impl Signal for Logs {
             .flat_map(|r| &r.scope_logs)
             .map(|s| s.log_records.len())
             .sum();
-        let batch = Batch::with_capacity(super::encoded_size(bytes.len(), format), records);
+        let batch = Batch::with_log_capacity(super::encoded_size(bytes.len(), format), records);
         let mut intake = Intake::new(&limits.rules, now_unix_nanos, batch);
         for resource_logs in &request.resource_logs {
             intake.resource(

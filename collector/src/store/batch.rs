@@ -128,6 +128,16 @@ impl Batch {
         }
     }
 
+    /// An empty batch with room for about `bytes` bytes of encodings and `records` log
+    /// records (the head keeps a batch as it is: no room reserved for spans).
+    pub fn with_log_capacity(bytes: usize, records: usize) -> Self {
+        Batch {
+            bytes: Vec::with_capacity(bytes),
+            logs: Vec::with_capacity(records),
+            ..Batch::default()
+        }
+    }
+
     /// Adds a resource and its schema URL; returns its index for [`Batch::add_span`].
     pub fn add_resource(&mut self, resource: Option<&Resource<'_>>, schema_url: &str) -> u32 {
         let service = resource
