@@ -10,7 +10,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, LogsData};
 use prost::Message;
 
 use super::batch::SESSION_ID;
-use super::otlp::{Encoded, Item};
+use super::otlp::{Encoded, EncodedItem};
 use super::read::Source;
 use super::terms;
 
@@ -101,7 +101,7 @@ fn body_contains(record: &[u8], needle: &str) -> bool {
 struct Found {
     time: i64,
     identity: u64,
-    item: Item,
+    item: EncodedItem,
 }
 
 impl PartialEq for Found {
@@ -166,7 +166,7 @@ impl FoundLogs {
         if self.identities.contains(&identity) || !self.wants(time) {
             return;
         }
-        let item = Item {
+        let item = EncodedItem {
             resource: self.encoded.part(resource),
             scope: self.encoded.part(scope),
             body: body.to_vec(),

@@ -65,7 +65,7 @@ pub struct Encoded {
 
 /// One item: its resource and scope (numbers from [`Encoded::part`]) and its encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
+pub struct EncodedItem {
     /// The resource's number.
     pub resource: usize,
     /// The scope's number.
@@ -89,7 +89,7 @@ impl Encoded {
     /// appearance, items in the order given.
     pub fn build<'a, L: Layout>(
         &self,
-        items: impl IntoIterator<Item = &'a Item>,
+        items: impl IntoIterator<Item = &'a EncodedItem>,
     ) -> anyhow::Result<L> {
         let mut data = L::default();
         // resource part -> (index in data, scope part -> index in its scopes)

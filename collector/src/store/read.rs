@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::logs::FoundLogs;
 use super::logs::LogQuery;
-use super::otlp::{Encoded, Item};
+use super::otlp::{Encoded, EncodedItem};
 use super::terms;
 
 /// Which traces to list: those with at least one span that meets every condition given
@@ -309,7 +309,7 @@ pub fn operations(sources: &[&dyn Source]) -> BTreeMap<String, BTreeSet<String>>
 pub struct TraceSpans {
     seen: HashSet<[u8; 8]>,
     encoded: Encoded,
-    spans: Vec<(i64, Item)>,
+    spans: Vec<(i64, EncodedItem)>,
 }
 
 impl TraceSpans {
@@ -326,7 +326,7 @@ impl TraceSpans {
         if !self.seen.insert(span_id) {
             return;
         }
-        let item = Item {
+        let item = EncodedItem {
             resource: self.encoded.part(resource),
             scope: self.encoded.part(scope),
             body: body.to_vec(),
