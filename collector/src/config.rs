@@ -26,11 +26,13 @@ pub const DEFAULT_CORS_ORIGINS: &[&str] = &[
 #[command(
     name = "collector",
     version,
-    about = "OTLP/HTTP trace receiver for browser apps, with storage and a query API.",
-    long_about = "OTLP/HTTP trace receiver for browser apps, with storage and a query API.\n\n\
-        Receives POST /v1/traces (OTLP JSON or protobuf, optionally gzip), validates every \
-        span, stores the accepted ones durably in SQLite before answering, and serves them \
-        at GET /api/traces, GET /api/traces/{traceId} and a small viewer at GET /.\n\n\
+    about = "OTLP/HTTP trace and log receiver for browser apps, with storage and a query API.",
+    long_about = "OTLP/HTTP trace and log receiver for browser apps, with storage and a query API.\n\n\
+        Receives POST /v1/traces and POST /v1/logs (OTLP JSON or protobuf, optionally gzip), \
+        validates every span and log record, stores the accepted ones durably (a write-ahead \
+        log, then indexed segments) before answering, and serves them at GET /api/traces, \
+        GET /api/traces/{traceId}, GET /api/sessions/{id}, GET /api/logs and a small viewer \
+        at GET /.\n\n\
         Every flag has an environment twin (shown as [env: ...]). Sizes accept B, KiB, MiB \
         and GiB suffixes (4MiB); ages accept s, m, h and d suffixes (7d); 0 turns a \
         retention rule off. Logging follows RUST_LOG (default: info)."
@@ -72,8 +74,8 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_MAX_DECOMPRESSED", default_value_t = ByteSize(16 << 20))]
     pub max_decompressed: ByteSize,
 
-    /// Most spans accepted in one request; a request with more gets 413 before it is
-    /// fully decoded.
+    /// Most spans (or log records, in a logs request) accepted in one request; a request
+    /// with more gets 413 before it is fully decoded.
     #[arg(
         long,
         env = "WASM_OTLP_MAX_SPANS_PER_REQUEST",
@@ -83,7 +85,8 @@ pub struct Config {
 
     /// Largest attribute value (string or bytes; arrays and maps count the sum of their
     /// parts). A span with a larger value in its own, its events' or its links'
-    /// attributes, or in its resource or scope, is rejected.
+    /// attributes, or in its resource or scope, is rejected; so is a log record with such
+    /// an attribute or a larger body.
     #[arg(long, env = "WASM_OTLP_MAX_ATTRIBUTE_VALUE", default_value_t = ByteSize(64 << 10))]
     pub max_attribute_value: ByteSize,
 
@@ -98,14 +101,15 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_MAX_FUTURE", default_value_t = Age(Some(Duration::from_secs(15 * 60))))]
     pub max_future: Age,
 
-    /// Spans that started longer ago than this are deleted (by whole segments, once every
-    /// span in one is older; checked after every commit and every minute), and refused
-    /// when they arrive. 0 keeps them regardless of age.
+    /// Spans that started (log records that happened) longer ago than this are deleted (by
+    /// whole segments, once everything in one is older; checked after every commit and
+    /// every minute), and refused when they arrive. 0 keeps them regardless of age.
     #[arg(long, env = "WASM_OTLP_RETENTION_MAX_AGE", default_value_t = Age(Some(Duration::from_secs(7 * 86_400))))]
     pub retention_max_age: Age,
 
-    /// Most spans kept; beyond it the spans that arrived first are deleted, a segment at
-    /// a time (so between this less a quarter and this many stay). 0 means no limit.
+    /// Most spans and log records kept (counted together); beyond it those that arrived
+    /// first are deleted, a segment at a time (so between this less a quarter and this
+    /// many stay). 0 means no limit.
     #[arg(
         long,
         env = "WASM_OTLP_RETENTION_MAX_SPANS",
@@ -118,8 +122,8 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_RETENTION_MAX_BYTES", default_value_t = ByteSize(4 << 30))]
     pub retention_max_bytes: ByteSize,
 
-    /// Spans held in memory (and in one write-ahead log) before they are written out as a
-    /// segment file: larger segments cost memory, smaller ones make more files. A quarter
+    /// Spans and log records held in memory (and in one write-ahead log) before they are
+    /// written out as a segment file: larger segments cost memory, smaller ones make more files. A quarter
     /// of --retention-max-spans when that is smaller.
     #[arg(long, env = "WASM_OTLP_SEGMENT_SPANS", default_value_t = 100_000)]
     pub segment_spans: u64,

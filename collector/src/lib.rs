@@ -1,9 +1,11 @@
-//! The wasm-otlp collector: an OTLP/HTTP trace receiver for browser apps, with storage.
+//! The wasm-otlp collector: an OTLP/HTTP trace and log receiver for browser apps, with
+//! storage.
 //!
-//! Data path: [`server`] routes `POST /v1/traces` to [`ingest`] (read the body within its
-//! limits, [`ingest::decode`], [`ingest::validate`], answer with [`ingest::respond`]); the
-//! accepted spans go as one [`store::Batch`] per request to the store's writer thread,
-//! which commits them to SQLite before the request is answered. [`query`] serves them
+//! Data path: [`server`] routes `POST /v1/traces` and `POST /v1/logs` to [`ingest`] (read
+//! the body within its limits, decode with `collector-decode`, [`ingest::validate`],
+//! answer with [`ingest::respond`]); the accepted spans or log records go as one
+//! [`store::Batch`] per request to the store's writer thread, which appends them to its
+//! write-ahead log and syncs it before the request is answered. [`query`] serves them
 //! back as JSON, and [`viewer`] the page that shows them. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
 //! the host names it answers to.
 //!

@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
     let addr = running.local_addr();
     println!("wasm-otlp collector listening on http://{addr}");
     println!("  send OTLP/HTTP traces to  http://{addr}/v1/traces");
+    println!("  and logs to               http://{addr}/v1/logs");
     println!("  browse them at            http://{addr}/");
     println!(
         "  data stored in            {}",

@@ -23,7 +23,7 @@ use crate::cors;
 use crate::host_check::{self, AllowedHosts};
 use crate::ingest::budget::{self, Budget};
 use crate::ingest::validate::Rules;
-use crate::ingest::{self, Ingest, Limits};
+use crate::ingest::{self, Ingest, Limits, Logs, Traces};
 use crate::query;
 use crate::store::{Retention, Store};
 use crate::viewer;
@@ -154,12 +154,14 @@ pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Rou
     });
     let ingest = Arc::new(Ingest::new(limits, budget, Arc::clone(&store)));
     let receiver = Router::new()
-        .route("/v1/traces", post(ingest::export))
+        .route("/v1/traces", post(ingest::export::<Traces>))
+        .route("/v1/logs", post(ingest::export::<Logs>))
         .with_state(ingest);
     let queries = Router::new()
         .route("/api/traces", get(query::list))
         .route("/api/traces/{trace_id}", get(query::trace))
         .route("/api/sessions/{session_id}", get(query::session))
+        .route("/api/logs", get(query::list_logs))
         .route("/api/services", get(query::services))
         .route("/api/services/{service}/operations", get(query::operations))
         .route("/api/status", get(query::status))

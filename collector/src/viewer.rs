@@ -20,6 +20,16 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("viewer/viewer.css"),
     ),
     (
+        "/viewer/logs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("viewer/logs.js"),
+    ),
+    (
+        "/viewer/logsearch.js",
+        "text/javascript; charset=utf-8",
+        include_str!("viewer/logsearch.js"),
+    ),
+    (
         "/viewer/main.js",
         "text/javascript; charset=utf-8",
         include_str!("viewer/main.js"),

@@ -34,6 +34,22 @@ async function post(service, spans, resourceAttributes = [], scope = { name: 'vi
   assert.equal(response.status, 200, await response.text());
 }
 
+/** Posts log `records` of `service` (OTLP JSON) to the collector. */
+async function postLogs(service, records, resourceAttributes = []) {
+  const body = {
+    resourceLogs: [{
+      resource: { attributes: [str('service.name', service), ...resourceAttributes] },
+      scopeLogs: [{ scope: { name: 'viewer-e2e' }, logRecords: records }],
+    }],
+  };
+  const response = await fetch(`${collector.url}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
 /** A span starting `startMs` before now and lasting `durationMs`. */
 function span(traceId, name, { startMs, durationMs, parent, attributes = [], error = false, ...rest }) {
   const start = now - BigInt(Math.round(startMs * 1000)) * 1000n;
@@ -259,7 +275,7 @@ test('a search is linkable, and API errors are shown as text', async () => {
   await page.close();
   ({ page } = await open('#' + '0'.repeat(31) + '1'));
   await page.waitForSelector('#trace-status.err');
-  assert.match(await page.textContent('#trace-status'), /no spans stored for trace 0{31}1/);
+  assert.match(await page.textContent('#trace-status'), /no spans or log records stored for trace 0{31}1/);
   await page.close();
   ({ page } = await open('#/search?minDuration=soon'));
   await page.waitForSelector('#results[data-state="error"]', { state: 'attached' });
@@ -566,7 +582,108 @@ test('a session view shows one session’s page loads, requests, clicks and erro
   // A session without spans says so as text.
   ({ page } = await open('#/session/' + encodeURIComponent(XSS)));
   await page.waitForSelector('#session-status.err');
-  assert.match(await page.textContent('#session-status'), /no traces stored for session/);
+  assert.match(await page.textContent('#session-status'), /no traces or log records stored for session/);
+  await page.close();
+});
+
+test('log records: marked on their span, in its details and below the trace; a session’s in their lane, linking to their traces', async () => {
+  const trace = id(16);
+  const session = [str('session.id', 'sess-logs')];
+  const root = span(trace, 'checkout', { startMs: 7000, durationMs: 400, kind: 1 });
+  const child = span(trace, 'POST /pay', { startMs: 6900, durationMs: 100, parent: root.spanId, kind: 3 });
+  await post('shop-web', [root, child], session);
+  const record = (body, severityNumber, severityText, ms, extra = {}) => ({
+    timeUnixNano: String(now - BigInt(ms) * MS),
+    severityNumber,
+    severityText,
+    body: { stringValue: body },
+    ...extra,
+  });
+  await postLogs('shop-web', [
+    record('app started', 9, 'INFO', 8000),
+    record('TypeError: x is undefined', 17, 'ERROR', 6850, { traceId: trace, spanId: child.spanId, attributes: [str('exception.type', 'TypeError')] }),
+    record('slow image', 13, 'WARN', 6800, { traceId: trace }),
+    record(XSS, 17, SCRIPT, 6700, { traceId: trace, spanId: root.spanId, attributes: [str(XSS, SCRIPT)] }),
+  ], session);
+
+  let { page, dialogs } = await open('#' + trace);
+  await page.waitForSelector('#rows[data-ready="true"] .row');
+  // A mark on each span's row, coloured by severity.
+  const marks = await page.$$eval('#rows .row', (rs) => rs.map((r) => [r.querySelector('.name').textContent, [...r.querySelectorAll('.log-mark')].map((m) => m.className)]));
+  assert.deepEqual(marks, [['checkout', ['log-mark sev-error']], ['POST /pay', ['log-mark sev-error']]]);
+  assert.match(await page.textContent('#trace-meta'), /3 log records/);
+  // The trace's records below the waterfall, by time, with their spans (none for one).
+  const listed = await page.$$eval('#trace-log-table tbody tr.log-row', (rs) => rs.map((r) => [1, 3, 4].map((i) => r.cells[i].textContent)));
+  assert.deepEqual(listed, [
+    ['ERROR', 'TypeError: x is undefined', 'POST /pay'],
+    ['WARN', 'slow image', ''],
+    [SCRIPT, XSS, 'checkout'],
+  ]);
+  // A record's span is selected from the list, and its details list its records.
+  await page.click('#trace-log-table button:text-is("POST /pay")');
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'POST /pay');
+  assert.deepEqual(await page.$$eval('#span-logs tr.log-row td.log-body', (cs) => cs.map((c) => c.textContent)), ['TypeError: x is undefined']);
+  await page.click('#span-logs tr.log-row');
+  assert.match(await page.textContent('#span-logs tr.log-more'), /exception\.typeTypeError/);
+  // Markup in a record stays text.
+  await page.click('#trace-log-table tr.log-row >> nth=2');
+  assert.equal(await page.evaluate(() => window.__pwned ?? null), null);
+  assert.deepEqual(dialogs, []);
+  await page.close();
+
+  // The session: a lane of its records (those without a trace too), each linking to its
+  // trace (at its span), and their table.
+  ({ page } = await open('#/session/sess-logs'));
+  await page.waitForSelector('.timeline[data-ready="true"]');
+  const lane = await page.$$eval('#lane-logs .log-mark', (ms) => ms.map((m) => [m.tagName, m.getAttribute('href'), m.classList.contains('sev-error')]));
+  assert.deepEqual(lane, [
+    ['SPAN', null, false],
+    ['A', `#${trace}?span=${child.spanId}`, true],
+    ['A', `#${trace}`, false],
+    ['A', `#${trace}?span=${root.spanId}`, true],
+  ]);
+  assert.match(await page.textContent('#session-meta'), /4 log records/);
+  const table = await page.$$eval('#session-log-table tbody tr.log-row', (rs) => rs.map((r) => [r.cells[3].textContent, r.querySelector('a')?.getAttribute('href') ?? '']));
+  assert.deepEqual(table, [
+    ['app started', ''],
+    ['TypeError: x is undefined', `#${trace}?span=${child.spanId}`],
+    ['slow image', `#${trace}`],
+    [XSS, `#${trace}?span=${root.spanId}`],
+  ]);
+  await page.click('#lane-logs a.log-mark >> nth=0');
+  await page.waitForFunction(() => document.querySelector('#detail h3')?.textContent === 'POST /pay');
+  await page.close();
+});
+
+test('the log view lists the most recent records by service, severity and text, newest first, and pages back', async () => {
+  const trace = id(16);
+  const record = (body, severityNumber, ms, extra = {}) => ({ timeUnixNano: String(now - BigInt(ms) * MS), severityNumber, body: { stringValue: body }, ...extra });
+  await postLogs('log-view', [
+    record('first error', 17, 5000, { traceId: trace }),
+    record('a warning', 13, 4000),
+    record('second error', 17, 3000),
+    record('debug noise', 5, 2000),
+  ]);
+  const { page } = await open('#/search');
+  await page.click('#logs-link');
+  await page.waitForSelector('#log-search');
+  await page.fill('#l-service', 'log-view');
+  await page.selectOption('#l-severity', 'warn');
+  await page.click('#l-submit');
+  const bodies = () => page.$$eval('#log-table tr.log-row td.log-body', (cs) => cs.map((c) => c.textContent));
+  await page.waitForFunction(() => document.querySelectorAll('#log-table tr.log-row').length === 3);
+  assert.deepEqual(await bodies(), ['second error', 'a warning', 'first error']);
+  assert.match(page.url(), /#\/logs\?service=log-view&minSeverity=warn$/);
+  assert.equal(await page.getAttribute('#log-table tr.log-row >> nth=2 >> a', 'href'), `#${trace}`);
+  await page.fill('#l-text', 'ERROR');
+  await page.click('#l-submit');
+  await page.waitForFunction(() => document.querySelectorAll('#log-table tr.log-row').length === 2);
+  assert.deepEqual(await bodies(), ['second error', 'first error']);
+  // One at a time: the newest, then older ones.
+  await page.goto(`${collector.url}/#/logs?service=log-view&limit=1`);
+  await page.waitForFunction(() => document.querySelector('#log-table td.log-body')?.textContent === 'debug noise');
+  await page.click('#l-older');
+  await page.waitForFunction(() => document.querySelector('#log-table td.log-body')?.textContent === 'second error');
   await page.close();
 });
 

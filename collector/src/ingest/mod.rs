@@ -1,11 +1,15 @@
-//! `POST /v1/traces`: read the body within the limits, decode (`collector-decode`),
-//! validate each span, store the valid ones durably, answer in the request's encoding.
+//! `POST /v1/traces` and `POST /v1/logs`: read the body within the limits, decode
+//! (`collector-decode`), validate each span or log record, store the valid ones durably,
+//! answer in the request's encoding. One path for both signals: what differs (decoding,
+//! validating, the response message) is a [`Signal`].
 
 pub mod budget;
+mod intake;
+pub mod logs;
 pub mod respond;
+pub mod traces;
 pub mod validate;
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -13,15 +17,52 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use collector_decode::{DecodeError, Format, gzip, json, protobuf};
+use collector_decode::{DecodeError, Format, gzip};
 
-use crate::store::{Batch, Store, hex, now_unix_nanos};
+use crate::store::{Batch, Store, now_unix_nanos};
 use budget::{Budget, ReadError};
-use validate::{Problem, Rules};
+use validate::Rules;
 
-/// Rejected spans named one by one in `partialSuccess.errorMessage`; the rest are
-/// counted.
-const NAMED_REJECTIONS: usize = 10;
+pub use logs::Logs;
+pub use traces::Traces;
+
+/// What differs between the signals the collector receives.
+pub trait Signal: Send + Sync + 'static {
+    /// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it,
+    /// and validates it against `limits` and the clock `now_unix_nanos`: pure, no I/O.
+    fn prepare(
+        bytes: &[u8],
+        format: Format,
+        limits: &Limits,
+        max_decoded_bytes: usize,
+        now_unix_nanos: u64,
+    ) -> Result<Prepared, DecodeError>;
+
+    /// The 200 answer (the signal's `Export*ServiceResponse`), with `partialSuccess` when
+    /// `rejected` is not zero, `message` saying which items and why.
+    fn accepted(format: Format, rejected: u64, message: String) -> axum::response::Response;
+}
+
+/// About how many bytes a body's items take encoded for the store: a protobuf body's
+/// size, under half a JSON body's (the batch is allocated once at about that size; the
+/// head keeps it).
+fn encoded_size(body_len: usize, format: Format) -> usize {
+    match format {
+        Format::Json => body_len / 2,
+        Format::Protobuf => body_len,
+    }
+}
+
+/// A decoded and validated request.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The valid spans or log records, ready for the store.
+    pub batch: Batch,
+    /// How many were rejected.
+    pub rejected: u64,
+    /// Which were rejected and why (empty when none was).
+    pub message: String,
+}
 
 /// The limits an export request must respect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +71,9 @@ pub struct Limits {
     pub max_body: usize,
     /// Body bytes after gzip decompression.
     pub max_decompressed: usize,
-    /// Spans in one request.
+    /// Spans, or log records, in one request.
     pub max_spans: usize,
-    /// What each span must respect.
+    /// What each span or log record must respect.
     pub rules: Rules,
 }
 
@@ -54,8 +95,12 @@ impl Ingest {
     }
 }
 
-/// The `POST /v1/traces` handler.
-pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body: Body) -> Response {
+/// The handler of `POST /v1/traces` (`S` = [`Traces`]) and `POST /v1/logs`.
+pub async fn export<S: Signal>(
+    State(ingest): State<Arc<Ingest>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -170,7 +215,7 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
         .saturating_sub(held * bytes.len());
     let now = u64::try_from(now_unix_nanos()).unwrap_or(0);
     let prepared =
-        tokio::task::spawn_blocking(move || prepare(&bytes, format, &limits, max_decoded, now))
+        tokio::task::spawn_blocking(move || S::prepare(&bytes, format, &limits, max_decoded, now))
             .await;
 
     let prepared = match prepared {
@@ -195,7 +240,7 @@ pub async fn export(State(ingest): State<Arc<Ingest>>, headers: HeaderMap, body:
         return response;
     }
     tracing::debug!(accepted, rejected = prepared.rejected, "export stored");
-    respond::accepted(format, prepared.rejected, prepared.message)
+    S::accepted(format, prepared.rejected, prepared.message)
 }
 
 /// The answer to a body that could not be inflated or decoded.
@@ -204,6 +249,7 @@ fn refused(format: Format, error: &DecodeError) -> Response {
         DecodeError::Malformed(_) => StatusCode::BAD_REQUEST,
         DecodeError::TooLargeDecompressed(_)
         | DecodeError::TooManySpans(_)
+        | DecodeError::TooManyLogRecords(_)
         | DecodeError::TooComplex(..) => StatusCode::PAYLOAD_TOO_LARGE,
     };
     tracing::debug!(%error, "export refused");
@@ -231,250 +277,4 @@ fn too_large_body(format: Format, limit: usize) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE,
         format!("the body is larger than {limit} bytes (--max-body); send smaller batches"),
     )
-}
-
-/// A decoded and validated request.
-#[derive(Debug)]
-pub struct Prepared {
-    /// The valid spans, ready for the store.
-    pub batch: Batch,
-    /// How many spans were rejected.
-    pub rejected: u64,
-    /// Which spans were rejected and why (empty when none was).
-    pub message: String,
-}
-
-/// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it, and
-/// validates it against `limits` and the clock `now_unix_nanos`: pure, no I/O. Spans
-/// are numbered from 0 in request order in the message.
-pub fn prepare(
-    bytes: &[u8],
-    format: Format,
-    limits: &Limits,
-    max_decoded_bytes: usize,
-    now_unix_nanos: u64,
-) -> Result<Prepared, DecodeError> {
-    let decode_limits = collector_decode::Limits {
-        max_spans: limits.max_spans,
-        max_decoded_bytes,
-    };
-    let request = match format {
-        Format::Json => json::decode(bytes, &decode_limits)?,
-        Format::Protobuf => protobuf::decode(bytes, &decode_limits)?,
-    };
-    let rules = &limits.rules;
-    let spans = request
-        .resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum();
-    // Spans encode to about a protobuf body's size, under half a JSON body's: allocated
-    // once at about the right size (the head keeps the batch).
-    let encoded = match format {
-        Format::Json => bytes.len() / 2,
-        Format::Protobuf => bytes.len(),
-    };
-    let mut batch = Batch::with_capacity(encoded, spans);
-    let mut rejections = Rejections::default();
-    let mut index = 0;
-    for resource_spans in &request.resource_spans {
-        let resource = resource_spans.resource.as_ref();
-        let resource_problem = rules
-            .check_resource(
-                resource.unwrap_or(&Default::default()),
-                &resource_spans.schema_url,
-            )
-            .err();
-        let mut resource_index = None;
-        for scope_spans in &resource_spans.scope_spans {
-            let scope = scope_spans.scope.as_ref();
-            let scope_problem = rules
-                .check_scope(
-                    scope.unwrap_or(&Default::default()),
-                    &scope_spans.schema_url,
-                )
-                .err();
-            let mut scope_index = None;
-            for span in &scope_spans.spans {
-                let verdict = match (&resource_problem, &scope_problem) {
-                    (Some(problem), _) | (None, Some(problem)) => Err(problem.clone()),
-                    (None, None) => rules.check_span(span, now_unix_nanos),
-                };
-                match verdict {
-                    Err(problem) => rejections.add(index, span.span_id.as_bytes(), &problem),
-                    Ok(()) => {
-                        let r = *resource_index.get_or_insert_with(|| {
-                            batch.add_resource(resource, &resource_spans.schema_url)
-                        });
-                        let s = *scope_index
-                            .get_or_insert_with(|| batch.add_scope(scope, &scope_spans.schema_url));
-                        batch.add_span(r, s, span);
-                    }
-                }
-                index += 1;
-            }
-        }
-    }
-    let message = rejections.message(index);
-    Ok(Prepared {
-        batch,
-        rejected: rejections.count,
-        message,
-    })
-}
-
-/// The rejected spans of a request: all counted, the first few described.
-#[derive(Debug, Default)]
-struct Rejections {
-    count: u64,
-    described: String,
-}
-
-impl Rejections {
-    fn add(&mut self, index: usize, span_id: &[u8], problem: &Problem) {
-        self.count += 1;
-        if self.count as usize > NAMED_REJECTIONS {
-            return;
-        }
-        if !self.described.is_empty() {
-            self.described.push_str("; ");
-        }
-        let id = if span_id.is_empty() {
-            "no spanId".to_owned()
-        } else {
-            format!("spanId {}", hex(span_id))
-        };
-        let _ = write!(self.described, "span {index} ({id}): {problem}");
-    }
-
-    fn message(&self, total: usize) -> String {
-        if self.count == 0 {
-            return String::new();
-        }
-        let mut message = format!(
-            "{} of {total} spans rejected (spans numbered from 0 in request order): {}",
-            self.count, self.described
-        );
-        let unnamed = self.count.saturating_sub(NAMED_REJECTIONS as u64);
-        if unnamed > 0 {
-            let _ = write!(message, "; and {unnamed} more");
-        }
-        message
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-    use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-    use prost::Message;
-
-    const NOW: u64 = 1_750_000_000_000_000_000;
-    const LIMITS: Limits = Limits {
-        max_body: 1 << 20,
-        max_decompressed: 1 << 20,
-        max_spans: 100,
-        rules: Rules {
-            max_attribute_value: 16,
-            max_field: 64,
-            max_future_nanos: 600_000_000_000,
-            max_age_nanos: None,
-        },
-    };
-
-    fn span(n: u8) -> Span {
-        Span {
-            trace_id: vec![1; 16],
-            span_id: vec![n; 8],
-            name: format!("span {n}"),
-            start_time_unix_nano: NOW - 10,
-            end_time_unix_nano: NOW,
-            ..Span::default()
-        }
-    }
-
-    fn request(resources: Vec<(Option<Resource>, Vec<Span>)>) -> Vec<u8> {
-        ExportTraceServiceRequest {
-            resource_spans: resources
-                .into_iter()
-                .map(|(resource, spans)| ResourceSpans {
-                    resource,
-                    scope_spans: vec![ScopeSpans {
-                        spans,
-                        ..ScopeSpans::default()
-                    }],
-                    schema_url: String::new(),
-                })
-                .collect(),
-        }
-        .encode_to_vec()
-    }
-
-    #[test]
-    fn invalid_spans_are_named_and_valid_ones_kept() {
-        let bad = Span {
-            name: String::new(),
-            ..span(2)
-        };
-        let body = request(vec![(None, vec![span(1), bad, span(3)])]);
-        let prepared = prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
-        assert_eq!(prepared.batch.len(), 2);
-        assert_eq!(prepared.rejected, 1);
-        assert_eq!(
-            prepared.message,
-            "1 of 3 spans rejected (spans numbered from 0 in request order): \
-             span 1 (spanId 0202020202020202): name is empty"
-        );
-    }
-
-    #[test]
-    fn a_resource_attribute_too_large_rejects_its_spans_only() {
-        let big = Resource {
-            attributes: vec![KeyValue {
-                key: "k".into(),
-                value: Some(AnyValue {
-                    value: Some(Value::StringValue("x".repeat(17))),
-                }),
-                ..KeyValue::default()
-            }],
-            ..Resource::default()
-        };
-        let body = request(vec![
-            (Some(big), vec![span(1), span(2)]),
-            (None, vec![span(3)]),
-        ]);
-        let prepared = prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
-        assert_eq!((prepared.batch.len(), prepared.rejected), (1, 2));
-        assert!(
-            prepared
-                .message
-                .contains("span 1 (spanId 0202020202020202): resource attribute \"k\"")
-        );
-        // Only the resource with a kept span goes to the store.
-        assert_eq!(prepared.batch.resources().len(), 1);
-    }
-
-    #[test]
-    fn many_rejections_are_counted_past_the_named_ones() {
-        let spans = (1..=15).map(|n| Span { kind: 9, ..span(n) }).collect();
-        let prepared = prepare(
-            &request(vec![(None, spans)]),
-            Format::Protobuf,
-            &LIMITS,
-            usize::MAX,
-            NOW,
-        )
-        .unwrap();
-        assert_eq!((prepared.batch.len(), prepared.rejected), (0, 15));
-        assert_eq!(prepared.message.matches("kind 9").count(), NAMED_REJECTIONS);
-        assert!(
-            prepared.message.ends_with("; and 5 more"),
-            "{}",
-            prepared.message
-        );
-    }
 }

@@ -1,12 +1,10 @@
-//! Export responses in the request's encoding: `ExportTraceServiceResponse` (with
-//! `partialSuccess` when spans were rejected) or a `google.rpc.Status` on failure.
+//! Export responses in the request's encoding: the signal's `Export*ServiceResponse`
+//! (with `partialSuccess` when items were rejected) or a `google.rpc.Status` on failure.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
 use prost::Message;
+use serde::Serialize;
 
 use collector_decode::Format;
 
@@ -42,22 +40,16 @@ const INTERNAL: i32 = 13;
 /// `google.rpc.Code` UNAVAILABLE (503: retry later).
 const UNAVAILABLE: i32 = 14;
 
-/// 200 with an `ExportTraceServiceResponse`; `partialSuccess` is set when `rejected`
-/// is not zero, with `message` saying which spans and why.
-pub fn accepted(format: Format, rejected: u64, message: String) -> Response {
-    let partial_success = (rejected > 0).then(|| ExportTracePartialSuccess {
-        rejected_spans: i64::try_from(rejected).unwrap_or(i64::MAX),
-        error_message: message,
-    });
+/// 200 with an export response (`ExportTraceServiceResponse`,
+/// `ExportLogsServiceResponse`); in JSON, a response without `partialSuccess` is `{}`.
+pub fn accepted<M: Message + Serialize + Default + PartialEq>(
+    format: Format,
+    response: M,
+) -> Response {
     let body = match format {
-        Format::Protobuf => ExportTraceServiceResponse { partial_success }.encode_to_vec(),
-        Format::Json => match partial_success {
-            None => b"{}".to_vec(),
-            Some(partial_success) => serde_json::to_vec(&ExportTraceServiceResponse {
-                partial_success: Some(partial_success),
-            })
-            .unwrap_or_else(|_| b"{}".to_vec()),
-        },
+        Format::Protobuf => response.encode_to_vec(),
+        Format::Json if response == M::default() => b"{}".to_vec(),
+        Format::Json => serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec()),
     };
     with_body(StatusCode::OK, format, body)
 }
@@ -106,6 +98,18 @@ fn with_body(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
 mod tests {
     use super::*;
     use axum::body::to_bytes;
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceResponse,
+    };
+
+    fn traces(rejected: i64, message: &str) -> ExportTraceServiceResponse {
+        ExportTraceServiceResponse {
+            partial_success: (rejected > 0).then(|| ExportTracePartialSuccess {
+                rejected_spans: rejected,
+                error_message: message.into(),
+            }),
+        }
+    }
 
     async fn body(response: Response) -> Vec<u8> {
         to_bytes(response.into_body(), usize::MAX)
@@ -116,9 +120,9 @@ mod tests {
 
     #[tokio::test]
     async fn json_bodies() {
-        assert_eq!(body(accepted(Format::Json, 0, String::new())).await, b"{}");
+        assert_eq!(body(accepted(Format::Json, traces(0, ""))).await, b"{}");
         let partial: serde_json::Value =
-            serde_json::from_slice(&body(accepted(Format::Json, 2, "why".into())).await).unwrap();
+            serde_json::from_slice(&body(accepted(Format::Json, traces(2, "why"))).await).unwrap();
         assert_eq!(
             partial,
             serde_json::json!({"partialSuccess": {"rejectedSpans": 2, "errorMessage": "why"}})
@@ -131,7 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn protobuf_bodies() {
-        let response = accepted(Format::Protobuf, 1, "why".into());
+        let response = accepted(Format::Protobuf, traces(1, "why"));
         assert_eq!(
             response.headers()[header::CONTENT_TYPE],
             "application/x-protobuf"

@@ -1,8 +1,9 @@
-//! The rules a span must pass to be stored. Pure: the clock is an argument.
+//! The rules a span or a log record must pass to be stored. Pure: the clock is an
+//! argument.
 
 use std::fmt;
 
-use collector_decode::model::{AnyValue, KeyValue, Resource, Scope, Span, Value};
+use collector_decode::model::{AnyValue, Id, KeyValue, LogRecord, Resource, Scope, Span, Value};
 
 /// 2000-01-01T00:00:00Z in Unix nanoseconds: earlier start times are refused as
 /// implausible (an unset clock, seconds or milliseconds sent as nanoseconds).
@@ -14,11 +15,14 @@ const MAX_SPAN_KIND: i32 = 5;
 /// The highest valid `Status.code` (`STATUS_CODE_ERROR`).
 const MAX_STATUS_CODE: i32 = 2;
 
+/// The highest valid `LogRecord.severityNumber` (`SEVERITY_NUMBER_FATAL4`).
+pub const MAX_SEVERITY_NUMBER: i32 = 24;
+
 /// The configurable rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
     /// Bytes of one attribute value (strings and bytes; arrays and maps count the sum of
-    /// their parts).
+    /// their parts), and of a log record's body (counted the same way).
     pub max_attribute_value: usize,
     /// Bytes of every other string: span, event and scope names, attribute keys, status
     /// message, trace state, scope version, schema URLs.
@@ -46,8 +50,13 @@ pub enum Problem {
     Kind(i32),
     /// `status.code` is outside 0..=2.
     StatusCode(i32),
-    /// `startTimeUnixNano` is before 2000-01-01.
-    StartTooEarly(u64),
+    /// A time (`field`) is before 2000-01-01.
+    TooEarly {
+        /// `startTimeUnixNano`, `timeUnixNano` or `observedTimeUnixNano`.
+        field: &'static str,
+        /// The time.
+        time: u64,
+    },
     /// The start or end time is further past the collector's clock than allowed.
     InFuture {
         /// The time.
@@ -55,10 +64,12 @@ pub enum Problem {
         /// The allowance, nanoseconds.
         slack: u64,
     },
-    /// The span started longer ago than the retention age.
+    /// The span started (the record happened) longer ago than the retention age.
     OlderThanRetention {
-        /// The start time.
-        start: u64,
+        /// `startTimeUnixNano` or the record's time field.
+        field: &'static str,
+        /// The time.
+        time: u64,
         /// The retention age, nanoseconds.
         max_age: u64,
     },
@@ -68,6 +79,25 @@ pub enum Problem {
         start: u64,
         /// The end time.
         end: u64,
+    },
+    /// A log record's `traceId` is neither empty nor 16 bytes, or is all zero; holds
+    /// its length.
+    OptionalTraceId(usize),
+    /// A log record's `spanId` is neither empty nor 8 bytes, or is all zero; holds its
+    /// length.
+    OptionalSpanId(usize),
+    /// A log record has a `spanId` but no `traceId`.
+    SpanIdWithoutTraceId,
+    /// A log record has neither `timeUnixNano` nor `observedTimeUnixNano`.
+    NoTime,
+    /// `severityNumber` is outside 0..=24.
+    SeverityNumber(i32),
+    /// A log record's body is larger than the limit.
+    BodyTooLarge {
+        /// The body's size in bytes (as an attribute value's).
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
     },
     /// An attribute value is larger than the limit.
     AttributeTooLarge {
@@ -118,20 +148,44 @@ impl fmt::Display for Problem {
             Problem::StatusCode(code) => {
                 write!(f, "status.code {code} is not a StatusCode (0 to 2)")
             }
-            Problem::StartTooEarly(start) => write!(
+            Problem::TooEarly { field, time } => write!(
                 f,
-                "startTimeUnixNano {start} is before 2000-01-01 (times are Unix nanoseconds)"
+                "{field} {time} is before 2000-01-01 (times are Unix nanoseconds)"
             ),
             Problem::InFuture { time, slack } => write!(
                 f,
                 "time {time} is more than {} s past the collector's clock (--max-future; times are Unix nanoseconds)",
                 slack / 1_000_000_000
             ),
-            Problem::OlderThanRetention { start, max_age } => write!(
+            Problem::OlderThanRetention {
+                field,
+                time,
+                max_age,
+            } => write!(
                 f,
-                "startTimeUnixNano {start} is older than the retention age of {} s \
+                "{field} {time} is older than the retention age of {} s \
                  (--retention-max-age): it would be deleted at once",
                 max_age / 1_000_000_000
+            ),
+            Problem::OptionalTraceId(len) => write!(
+                f,
+                "traceId must be empty or 16 bytes (32 hex digits) and not all zero; got {len} bytes"
+            ),
+            Problem::OptionalSpanId(len) => write!(
+                f,
+                "spanId must be empty or 8 bytes (16 hex digits) and not all zero; got {len} bytes"
+            ),
+            Problem::SpanIdWithoutTraceId => f.write_str("spanId is set but traceId is empty"),
+            Problem::NoTime => {
+                f.write_str("timeUnixNano and observedTimeUnixNano are both missing (0)")
+            }
+            Problem::SeverityNumber(number) => write!(
+                f,
+                "severityNumber {number} is not a SeverityNumber (0 to {MAX_SEVERITY_NUMBER})"
+            ),
+            Problem::BodyTooLarge { size, limit } => write!(
+                f,
+                "body is {size} bytes; the limit is {limit} (--max-attribute-value)"
             ),
             Problem::EndBeforeStart { start, end } => write!(
                 f,
@@ -208,19 +262,10 @@ impl Rules {
     }
 
     fn check_times(&self, start: u64, end: u64, now: u64) -> Result<(), Problem> {
-        if start < EARLIEST_START_UNIX_NANOS {
-            return Err(Problem::StartTooEarly(start));
-        }
-        if let Some(max_age) = self.max_age_nanos
-            && start < now.saturating_sub(max_age)
-        {
-            return Err(Problem::OlderThanRetention { start, max_age });
-        }
+        self.check_time("startTimeUnixNano", start, now)?;
+        self.check_retention("startTimeUnixNano", start, now)?;
         let slack = self.max_future_nanos;
         let latest = now.saturating_add(slack);
-        if start > latest {
-            return Err(Problem::InFuture { time: start, slack });
-        }
         if end < start {
             return Err(Problem::EndBeforeStart { start, end });
         }
@@ -228,6 +273,79 @@ impl Rules {
             return Err(Problem::InFuture { time: end, slack });
         }
         Ok(())
+    }
+
+    /// Checks that a time (`field`) is after 2000-01-01 and not too far in the future.
+    fn check_time(&self, field: &'static str, time: u64, now: u64) -> Result<(), Problem> {
+        if time < EARLIEST_START_UNIX_NANOS {
+            return Err(Problem::TooEarly { field, time });
+        }
+        let slack = self.max_future_nanos;
+        if time > now.saturating_add(slack) {
+            return Err(Problem::InFuture { time, slack });
+        }
+        Ok(())
+    }
+
+    /// Checks that a time (`field`) is within the retention age.
+    fn check_retention(&self, field: &'static str, time: u64, now: u64) -> Result<(), Problem> {
+        match self.max_age_nanos {
+            Some(max_age) if time < now.saturating_sub(max_age) => {
+                Err(Problem::OlderThanRetention {
+                    field,
+                    time,
+                    max_age,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks one log record against every rule except its resource's and scope's;
+    /// `now_unix_nanos` is the collector's clock. Its time is `timeUnixNano`, else
+    /// `observedTimeUnixNano` (as OpenTelemetry's data model says).
+    pub fn check_log_record(
+        &self,
+        record: &LogRecord<'_>,
+        now_unix_nanos: u64,
+    ) -> Result<(), Problem> {
+        let unset_or = |id: &Id, len: usize| {
+            id.is_empty() || (id.len() == len && id.as_bytes().iter().any(|&b| b != 0))
+        };
+        if !unset_or(&record.trace_id, 16) {
+            return Err(Problem::OptionalTraceId(record.trace_id.len()));
+        }
+        if !unset_or(&record.span_id, 8) {
+            return Err(Problem::OptionalSpanId(record.span_id.len()));
+        }
+        if record.trace_id.is_empty() && !record.span_id.is_empty() {
+            return Err(Problem::SpanIdWithoutTraceId);
+        }
+        if !(0..=MAX_SEVERITY_NUMBER).contains(&record.severity_number) {
+            return Err(Problem::SeverityNumber(record.severity_number));
+        }
+        let times = [
+            ("timeUnixNano", record.time_unix_nano),
+            ("observedTimeUnixNano", record.observed_time_unix_nano),
+        ];
+        for (field, time) in times.into_iter().filter(|&(_, time)| time != 0) {
+            self.check_time(field, time, now_unix_nanos)?;
+        }
+        let Some(&(field, time)) = times.iter().find(|&&(_, time)| time != 0) else {
+            return Err(Problem::NoTime);
+        };
+        self.check_retention(field, time, now_unix_nanos)?;
+        let place = "log record";
+        self.field("severityText", place, &record.severity_text)?;
+        self.field("eventName", place, &record.event_name)?;
+        let size = record.body.as_ref().map_or(0, value_size);
+        if size > self.max_attribute_value {
+            return Err(Problem::BodyTooLarge {
+                size,
+                limit: self.max_attribute_value,
+            });
+        }
+        self.attributes(&record.attributes, place)
     }
 
     /// Checks a resource's attributes (a problem rejects each of its spans).
@@ -412,7 +530,13 @@ mod tests {
             end_time_unix_nano: 1_700_000_000_001,
             ..good()
         };
-        assert_eq!(check(&ms), Err(Problem::StartTooEarly(1_700_000_000_000)));
+        assert_eq!(
+            check(&ms),
+            Err(Problem::TooEarly {
+                field: "startTimeUnixNano",
+                time: 1_700_000_000_000
+            })
+        );
         let backwards = Span {
             end_time_unix_nano: NOW - 2_000_000,
             ..good()
@@ -474,7 +598,8 @@ mod tests {
         assert_eq!(
             check(&old),
             Err(Problem::OlderThanRetention {
-                start: NOW - max_age - 1,
+                field: "startTimeUnixNano",
+                time: NOW - max_age - 1,
                 max_age
             })
         );
@@ -668,5 +793,155 @@ mod tests {
             ..Scope::default()
         };
         assert_eq!(RULES.check_scope(&scope, ""), Ok(()));
+    }
+
+    fn good_record() -> LogRecord<'static> {
+        LogRecord {
+            time_unix_nano: NOW - 1_000,
+            severity_number: 17,
+            severity_text: "error".into(),
+            body: Some(AnyValue {
+                value: Some(Value::String("TypeError".into())),
+            }),
+            attributes: vec![string_attr("exception.stacktrace", 80)],
+            trace_id: Id::new(&[1; 16]),
+            span_id: Id::new(&[2; 8]),
+            ..LogRecord::default()
+        }
+    }
+
+    fn check_record(record: &LogRecord) -> Result<(), Problem> {
+        RULES.check_log_record(record, NOW)
+    }
+
+    #[test]
+    fn a_log_record_may_go_without_ids_but_a_span_needs_its_trace() {
+        assert_eq!(check_record(&good_record()), Ok(()));
+        let no_ids = LogRecord {
+            trace_id: Id::default(),
+            span_id: Id::default(),
+            ..good_record()
+        };
+        assert_eq!(check_record(&no_ids), Ok(()));
+        let span_only = LogRecord {
+            trace_id: Id::default(),
+            ..good_record()
+        };
+        assert_eq!(check_record(&span_only), Err(Problem::SpanIdWithoutTraceId));
+        for (trace, span, problem) in [
+            (Id::new(&[1; 8]), Id::default(), Problem::OptionalTraceId(8)),
+            (
+                Id::new(&[0; 16]),
+                Id::default(),
+                Problem::OptionalTraceId(16),
+            ),
+            (
+                Id::new(&[1; 16]),
+                Id::new(&[2; 16]),
+                Problem::OptionalSpanId(16),
+            ),
+            (
+                Id::new(&[1; 16]),
+                Id::new(&[0; 8]),
+                Problem::OptionalSpanId(8),
+            ),
+        ] {
+            let record = LogRecord {
+                trace_id: trace,
+                span_id: span,
+                ..good_record()
+            };
+            assert_eq!(check_record(&record), Err(problem));
+        }
+    }
+
+    #[test]
+    fn a_log_record_needs_a_plausible_time_and_severity() {
+        let observed_only = LogRecord {
+            time_unix_nano: 0,
+            observed_time_unix_nano: NOW,
+            ..good_record()
+        };
+        assert_eq!(check_record(&observed_only), Ok(()));
+        let none = LogRecord {
+            time_unix_nano: 0,
+            ..good_record()
+        };
+        assert_eq!(check_record(&none), Err(Problem::NoTime));
+        let seconds = LogRecord {
+            time_unix_nano: 1_700_000_000,
+            ..good_record()
+        };
+        assert_eq!(
+            check_record(&seconds),
+            Err(Problem::TooEarly {
+                field: "timeUnixNano",
+                time: 1_700_000_000
+            })
+        );
+        let observed_ahead = LogRecord {
+            observed_time_unix_nano: NOW + RULES.max_future_nanos + 1,
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&observed_ahead),
+            Err(Problem::InFuture { .. })
+        ));
+        let max_age = RULES.max_age_nanos.unwrap();
+        let old = LogRecord {
+            time_unix_nano: NOW - max_age - 1,
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&old),
+            Err(Problem::OlderThanRetention {
+                field: "timeUnixNano",
+                ..
+            })
+        ));
+        let loud = LogRecord {
+            severity_number: 25,
+            ..good_record()
+        };
+        assert_eq!(check_record(&loud), Err(Problem::SeverityNumber(25)));
+    }
+
+    #[test]
+    fn a_log_records_body_strings_and_attributes_are_limited() {
+        let big_body = LogRecord {
+            body: Some(AnyValue {
+                value: Some(Value::String("x".repeat(101).into())),
+            }),
+            ..good_record()
+        };
+        assert_eq!(
+            check_record(&big_body),
+            Err(Problem::BodyTooLarge {
+                size: 101,
+                limit: 100
+            })
+        );
+        let long_text = LogRecord {
+            severity_text: "e".repeat(51).into(),
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&long_text),
+            Err(Problem::FieldTooLong {
+                field: "severityText",
+                ..
+            })
+        ));
+        let big_attribute = LogRecord {
+            attributes: vec![string_attr("k", 101)],
+            ..good_record()
+        };
+        assert!(matches!(
+            check_record(&big_attribute),
+            Err(Problem::AttributeTooLarge {
+                place: "log record",
+                ..
+            })
+        ));
     }
 }

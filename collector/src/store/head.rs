@@ -1,5 +1,6 @@
-//! The head: the spans of one write-ahead log, in memory, until they are written out as
-//! a segment. Small by design (see `SEGMENT_SPANS`), so queries scan it.
+//! The head: the spans and log records of one write-ahead log, in memory, until they are
+//! written out as a segment. Small by design (see `writer::seal_spans`), so queries scan
+//! it; log records are also indexed by trace and session.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,11 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 // per process, so that IDs chosen by clients cannot be made to collide.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use super::batch::{Batch, SpanRow};
+use super::batch::{Batch, LogRow, SpanRow};
+use super::logs::{FoundLogs, LogQuery};
 use super::read::{Source, SpanFilter, TracePart, TraceSpans};
 
-/// Where a span is: batch and row.
+/// Where a span or log record is: batch and row.
 type SpanAt = (u32, u32);
+type LogAt = (u32, u32);
 
 /// The spans of one write-ahead log.
 #[derive(Debug)]
@@ -25,6 +28,12 @@ pub struct Head {
     spans: u64,
     memory: usize,
     max_start: i64,
+    /// Log records, each identity once, in arrival order.
+    logs: Vec<LogAt>,
+    log_traces: HashMap<[u8; 16], Vec<LogAt>>,
+    log_sessions: HashMap<u64, Vec<LogAt>>,
+    seen_logs: HashSet<u64>,
+    max_log_time: i64,
 }
 
 /// One trace's spans in the head, with its summary.
@@ -50,10 +59,16 @@ impl Head {
             spans: 0,
             memory: 0,
             max_start: i64::MIN,
+            logs: Vec::new(),
+            log_traces: HashMap::new(),
+            log_sessions: HashMap::new(),
+            seen_logs: HashSet::new(),
+            max_log_time: i64::MIN,
         }
     }
 
-    /// Adds a batch's spans, but not those already held (same trace and span ID).
+    /// Adds a batch's spans and log records, but not those already held (a span with
+    /// the same trace and span ID, a record with the same identity).
     pub fn add(&mut self, batch: Batch) {
         let b = self.batches.len() as u32;
         for (s, span) in batch.spans().iter().enumerate() {
@@ -90,6 +105,20 @@ impl Head {
                 }
             }
         }
+        for (l, log) in batch.logs().iter().enumerate() {
+            if !self.seen_logs.insert(log.identity) {
+                continue;
+            }
+            let at = (b, l as u32);
+            self.logs.push(at);
+            self.max_log_time = self.max_log_time.max(log.time);
+            if let Some(trace_id) = log.trace_id {
+                self.log_traces.entry(trace_id).or_default().push(at);
+            }
+            if let Some(session) = log.session {
+                self.log_sessions.entry(session).or_default().push(at);
+            }
+        }
         self.memory += batch.memory() + batch.len() * 48;
         self.batches.push(batch);
     }
@@ -97,6 +126,28 @@ impl Head {
     /// Spans held.
     pub fn span_count(&self) -> u64 {
         self.spans
+    }
+
+    /// Spans and log records held (what sealing and count retention go by).
+    pub fn item_count(&self) -> u64 {
+        self.spans + self.log_count()
+    }
+
+    /// Log records held.
+    pub fn log_count(&self) -> u64 {
+        self.logs.len() as u64
+    }
+
+    /// Every log record held once (duplicates left out), with its batch's index.
+    pub fn logs(&self) -> impl Iterator<Item = (usize, &LogRow)> {
+        self.logs
+            .iter()
+            .map(|&(b, l)| (b as usize, self.log_row((b, l)).1))
+    }
+
+    fn log_row(&self, (b, l): LogAt) -> (&Batch, &LogRow) {
+        let batch = &self.batches[b as usize];
+        (batch, &batch.logs()[l as usize])
     }
 
     /// About how many bytes of memory it holds.
@@ -214,5 +265,40 @@ impl Source for Head {
                 }
             }
         }
+    }
+
+    fn max_log_time(&self) -> i64 {
+        self.max_log_time
+    }
+
+    fn logs(&self, query: &LogQuery, out: &mut FoundLogs) -> anyhow::Result<()> {
+        let session = query.session_term();
+        let candidates: &[LogAt] = match (&query.trace, session) {
+            (Some(trace_id), _) => self.log_traces.get(trace_id).map_or(&[], Vec::as_slice),
+            (None, Some(session)) => self.log_sessions.get(&session).map_or(&[], Vec::as_slice),
+            (None, None) => &self.logs,
+        };
+        for &at in candidates {
+            let (batch, log) = self.log_row(at);
+            let resource = &batch.resources()[log.resource as usize];
+            let body = batch.log_body(log);
+            if query.trace.is_none_or(|id| log.trace_id == Some(id))
+                && session.is_none_or(|s| log.session == Some(s))
+                && query
+                    .service
+                    .as_deref()
+                    .is_none_or(|s| batch.service_of(resource) == s)
+                && query.admits(log.time, log.severity, body)
+            {
+                out.add(
+                    log.time,
+                    log.identity,
+                    batch.body_of(resource),
+                    batch.body_of(&batch.scopes()[log.scope as usize]),
+                    body,
+                );
+            }
+        }
+        Ok(())
     }
 }

@@ -1,5 +1,5 @@
-//! Durable span storage: a write-ahead log with group commit in front of immutable,
-//! indexed segment files.
+//! Durable span and log record storage: a write-ahead log with group commit in front of
+//! immutable, indexed segment files.
 //!
 //! ```text
 //! request ─> Batch ─> writer thread ─> wal/<n>.wal (fdatasync) ─> ack
@@ -7,7 +7,7 @@
 //! ```
 //!
 //! A request is acknowledged once its record is on stable storage in the log. The head
-//! holds the log's spans in memory for queries; when it is full (or old) the writer
+//! holds the log's spans and log records in memory for queries; when it is full (or old) the writer
 //! seals it and starts a new log, and the builder thread writes the sealed head out as a
 //! segment (spans sorted by trace ID, compressed blocks, indexes) and then deletes its
 //! log. At start-up, segments are opened (a damaged one is moved to `corrupt/` and
@@ -16,6 +16,8 @@
 
 mod batch;
 mod head;
+mod logs;
+mod otlp;
 mod read;
 mod retention;
 mod segment;
@@ -34,7 +36,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-pub use batch::{Batch, Part, SpanRow, UNKNOWN_SERVICE};
+pub use batch::{Batch, LogRow, Part, SESSION_ID, SpanRow, UNKNOWN_SERVICE};
+pub use logs::{LogQuery, StoredLogs};
 pub use read::{MAX_LISTED_NAME_CHARS, StoredTrace, TraceFilter, TraceSummary, hex};
 pub use retention::Retention;
 pub(crate) use writer::now_unix_nanos;
@@ -171,6 +174,8 @@ impl State {
 pub struct StoreStatus {
     /// Spans stored (in segments and in memory).
     pub spans: u64,
+    /// Log records stored (in segments and in memory).
+    pub logs: u64,
     /// Segment files.
     pub segments: usize,
     /// Bytes of segments and logs on disk.
@@ -229,9 +234,13 @@ impl Store {
         let spans = segments.iter().map(|s| s.span_count()).sum::<u64>()
             + heads.iter().map(Head::span_count).sum::<u64>()
             + head.span_count();
+        let logs = segments.iter().map(|s| s.log_count()).sum::<u64>()
+            + heads.iter().map(Head::log_count).sum::<u64>()
+            + head.log_count();
         tracing::info!(
             segments = segments.len(),
             spans,
+            logs,
             elapsed = ?started.elapsed(),
             "store opened"
         );
@@ -321,10 +330,12 @@ impl Store {
     /// What the store holds.
     pub fn status(&self) -> StoreStatus {
         let state = self.shared.read_state();
-        let sources_spans =
-            state.head.span_count() + state.sealed.iter().map(|h| h.span_count()).sum::<u64>();
+        let heads = || std::iter::once(&state.head).chain(state.sealed.iter().map(|h| &**h));
         StoreStatus {
-            spans: sources_spans + state.segments.iter().map(|s| s.span_count()).sum::<u64>(),
+            spans: heads().map(Head::span_count).sum::<u64>()
+                + state.segments.iter().map(|s| s.span_count()).sum::<u64>(),
+            logs: heads().map(Head::log_count).sum::<u64>()
+                + state.segments.iter().map(|s| s.log_count()).sum::<u64>(),
             segments: state.segments.len(),
             bytes_on_disk: state
                 .segments
@@ -393,6 +404,12 @@ impl Store {
             spans.finish(max_spans)
         })
         .await
+    }
+
+    /// The most recent log records that match `query` (see [`LogQuery`]).
+    pub async fn logs(&self, query: LogQuery) -> Result<StoredLogs, StoreError> {
+        self.read(move |state| logs::find(&state.sources(), &query))
+            .await
     }
 
     /// Every service with its span names (operations).

@@ -1,14 +1,17 @@
 //! Queries across the store's sources (the head in memory, heads being written out,
 //! segments on disk): each source answers for the spans it holds ([`Source`]); this
-//! module merges their answers into trace listings and whole traces.
+//! module merges their answers into trace listings and whole traces (log records are
+//! merged in `logs.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
-use prost::Message;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
 use serde::Serialize;
 
+use super::logs::FoundLogs;
+use super::logs::LogQuery;
+use super::otlp::{Encoded, EncodedItem};
 use super::terms;
 
 /// Which traces to list: those with at least one span that meets every condition given
@@ -159,6 +162,13 @@ pub trait Source {
 
     /// Adds each service's span names (operations).
     fn operations(&self, out: &mut BTreeMap<String, BTreeSet<String>>);
+
+    /// The latest log record time it holds (`i64::MIN` without records).
+    fn max_log_time(&self) -> i64;
+
+    /// Offers `out` the log records that match `query` (at least those more recent than
+    /// what `out` already holds once it is full).
+    fn logs(&self, query: &LogQuery, out: &mut FoundLogs) -> anyhow::Result<()>;
 }
 
 /// Characters of a span or service name kept in a listing (a longer one is cut there and
@@ -298,9 +308,8 @@ pub fn operations(sources: &[&dyn Source]) -> BTreeMap<String, BTreeSet<String>>
 #[derive(Debug, Default)]
 pub struct TraceSpans {
     seen: HashSet<[u8; 8]>,
-    parts: Vec<Vec<u8>>,
-    part_index: HashMap<Vec<u8>, usize>,
-    spans: Vec<(i64, usize, usize, Vec<u8>)>,
+    encoded: Encoded,
+    spans: Vec<(i64, EncodedItem)>,
 }
 
 impl TraceSpans {
@@ -317,18 +326,12 @@ impl TraceSpans {
         if !self.seen.insert(span_id) {
             return;
         }
-        let resource = self.part(resource);
-        let scope = self.part(scope);
-        self.spans.push((start, resource, scope, body.to_vec()));
-    }
-
-    fn part(&mut self, body: &[u8]) -> usize {
-        if let Some(&index) = self.part_index.get(body) {
-            return index;
-        }
-        self.parts.push(body.to_vec());
-        self.part_index.insert(body.to_vec(), self.parts.len() - 1);
-        self.parts.len() - 1
+        let item = EncodedItem {
+            resource: self.encoded.part(resource),
+            scope: self.encoded.part(scope),
+            body: body.to_vec(),
+        };
+        self.spans.push((start, item));
     }
 
     /// The first `max_spans` spans by start time as OTLP, grouped by resource and
@@ -340,35 +343,10 @@ impl TraceSpans {
         let stored = self.spans.len() as u64;
         self.spans.sort_by_key(|s| s.0);
         self.spans.truncate(max_spans);
-        let mut data = TracesData::default();
-        // resource part -> (index in data, scope part -> index in its scope_spans)
-        let mut places: HashMap<usize, (usize, HashMap<usize, usize>)> = HashMap::new();
-        for (_, resource, scope, body) in &self.spans {
-            let (resource_index, scopes) = match places.entry(*resource) {
-                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                std::collections::hash_map::Entry::Vacant(entry) => {
-                    data.resource_spans
-                        .push(ResourceSpans::decode(&self.parts[*resource][..])?);
-                    entry.insert((data.resource_spans.len() - 1, HashMap::new()))
-                }
-            };
-            let resource_spans = &mut data.resource_spans[*resource_index];
-            let scope_index = match scopes.get(scope) {
-                Some(&index) => index,
-                None => {
-                    resource_spans
-                        .scope_spans
-                        .push(ScopeSpans::decode(&self.parts[*scope][..])?);
-                    scopes.insert(*scope, resource_spans.scope_spans.len() - 1);
-                    resource_spans.scope_spans.len() - 1
-                }
-            };
-            resource_spans.scope_spans[scope_index]
-                .spans
-                .push(Span::decode(&body[..])?);
-        }
         Ok(Some(StoredTrace {
-            data,
+            data: self
+                .encoded
+                .build(self.spans.iter().map(|(_, item)| item))?,
             stored,
             returned: self.spans.len() as u64,
         }))

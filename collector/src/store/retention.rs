@@ -1,6 +1,7 @@
 //! Retention: which segments to delete. Segments go whole, the earliest written first:
-//! by age when every span in one started before the cutoff, then while the store holds
-//! more spans or bytes than allowed. The head and heads being written out are never
+//! by age when every span in one started (and every log record in it happened) before
+//! the cutoff, then while the store holds more items (spans and log records) or bytes
+//! than allowed. The head and heads being written out are never
 //! deleted (they are the newest data).
 
 use std::time::Duration;
@@ -8,10 +9,12 @@ use std::time::Duration;
 /// The retention rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Retention {
-    /// Spans that started longer ago than this are deleted; `None`: no age limit.
+    /// Spans that started (log records that happened) longer ago than this are deleted;
+    /// `None`: no age limit.
     pub max_age: Option<Duration>,
-    /// At most about this many spans are kept, the latest to arrive (the store deletes
-    /// whole segments, so it may keep up to one segment fewer); `None`: no limit.
+    /// At most about this many spans and log records together are kept, the latest to
+    /// arrive (the store deletes whole segments, so it may keep up to one segment fewer);
+    /// `None`: no limit.
     pub max_spans: Option<u64>,
     /// At most this many bytes of segments and logs are kept; `None`: no limit.
     pub max_bytes: Option<u64>,
@@ -22,41 +25,41 @@ pub struct Retention {
 pub struct SegmentSize {
     /// Its sequence number (arrival order).
     pub sequence: u64,
-    /// Spans in it.
-    pub spans: u64,
+    /// Spans and log records in it.
+    pub items: u64,
     /// Bytes on disk.
     pub bytes: u64,
-    /// Its latest span start.
-    pub max_start: i64,
+    /// Its latest span start or log record time.
+    pub max_time: i64,
 }
 
 /// The sequence numbers of the segments to delete. `segments` are in arrival order;
-/// `live_spans` and `live_bytes` count what is not in a segment yet (the heads and
+/// `live_items` and `live_bytes` count what is not in a segment yet (the heads and
 /// their logs).
 pub fn expired(
     rules: &Retention,
     segments: &[SegmentSize],
-    live_spans: u64,
+    live_items: u64,
     live_bytes: u64,
     now_unix_nanos: i64,
 ) -> Vec<u64> {
     let cutoff = rules.max_age.map(|age| {
         now_unix_nanos.saturating_sub(i64::try_from(age.as_nanos()).unwrap_or(i64::MAX))
     });
-    let mut spans = live_spans + segments.iter().map(|s| s.spans).sum::<u64>();
+    let mut items = live_items + segments.iter().map(|s| s.items).sum::<u64>();
     let mut bytes = live_bytes + segments.iter().map(|s| s.bytes).sum::<u64>();
     let mut doomed = Vec::new();
     for (i, segment) in segments.iter().enumerate() {
-        let too_old = cutoff.is_some_and(|cutoff| segment.max_start < cutoff);
-        let too_many = rules.max_spans.is_some_and(|max| spans > max);
+        let too_old = cutoff.is_some_and(|cutoff| segment.max_time < cutoff);
+        let too_many = rules.max_spans.is_some_and(|max| items > max);
         let too_big = rules.max_bytes.is_some_and(|max| bytes > max);
         if too_old || too_many || too_big {
             doomed.push(segment.sequence);
-            spans -= segment.spans;
+            items -= segment.items;
             bytes -= segment.bytes;
         } else if segments[i + 1..]
             .iter()
-            .all(|later| cutoff.is_none_or(|cutoff| later.max_start >= cutoff))
+            .all(|later| cutoff.is_none_or(|cutoff| later.max_time >= cutoff))
         {
             break;
         }
@@ -68,12 +71,12 @@ pub fn expired(
 mod tests {
     use super::*;
 
-    fn segment(sequence: u64, spans: u64, max_start: i64) -> SegmentSize {
+    fn segment(sequence: u64, items: u64, max_time: i64) -> SegmentSize {
         SegmentSize {
             sequence,
-            spans,
-            bytes: spans * 100,
-            max_start,
+            items,
+            bytes: items * 100,
+            max_time,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The searchable terms of a span: its service, its name, an error status, and each
-//! scalar attribute of the span and of its resource as `key=value`. A term is kept as a
+//! scalar attribute of the span and of its resource as `key=value`; of a log record: its
+//! service, its trace and its `session.id`. A term is kept as a
 //! 64-bit hash (XXH3, whose output is fixed by its specification, so stored hashes stay
 //! valid across versions); a query hashes its conditions the same way. Two different
 //! terms share a hash with a chance of about 2^-64 per pair, which the store accepts.
@@ -22,6 +23,7 @@ enum Kind {
     Name = b'n',
     Error = b'e',
     Attribute = b'a',
+    Trace = b't',
 }
 
 thread_local! {
@@ -56,6 +58,11 @@ pub fn name(name: &str) -> u64 {
 /// The term every span with status code ERROR carries.
 pub fn error() -> u64 {
     hash(Kind::Error, &[])
+}
+
+/// The term of a trace ID (log records are found by it).
+pub fn trace(id: &[u8; 16]) -> u64 {
+    hash(Kind::Trace, &[id])
 }
 
 /// The term of an attribute `key=value`, the value as text (integers in decimal,

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use collector_decode::model::{AnyValue, Id, KeyValue, Resource, Scope, Span, Status, Value};
+use collector_decode::model::{
+    AnyValue, Id, KeyValue, LogRecord, Resource, Scope, Span, Status, Value,
+};
 
 use super::*;
 
@@ -501,8 +503,9 @@ async fn byte_retention_keeps_the_disk_under_its_limit() {
     let store = Store::open(dir.path(), rules, 1).unwrap();
     write_three(&store).await;
     wait_for_segments(&store, 0).await;
-    store.request_sweep();
+    // Until the builder has written the last head out and a sweep came after it.
     for _ in 0..200 {
+        store.request_sweep();
         if store.status().segments == 0 {
             break;
         }
@@ -510,5 +513,281 @@ async fn byte_retention_keeps_the_disk_under_its_limit() {
     }
     assert_eq!(store.status().segments, 0);
     assert_eq!(span_count(&store, 1).await, 0);
+    store.close().await;
+}
+
+/// A log record of trace `trace` (and span `span`) if given, at `time`, of `severity`,
+/// saying `body`, in session `session` if given.
+fn record(
+    trace: Option<u64>,
+    span: Option<u64>,
+    time: u64,
+    severity: i32,
+    body: &str,
+    session: Option<&str>,
+) -> LogRecord<'static> {
+    LogRecord {
+        time_unix_nano: time,
+        severity_number: severity,
+        body: Some(AnyValue {
+            value: Some(Value::String(body.to_owned().into())),
+        }),
+        attributes: session
+            .map(|id| vec![string(SESSION_ID, id)])
+            .unwrap_or_default(),
+        trace_id: trace.map_or_else(Id::default, |n| Id::new(&trace_id(n))),
+        span_id: span.map_or_else(Id::default, |s| Id::new(&s.to_be_bytes())),
+        ..LogRecord::default()
+    }
+}
+
+/// A batch of log records from `service`, whose resource carries `resource_session`.
+fn logs(service: &str, resource_session: Option<&str>, records: &[LogRecord<'_>]) -> Batch {
+    let mut batch = Batch::default();
+    let mut attributes = vec![string("service.name", service)];
+    attributes.extend(resource_session.map(|id| string(SESSION_ID, id)));
+    let resource = Resource {
+        attributes,
+        ..Resource::default()
+    };
+    let r = batch.add_resource(Some(&resource), "");
+    let s = batch.add_scope(None, "");
+    for record in records {
+        batch.add_log(r, s, record);
+    }
+    batch
+}
+
+/// The browser's records: trace 1 has an error on its root span and a warning without
+/// a span; a no-trace info record; the session `s1` on the resource, except for one
+/// record that names `s2` itself (the record's attribute wins). And a server's record
+/// of trace 1, without a session.
+async fn write_logs(store: &Store) {
+    let browser = logs(
+        "web",
+        Some("s1"),
+        &[
+            record(
+                Some(1),
+                Some(1001),
+                1_100_000_000,
+                17,
+                "TypeError: x is undefined",
+                None,
+            ),
+            record(Some(1), None, 1_200_000_000, 13, "slow image", None),
+            record(None, None, 1_300_000_000, 9, "app started", None),
+            record(None, None, 1_400_000_000, 13, "other tab", Some("s2")),
+        ],
+    );
+    store.write(browser).await.unwrap();
+    let server = logs(
+        "api",
+        None,
+        &[record(Some(1), None, 1_150_000_000, 9, "GET / 200", None)],
+    );
+    store.write(server).await.unwrap();
+}
+
+/// The bodies found by `query` (limit 100 unless set), oldest first.
+async fn bodies(store: &Store, query: LogQuery) -> Vec<String> {
+    let limit = if query.limit == 0 { 100 } else { query.limit };
+    let found = store.logs(LogQuery { limit, ..query }).await.unwrap();
+    let mut records: Vec<_> = found
+        .data
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .flat_map(|s| &s.log_records)
+        .collect();
+    records.sort_by_key(|r| r.time_unix_nano);
+    records
+        .into_iter()
+        .map(|r| match &r.body.as_ref().unwrap().value {
+            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
+                s.clone()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// Log queries give the same answers from the head and from segments.
+async fn check_logs(store: &Store) {
+    let q = |query: LogQuery| bodies(store, query);
+    assert_eq!(
+        q(LogQuery {
+            trace: Some(trace_id(1)),
+            ..LogQuery::default()
+        })
+        .await,
+        ["TypeError: x is undefined", "GET / 200", "slow image"]
+    );
+    assert_eq!(
+        q(LogQuery {
+            session: Some("s1".into()),
+            ..LogQuery::default()
+        })
+        .await,
+        ["TypeError: x is undefined", "slow image", "app started"]
+    );
+    assert_eq!(
+        q(LogQuery {
+            session: Some("s2".into()),
+            ..LogQuery::default()
+        })
+        .await,
+        ["other tab"]
+    );
+    assert_eq!(
+        q(LogQuery {
+            service: Some("web".into()),
+            min_severity: 13,
+            ..LogQuery::default()
+        })
+        .await,
+        ["TypeError: x is undefined", "slow image", "other tab"]
+    );
+    assert_eq!(
+        q(LogQuery {
+            text: Some("typeerror".into()),
+            ..LogQuery::default()
+        })
+        .await,
+        ["TypeError: x is undefined"]
+    );
+    assert_eq!(
+        q(LogQuery {
+            start: Some(1_150_000_000),
+            end: Some(1_300_000_000),
+            ..LogQuery::default()
+        })
+        .await,
+        ["GET / 200", "slow image"]
+    );
+    // The most recent, and the answer says that older ones were left out.
+    let latest = store
+        .logs(LogQuery {
+            limit: 2,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((latest.returned, latest.truncated), (2, true));
+    assert_eq!(
+        q(LogQuery {
+            limit: 2,
+            ..LogQuery::default()
+        })
+        .await,
+        ["app started", "other tab"]
+    );
+    let all = store
+        .logs(LogQuery {
+            limit: 5,
+            ..LogQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((all.returned, all.truncated), (5, false));
+}
+
+#[tokio::test]
+async fn logs_are_found_in_memory_in_segments_and_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // Heads sealed at 2 items: the browser's records in one segment, the server's
+    // record and trace 1 in the next, then traces 2 and 3 in one each.
+    let store = Store::open(dir.path(), Retention::default(), 2).unwrap();
+    write_logs(&store).await;
+    check_logs(&store).await;
+    write_three(&store).await;
+    wait_for_segments(&store, 4).await;
+    check_logs(&store).await;
+    check_filters(&store).await;
+    assert_eq!(store.status().logs, 5);
+    store.close().await;
+    let store = open(dir.path(), None);
+    check_logs(&store).await;
+    store.close().await;
+
+    // Replayed from the log.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), None);
+    write_logs(&store).await;
+    store.close().await;
+    let store = open(dir.path(), None);
+    assert_eq!(store.status().segments, 0);
+    check_logs(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_resent_log_record_is_kept_once_in_the_head_and_across_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), Retention::default(), 2).unwrap();
+    write_logs(&store).await;
+    write_logs(&store).await;
+    wait_for_segments(&store, 2).await;
+    write_logs(&store).await;
+    check_logs(&store).await;
+    // A record differing in its time or body is another record.
+    store
+        .write(logs(
+            "web",
+            Some("s1"),
+            &[
+                record(Some(1), None, 1_200_000_001, 13, "slow image", None),
+                record(Some(1), None, 1_200_000_000, 13, "slow font", None),
+            ],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        bodies(
+            &store,
+            LogQuery {
+                trace: Some(trace_id(1)),
+                ..LogQuery::default()
+            }
+        )
+        .await
+        .len(),
+        5
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn count_retention_counts_log_records_and_deletes_their_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    // Heads sealed at 2 items; at most 8 items kept.
+    let store = open(dir.path(), Some(8));
+    write_logs(&store).await;
+    wait_for_segments(&store, 1).await;
+    assert_eq!(store.status().logs, 5);
+    // 13 items: the segments with the log records (the browser's, then the server's
+    // with trace 1) go first.
+    write_three(&store).await;
+    wait_for_segments(&store, 1).await;
+    store.request_sweep();
+    for _ in 0..200 {
+        if store.status().logs == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(store.status().logs, 0);
+    assert!(
+        bodies(
+            &store,
+            LogQuery {
+                session: Some("s1".into()),
+                ..LogQuery::default()
+            }
+        )
+        .await
+        .is_empty()
+    );
+    assert_eq!(span_count(&store, 3).await, 4);
     store.close().await;
 }

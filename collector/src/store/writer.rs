@@ -11,7 +11,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::batch::Batch;
 use super::head::Head;
-use super::read::Source;
 use super::retention::{self, Retention, SegmentSize};
 use super::segment::{self, Segment};
 use super::wal::{self, Log};
@@ -20,8 +19,8 @@ use super::{Dirs, Shared, StoreError};
 /// Most requests committed with one sync.
 const MAX_GROUP_REQUESTS: usize = 64;
 
-/// A group stops growing once it holds this many spans.
-const MAX_GROUP_SPANS: usize = 50_000;
+/// A group stops growing once it holds this many spans and log records.
+const MAX_GROUP_ITEMS: usize = 50_000;
 
 /// A head is sealed (written out as a segment) once it holds `--segment-spans` spans
 /// (see [`seal_spans`]), or this many bytes of memory ...
@@ -67,19 +66,19 @@ impl Writer {
     pub(super) fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         while let Some(first) = commands.blocking_recv() {
             let mut group = Vec::new();
-            let mut spans = 0;
+            let mut items = 0;
             let mut next = Some(first);
             while let Some(command) = next.take() {
                 match command {
                     Command::Write { batch, ack } => {
-                        spans += batch.len();
+                        items += batch.len();
                         group.push((batch, ack));
                     }
                     Command::Sweep => {}
                     // Refuse new commands; those already queued are still served.
                     Command::Stop => commands.close(),
                 }
-                if group.len() < MAX_GROUP_REQUESTS && spans < MAX_GROUP_SPANS {
+                if group.len() < MAX_GROUP_REQUESTS && items < MAX_GROUP_ITEMS {
                     next = commands.try_recv().ok();
                 }
             }
@@ -116,7 +115,7 @@ impl Writer {
         let mut acks = Vec::with_capacity(group.len());
         if outcome.is_ok() {
             let mut state = self.shared.write_state();
-            if state.head.span_count() == 0 {
+            if state.head.item_count() == 0 {
                 self.head_since = Instant::now();
             }
             for (batch, ack) in group {
@@ -138,8 +137,8 @@ impl Writer {
         let full = {
             let state = self.shared.read_state();
             let head = &state.head;
-            head.span_count() > 0
-                && (head.span_count() >= self.seal_spans
+            head.item_count() > 0
+                && (head.item_count() >= self.seal_spans
                     || head.memory() >= SEGMENT_MEMORY
                     || self.head_since.elapsed() >= SEGMENT_AGE)
         };
@@ -173,17 +172,17 @@ impl Writer {
                 .iter()
                 .map(|s| SegmentSize {
                     sequence: s.sequence(),
-                    spans: s.span_count(),
+                    items: s.span_count() + s.log_count(),
                     bytes: s.bytes_on_disk(),
-                    max_start: s.max_start(),
+                    max_time: s.max_time(),
                 })
                 .collect();
-            let live_spans =
-                state.head.span_count() + state.sealed.iter().map(|h| h.span_count()).sum::<u64>();
+            let live_items =
+                state.head.item_count() + state.sealed.iter().map(|h| h.item_count()).sum::<u64>();
             retention::expired(
                 &self.retention,
                 &sizes,
-                live_spans,
+                live_items,
                 self.log.len(),
                 now_unix_nanos(),
             )
@@ -200,6 +199,7 @@ impl Writer {
             gone
         };
         let spans: u64 = removed.iter().map(|s| s.span_count()).sum();
+        let logs: u64 = removed.iter().map(|s| s.log_count()).sum();
         for segment in &removed {
             // Queries still reading it keep their open file.
             if let Err(error) = std::fs::remove_file(segment.path()) {
@@ -210,13 +210,14 @@ impl Writer {
         tracing::info!(
             segments = removed.len(),
             spans,
+            logs,
             "retention deleted segments"
         );
     }
 }
 
-/// Spans at which a head is sealed: `segment_spans`, or fewer when count retention keeps
-/// few spans, so that it can delete in steps of about a quarter of its limit.
+/// Spans and log records at which a head is sealed: `segment_spans`, or fewer when count
+/// retention keeps few, so that it can delete in steps of about a quarter of its limit.
 pub(super) fn seal_spans(retention: &Retention, segment_spans: u64) -> u64 {
     let segment_spans = segment_spans.max(1);
     retention
@@ -241,6 +242,7 @@ pub(super) fn build_segments(
                     tracing::debug!(
                         sequence = head.sequence,
                         spans = head.span_count(),
+                        logs = head.log_count(),
                         bytes = segment.bytes_on_disk(),
                         elapsed = ?started.elapsed(),
                         "segment written"

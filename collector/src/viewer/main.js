@@ -1,12 +1,14 @@
 // The viewer's router: every view has a URL.
 //   #/search?service=...&attr=k=v&...   the search form and its results (also the default)
 //   #<traceId>?span=..&filter=..&hide=1&skew=adjust   one trace (selected span, filter, adjustment)
-//   #/session/<id>                      one session's page loads, clicks, requests, errors
+//   #/session/<id>                      one session's page loads, clicks, requests, errors, logs
+//   #/logs?service=..&minSeverity=..    the most recent log records, filtered
 //   #/file                              the OTLP JSON file opened last (kept in memory only)
 import { el, isTraceId } from './util.js';
 import { renderSearch } from './search.js';
 import { renderDocument, renderTrace } from './trace.js';
 import { renderSession } from './session.js';
+import { renderLogSearch } from './logsearch.js';
 
 const view = document.getElementById('view');
 const notice = document.getElementById('notice');
@@ -29,6 +31,8 @@ function route() {
   if (hash === '/file') {
     if (opened) current = renderDocument(view, opened.doc, opened.name);
     else view.replaceChildren(el('p', { className: 'muted', textContent: 'Open an OTLP JSON file (the button at the top): files are viewed in this page only, never stored, so a reload forgets them.' }));
+  } else if (path === '/logs') {
+    current = { dispose: renderLogSearch(view, new URLSearchParams(query)) };
   } else if (hash.startsWith('/session/')) {
     current = { dispose: renderSession(view, decodeURIComponent(hash.slice('/session/'.length))) };
   } else if (traceId) {

@@ -3,7 +3,7 @@
 import { el, svg, getJson, formatDuration, formatTime, nsToDate } from './util.js';
 
 /** Time range presets: URL value, label, length in ms (none: any time). */
-const RANGES = [
+export const RANGES = [
   ['any', 'any time', null],
   ['15m', 'last 15 min', 15 * 60e3],
   ['1h', 'last 1 h', 3600e3],
@@ -14,7 +14,7 @@ const RANGES = [
 ];
 
 /** Milliseconds as a decimal string of Unix nanoseconds. */
-const msToNs = (ms) => (BigInt(Math.floor(ms)) * 1000000n).toString();
+export const msToNs = (ms) => (BigInt(Math.floor(ms)) * 1000000n).toString();
 
 /** The `GET /api/traces` query for the form state `params` (URL search params). */
 export function apiQuery(params, now = Date.now()) {

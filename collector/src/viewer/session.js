@@ -1,14 +1,17 @@
 // The session view (#/session/<id>): one user's session on one time axis, in lanes by
 // kind (page loads, web vitals, navigations, interactions, fetches and XHRs, errors, other), each
-// item a bar (or a mark, when too short to see) linking to its span in its trace; below,
-// the same items as a table in time order, with what each was about.
+// item a bar (or a mark, when too short to see) linking to its span in its trace, and a
+// lane of its log records (a mark coloured by severity, linking to its trace); below,
+// the same items as a table in time order, with what each was about, and the log records.
 //
 // Data: GET /api/sessions/{id}, the spans of the traces with that session.id (bounded
-// by the API: the most recent traces, then `truncated`). One request rather than
+// by the API: the most recent traces, then `truncated`) and the session's log records
+// (with a trace or not: the most recent, then `logsTruncated`). One request rather than
 // composing /api/traces?attr=session.id=... and one /api/traces/{id} per trace: the
 // collector applies the bounds in one place and the page makes one round trip.
 import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs } from './util.js';
 import { flattenSpans } from './trace.js';
+import { flattenLogs, logMark, logTable } from './logs.js';
 
 /** The lanes, top to bottom: id, label, and the kind of one item. */
 export const LANES = [
@@ -106,10 +109,16 @@ const MIN_WIDTH = 0.6;
 const GAP = 0.2;
 
 function showSession(view, id, doc) {
-  const { nodes, startNs, total } = flattenSpans(doc);
+  const { nodes, startNs: spansStartNs, total } = flattenSpans(doc);
   const items = sessionItems(nodes, id);
-  const from = items.length ? Math.min(...items.map((i) => i.node.start)) : 0;
-  const to = items.length ? Math.max(...items.map((i) => i.node.start + i.node.duration)) : total;
+  const logs = flattenLogs(doc);
+  // Times are ns from the earliest span's start (the earliest record's without spans).
+  const startNs = nodes.length ? spansStartNs : (logs[0]?.timeNs ?? 0n);
+  const logAt = (log) => Number(log.timeNs - startNs);
+  const times = [...items.map((i) => i.node.start), ...logs.map(logAt)];
+  const ends = [...items.map((i) => i.node.start + i.node.duration), ...logs.map(logAt)];
+  const from = times.length ? Math.min(...times) : 0;
+  const to = ends.length ? Math.max(...ends) : total;
   const span = Math.max(to - from, 1);
   const left = (item) => (100 * (item.node.start - from)) / span;
   const width = (item) => (100 * item.node.duration) / span;
@@ -119,10 +128,12 @@ function showSession(view, id, doc) {
     el('h2', { id: 'session-title' }, ['session ', el('span', { className: 'mono', textContent: id })]),
     el('p', { className: 'muted', id: 'session-meta', textContent: [
       `${items.length} item${items.length === 1 ? '' : 's'} in ${traces.size} trace${traces.size === 1 ? '' : 's'}`,
+      `${logs.length} log record${logs.length === 1 ? '' : 's'}`,
       formatDuration(to - from),
       `started ${formatTime(nsToDate(startNs + BigInt(from)))}`,
     ].join(' · ') }),
     doc.truncated ? el('p', { className: 'warn', id: 'session-truncated', textContent: `Cut: the ${doc.traces} most recent traces of this session, or the first spans of them, are shown (the API's limit).` }) : null,
+    doc.logsTruncated ? el('p', { className: 'warn', id: 'session-logs-truncated', textContent: `Cut: the ${logs.length} most recent log records of this session are shown (the API's limit).` }) : null,
   ]);
 
   const axis = el('div', { className: 'axis' });
@@ -140,13 +151,23 @@ function showSession(view, id, doc) {
       el('div', { className: 'lane-tracks' }, tracks),
     ]);
   });
+  const logLane = el('div', { className: 'lane', id: 'lane-logs' }, [
+    el('div', { className: 'lane-label', textContent: `log records (${logs.length})` }),
+    el('div', { className: 'lane-tracks' }, [el('div', { className: 'track' }, logs.map((log) => logMark(log, (100 * (logAt(log) - from)) / span, log.traceId ? 'a' : 'span', log.traceId ? { href: traceHref(log) } : {})))]),
+  ]);
+  const logList = logs.length ? el('section', { id: 'session-logs' }, [
+    el('h3', { textContent: `log records (${logs.length})` }),
+    logTable(logs, { id: 'session-log-table', startNs: startNs + BigInt(from), link: (log) => (log.traceId ? el('a', { href: traceHref(log), textContent: 'trace' }) : null) }),
+  ]) : null;
   view.replaceChildren(el('section', { className: 'session-view' }, [
     head,
     el('div', { className: 'timeline' }, [
       el('div', { className: 'axis-row' }, [el('div', { className: 'label-head', textContent: 'lane' }), axis]),
       ...lanes,
+      logLane,
     ]),
     items.length ? itemTable(items, from) : el('p', { className: 'muted', textContent: 'No page loads, navigations, interactions, requests or errors in this session’s spans.' }),
+    logList,
   ]));
   view.querySelector('.timeline').dataset.ready = 'true';
 }
@@ -166,6 +187,9 @@ function itemTable(items, from) {
     ]))),
   ]);
 }
+
+/** The URL of a log record's trace, at its span if it has one. */
+const traceHref = (log) => `#${log.traceId}${log.spanId ? `?span=${log.spanId}` : ''}`;
 
 /** One item: a link to its span in its trace, as a bar on the axis. */
 function itemLink({ node, lane }, left, width) {

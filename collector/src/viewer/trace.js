@@ -4,8 +4,10 @@
 // details. Spans whose parent is not in the trace are listed under a marker row, never
 // dropped. The selected span, the filter and the clock-skew adjustment are kept in the
 // URL: a click on a span or the adjustment adds a history entry, the keys and the filter
-// replace the current one.
+// replace the current one. The trace's log records are marked on their spans' rows (at
+// their time), listed in their span's details, and all listed below the waterfall.
 import { el, getJson, formatDuration, formatTime, nsToDate, attributePairs, pairsTable, isTraceId, searchHash } from './util.js';
+import { flattenLogs, logMark, logTable } from './logs.js';
 
 /** Row height in px (must match `.row` in viewer.css). */
 const ROW = 24;
@@ -281,6 +283,14 @@ const shiftText = (by) => `${formatDuration(Math.abs(by))} ${by > 0 ? 'later' : 
 function showTrace(view, traceId, doc, fileName = null, params = new URLSearchParams()) {
   const { nodes, startNs, total } = flattenSpans(doc);
   const top = buildTree(nodes);
+  const logs = flattenLogs(doc);
+  // Each span's records (by span ID), in time order.
+  const logsOf = new Map();
+  for (const log of logs) {
+    if (!log.spanId) continue;
+    if (!logsOf.has(log.spanId)) logsOf.set(log.spanId, []);
+    logsOf.get(log.spanId).push(log);
+  }
   const span = Math.max(total, 1);
   const collapsed = new Set();
   let visible = [];
@@ -347,6 +357,7 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
     formatDuration(total),
     `started ${formatTime(nsToDate(startNs))}`,
     `${critical.size} on the critical path`,
+    ...(logs.length ? [`${logs.length} log record${logs.length === 1 ? '' : 's'}${doc.logsTruncated ? ' (the most recent)' : ''}`] : []),
     ...(skew.size ? [`${skew.size} with clock skew`] : []),
     ...(shifts.size ? [`${[...shifts.values()].filter((s) => s.own).length} moved for clock skew`] : []),
   ].join(' · ');
@@ -405,8 +416,8 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
   });
   const download = el('button', { type: 'button', id: 'download', textContent: 'download OTLP JSON' });
   download.addEventListener('click', () => {
-    // The answer as an OTLP export request (without the API's `truncated` note).
-    const { truncated: _, ...otlp } = doc;
+    // The answer as an OTLP export request (without the API's truncation notes).
+    const { truncated: _, logsTruncated: __, ...otlp } = doc;
     const url = URL.createObjectURL(new Blob([JSON.stringify(otlp)], { type: 'application/json' }));
     const a = el('a', { href: url, download: `trace-${traceId || 'file'}.json` });
     document.body.append(a);
@@ -442,7 +453,20 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
   const noSelection = () => el('p', { className: 'muted', textContent: 'Select a span (click, or the arrow keys).' });
   const detail = el('aside', { className: 'detail', id: 'detail' }, [noSelection()]);
   const waterfall = el('div', { className: 'waterfall' }, [axisRow, rows]);
-  view.replaceChildren(el('section', { className: 'trace-view' }, [head, el('div', { className: 'trace-body' }, [waterfall, detail])]));
+  /** A link that selects a record's span in this trace (null without one). */
+  const spanLink = (log) => {
+    const node = log.spanId && nodes.find((n) => n.spanId === log.spanId);
+    if (!node) return log.spanId ? el('span', { className: 'muted', textContent: `span ${log.spanId} (not received)` }) : null;
+    const button = el('button', { type: 'button', className: 'link', textContent: node.name, title: `select span ${node.spanId}` });
+    button.addEventListener('click', () => goToSpan(node.spanId));
+    return button;
+  };
+  const logSection = el('section', { className: 'trace-logs', id: 'trace-logs' }, logs.length ? [
+    el('h3', { textContent: `log records (${logs.length})` }),
+    doc.logsTruncated ? el('p', { className: 'warn', textContent: `Cut: the ${logs.length} most recent log records of this trace are shown (the API's limit).` }) : null,
+    logTable(logs, { id: 'trace-log-table', startNs: nodes.length ? startNs : null, link: spanLink }),
+  ] : []);
+  view.replaceChildren(el('section', { className: 'trace-view' }, [head, el('div', { className: 'trace-body' }, [waterfall, detail]), logSection]));
 
   const rowFor = (node, i) => {
     const row = el('div', { className: 'row' + (node.marker ? ' marker' : '') + (node.error ? ' error' : '') + (node === selected ? ' selected' : '') + (matches ? (matches.has(node) ? ' match' : ' dim') : '') + (critical.has(node) ? ' critical' : '') });
@@ -485,6 +509,10 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
         const mark = el('span', { className: 'event', title: String(e?.name ?? '') });
         mark.style.left = `${(100 * Math.min(Math.max(at, 0), span)) / span}%`;
         track.append(mark);
+      }
+      for (const log of logsOf.get(node.spanId) ?? []) {
+        const at = Number(log.timeNs - startNs) + (shifts.get(node)?.by ?? 0);
+        track.append(logMark(log, (100 * Math.min(Math.max(at, 0), span)) / span));
       }
       track.append(durationLabel(node.duration, left, width));
     }
@@ -672,6 +700,7 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
       }
       return el('li', {}, [target, pairsTable(attributePairs(l?.attributes))]);
     });
+    const spanLogs = logsOf.get(node.spanId) ?? [];
     detail.replaceChildren(
       el('h3', { className: node.error ? 'err' : '', textContent: node.name }),
       pairsTable([
@@ -696,6 +725,7 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
         ', ', el('a', { id: 'session-view-link', href: `#/session/${encodeURIComponent(session)}`, textContent: 'its timeline' }),
       ])] : []),
       section('attributes', pairsTable(attributePairs(s.attributes), 'kv', true)),
+      section(`log records (${spanLogs.length})`, spanLogs.length ? logTable(spanLogs, { id: 'span-logs', startNs: node.startNs }) : el('p', { className: 'muted', textContent: 'none' })),
       section(`events (${events.length})`, events.length ? el('ul', { className: 'events' }, events) : el('p', { className: 'muted', textContent: 'none' })),
       section(`links (${links.length})`, links.length ? el('ul', { className: 'links' }, links) : el('p', { className: 'muted', textContent: 'none' })),
       section('resource', pairsTable(attributePairs(node.resource.attributes), 'kv', true)),

@@ -12,6 +12,9 @@ use collector::config::Config;
 use collector::server::{Running, serve};
 use serde_json::{Value, json};
 
+/// Peak RSS the collector binary may reach with default limits, whatever it is sent.
+pub const MAX_RSS_KB: u64 = 256 * 1024;
+
 /// A collector serving from a temporary directory.
 pub struct TestServer {
     pub running: Option<Running>,
@@ -300,4 +303,17 @@ pub async fn post_good(client: &reqwest::Client, base: &str, n: u64) -> Duration
 /// GETs `url` and parses its JSON body.
 pub async fn get_json_from(client: &reqwest::Client, url: &str) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// A protobuf length-delimited field.
+pub fn length_delimited(field: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![field << 3 | 2];
+    let mut len = payload.len();
+    while len >= 0x80 {
+        out.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(payload);
+    out
 }

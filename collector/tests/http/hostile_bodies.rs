@@ -6,9 +6,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-/// Peak RSS the collector may reach with default limits.
-const MAX_RSS_KB: u64 = 256 * 1024;
-
 /// A request of one span whose one attribute value is `value` (JSON text), padded with
 /// nothing else.
 fn one_attribute(value: &str) -> Vec<u8> {
@@ -142,19 +139,6 @@ async fn huge_names_are_rejected_span_by_span_and_never_stored() {
     let peak = collector.status_kb("VmHWM");
     assert!(peak < MAX_RSS_KB, "peak RSS {peak} kB");
     post_good(&client, &base, 8).await;
-}
-
-/// A protobuf length-delimited field.
-fn length_delimited(field: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![field << 3 | 2];
-    let mut len = payload.len();
-    while len >= 0x80 {
-        out.push((len as u8) | 0x80);
-        len >>= 7;
-    }
-    out.push(len as u8);
-    out.extend_from_slice(payload);
-    out
 }
 
 /// POSTs `body` as JSON `n` times at once.

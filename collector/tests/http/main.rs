@@ -11,4 +11,5 @@ mod host_check;
 mod hostile_bodies;
 mod ingest;
 mod limits;
+mod logs;
 mod query;

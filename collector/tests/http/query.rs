@@ -190,6 +190,8 @@ async fn health_and_viewer() {
     let mut scripts = String::new();
     for (path, content_type) in [
         ("/viewer/viewer.css", "text/css"),
+        ("/viewer/logs.js", "text/javascript"),
+        ("/viewer/logsearch.js", "text/javascript"),
         ("/viewer/main.js", "text/javascript"),
         ("/viewer/search.js", "text/javascript"),
         ("/viewer/session.js", "text/javascript"),
@@ -216,7 +218,15 @@ async fn health_and_viewer() {
         let name = &scripts[import.0 + 8..];
         let name = &name[..name.find('\'').unwrap()];
         assert!(
-            ["search.js", "session.js", "trace.js", "util.js"].contains(&name),
+            [
+                "logs.js",
+                "logsearch.js",
+                "search.js",
+                "session.js",
+                "trace.js",
+                "util.js",
+            ]
+            .contains(&name),
             "{name} is imported but not served"
         );
     }

@@ -1,20 +1,30 @@
 //! The byte layout of a segment file, shared by the writer and the reader.
 //!
 //! ```text
-//! block 0 | block 1 | ... | section 0 | ... | section 7 | footer
+//! span block 0 | ... | log block 0 | ... | section 0 | ... | section 10 | footer
 //! ```
 //!
-//! Blocks hold the spans, sorted by trace ID then start time, each block zstd-compressed
-//! on its own: a span is `span ID (8) | start (i64) | resource (varint) | scope (varint) |
-//! length (varint) | protobuf Span`. The sections ([`Section`]) are the indexes. The
-//! footer, fixed in size at the end of the file, says where each section is, with its
-//! CRC-32, and carries the segment's counts and time range; it has its own CRC-32.
-//! Integers are little-endian.
+//! Span blocks hold the spans, sorted by trace ID then start time, each block
+//! zstd-compressed on its own: a span is `span ID (8) | start (i64) | resource (varint) |
+//! scope (varint) | length (varint) | protobuf Span`. Log blocks hold the log records,
+//! sorted by time then identity: a record is `identity (u64) | time (i64) | severity (u8)
+//! | resource (varint) | scope (varint) | length (varint) | protobuf LogRecord`; resources
+//! and scopes are numbered in one table for both. The sections ([`Section`]) are the
+//! indexes. The footer, fixed in size at the end of the file, says where each section
+//! is, with its CRC-32, and carries the segment's counts and time ranges; it has its own
+//! CRC-32. Integers are little-endian.
+//!
+//! Version 1 (magic `WOTLPSG1`, before log records) had sections 0 to 7 and a footer
+//! without the log count and times; it is still read, as a segment without records.
 
 /// The first and last eight bytes of a footer.
-pub const MAGIC: &[u8; 8] = b"WOTLPSG1";
+pub const MAGIC: &[u8; 8] = b"WOTLPSG2";
 
-/// The sections of a segment, in file order.
+/// The magic of version 1 footers (segments without log records).
+pub const MAGIC_V1: &[u8; 8] = b"WOTLPSG1";
+
+/// The sections of a segment (in the file, log blocks follow span blocks, then come the
+/// sections in any order: the footer says where each is).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     /// Per block: first span (u32), offset (u64), length (u32), length uncompressed
@@ -38,10 +48,20 @@ pub enum Section {
     Postings = 6,
     /// Per span: start and end (i64). zstd, read when a query filters by time.
     Columns = 7,
+    /// Per log block: the rows of [`Section::Blocks`], then per block its earliest and
+    /// latest record time (i64). zstd.
+    LogBlocks = 8,
+    /// Per log term (service, trace, session), by hash: as [`Section::Terms`]. zstd.
+    LogTerms = 9,
+    /// The log terms' posting lists (record numbers), as [`Section::Postings`]. Raw.
+    LogPostings = 10,
 }
 
 /// Number of sections.
-pub const SECTIONS: usize = 8;
+pub const SECTIONS: usize = 11;
+
+/// Number of sections of a version 1 segment.
+const SECTIONS_V1: usize = 8;
 
 /// Bytes of one trace row in [`Section::Traces`].
 pub const TRACE_ROW: usize = 16 + 4 + 4 + 8 * 3 + 1 + 4 + 4;
@@ -135,15 +155,36 @@ pub struct Footer {
     pub min_start: i64,
     /// Latest span start.
     pub max_start: i64,
-    /// The sections.
+    /// Log records.
+    pub logs: u64,
+    /// Earliest log record time (`i64::MAX` without records).
+    pub min_log_time: i64,
+    /// Latest log record time (`i64::MIN` without records).
+    pub max_log_time: i64,
+    /// The sections (a version 1 segment's log sections are empty).
     pub sections: [Place; SECTIONS],
 }
 
 /// Bytes of the footer.
-pub const FOOTER_LEN: usize = 8 + 8 * 5 + SECTIONS * (8 * 3 + 4) + 4 + 8;
+pub const FOOTER_LEN: usize = 8 + 8 * 8 + SECTIONS * (8 * 3 + 4) + 4 + 8;
+
+/// Bytes of a version 1 footer.
+const FOOTER_LEN_V1: usize = 8 + 8 * 5 + SECTIONS_V1 * (8 * 3 + 4) + 4 + 8;
 
 impl Footer {
-    /// The footer's bytes.
+    /// The length of the footer that ends with `magic` (its last eight bytes), if it is
+    /// a footer's.
+    pub fn len_for(magic: &[u8]) -> Option<usize> {
+        if magic == MAGIC {
+            Some(FOOTER_LEN)
+        } else if magic == MAGIC_V1 {
+            Some(FOOTER_LEN_V1)
+        } else {
+            None
+        }
+    }
+
+    /// The footer's bytes (always the current version).
     pub fn to_bytes(self) -> Vec<u8> {
         let mut out = Vec::with_capacity(FOOTER_LEN);
         out.extend_from_slice(MAGIC);
@@ -151,6 +192,10 @@ impl Footer {
             out.extend_from_slice(&value.to_le_bytes());
         }
         for value in [self.min_start, self.max_start] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out.extend_from_slice(&self.logs.to_le_bytes());
+        for value in [self.min_log_time, self.max_log_time] {
             out.extend_from_slice(&value.to_le_bytes());
         }
         for place in &self.sections {
@@ -165,13 +210,16 @@ impl Footer {
         out
     }
 
-    /// Reads a footer, checking its magic numbers and checksum.
+    /// Reads a footer of either version, checking its magic numbers and checksum.
     pub fn from_bytes(bytes: &[u8]) -> Result<Footer, String> {
-        if bytes.len() != FOOTER_LEN || &bytes[..8] != MAGIC || &bytes[FOOTER_LEN - 8..] != MAGIC {
+        let magic = &bytes[bytes.len().saturating_sub(8)..];
+        let len = Footer::len_for(magic).filter(|&len| len == bytes.len());
+        let Some(len) = len.filter(|_| &bytes[..8] == magic) else {
             return Err("no segment footer at the end of the file".into());
-        }
-        let body = &bytes[..FOOTER_LEN - 12];
-        let mut r = Reader::new(&bytes[FOOTER_LEN - 12..]);
+        };
+        let current = magic == MAGIC;
+        let body = &bytes[..len - 12];
+        let mut r = Reader::new(&bytes[len - 12..]);
         if r.u32()? != crc32fast::hash(body) {
             return Err("the footer's checksum does not match".into());
         }
@@ -182,9 +230,18 @@ impl Footer {
             traces: r.u64()?,
             min_start: r.i64()?,
             max_start: r.i64()?,
+            logs: 0,
+            min_log_time: i64::MAX,
+            max_log_time: i64::MIN,
             ..Footer::default()
         };
-        for place in &mut footer.sections {
+        if current {
+            footer.logs = r.u64()?;
+            footer.min_log_time = r.i64()?;
+            footer.max_log_time = r.i64()?;
+        }
+        let sections = if current { SECTIONS } else { SECTIONS_V1 };
+        for place in &mut footer.sections[..sections] {
             *place = Place {
                 offset: r.u64()?,
                 len: r.u64()?,
@@ -286,6 +343,9 @@ mod tests {
             traces: 2,
             min_start: -5,
             max_start: 9,
+            logs: 4,
+            min_log_time: 1,
+            max_log_time: 2,
             ..Footer::default()
         };
         footer.sections[6] = Place {
@@ -302,5 +362,37 @@ mod tests {
             bad[at] ^= 0x10;
             assert!(Footer::from_bytes(&bad).is_err(), "byte {at}");
         }
+    }
+
+    #[test]
+    fn version_1_footers_read_as_segments_without_logs() {
+        let mut bytes = MAGIC_V1.to_vec();
+        for value in [3u64, 10, 2, 5, 9] {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+        for section in 0..SECTIONS_V1 {
+            for value in [section as u64, 1, 1] {
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+            bytes.extend_from_slice(&7u32.to_le_bytes());
+        }
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        bytes.extend_from_slice(MAGIC_V1);
+        assert_eq!(
+            Footer::len_for(&bytes[bytes.len() - 8..]),
+            Some(bytes.len())
+        );
+        let footer = Footer::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            (footer.sequence, footer.spans, footer.max_start),
+            (3, 10, 9)
+        );
+        assert_eq!((footer.logs, footer.max_log_time), (0, i64::MIN));
+        assert_eq!(footer.sections[7].offset, 7);
+        assert_eq!(
+            footer.sections[Section::LogBlocks as usize],
+            Place::default()
+        );
     }
 }

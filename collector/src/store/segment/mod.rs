@@ -1,10 +1,11 @@
-//! Segments: immutable files of spans written from a head, with the indexes a query
-//! needs. Opening one checks its footer and index checksums and keeps the small indexes
-//! in memory (about 60 bytes per trace, 8 more per service in the trace, and 12 per
-//! distinct term); span blocks, posting lists and time columns are read from the file
-//! when a query needs them.
+//! Segments: immutable files of spans and log records written from a head, with the
+//! indexes a query needs. Opening one checks its footer and index checksums and keeps
+//! the small indexes in memory (about 60 bytes per trace, 8 more per service in the
+//! trace, 12 per distinct term, 40 per block); span and log blocks, posting lists and
+//! time columns are read from the file when a query needs them.
 
 pub mod format;
+mod postings;
 pub mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,9 +15,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::logs::{FoundLogs, LogQuery};
 use super::read::{Source, SpanFilter, TracePart, TraceSpans};
 use super::terms;
-use format::{BLOCK_ROW, FOOTER_LEN, Footer, Place, Reader, Section, TRACE_ROW, TraceRow};
+use format::{BLOCK_ROW, Footer, Place, Reader, Section, TRACE_ROW, TraceRow};
+use postings::TermIndex;
 
 /// Largest section or block a segment may ask to decompress: a damaged length must not
 /// make the collector allocate without bound.
@@ -38,16 +41,21 @@ pub struct Segment {
     operations: Vec<(u32, u32)>,
     /// (trace number, service string) for each service with a span in the trace, sorted.
     trace_services: Vec<(u32, u32)>,
-    /// Term hashes and where their postings start, by hash; one more entry's offset
-    /// than terms.
-    terms: Vec<(u64, u32)>,
-    postings_end: u32,
+    /// The spans' terms.
+    terms: TermIndex,
+    /// Blocks of log records, in time order.
+    log_blocks: Vec<Block>,
+    /// Each log block's earliest and latest record time.
+    log_block_times: Vec<(i64, i64)>,
+    /// The log records' terms (service, trace, session).
+    log_terms: TermIndex,
 }
 
-/// One compressed block of spans.
+/// One compressed block of spans or log records.
 #[derive(Debug, Clone, Copy)]
 struct Block {
-    first_span: u32,
+    /// The number of its first span or record.
+    first: u32,
     place: Place,
 }
 
@@ -56,14 +64,22 @@ impl Segment {
     pub fn open(path: &Path) -> anyhow::Result<Segment> {
         let file = File::open(path)?;
         let bytes_on_disk = file.metadata()?.len();
-        let mut footer_bytes = vec![0; FOOTER_LEN];
-        if bytes_on_disk < FOOTER_LEN as u64 {
+        let mut magic = [0; 8];
+        if bytes_on_disk < 8 {
             anyhow::bail!("too short to be a segment ({bytes_on_disk} bytes)");
         }
-        file.read_exact_at(&mut footer_bytes, bytes_on_disk - FOOTER_LEN as u64)?;
+        file.read_exact_at(&mut magic, bytes_on_disk - 8)?;
+        let footer_len = Footer::len_for(&magic)
+            .ok_or_else(|| anyhow::anyhow!("no segment footer at the end of the file"))?
+            as u64;
+        if bytes_on_disk < footer_len {
+            anyhow::bail!("too short to be a segment ({bytes_on_disk} bytes)");
+        }
+        let mut footer_bytes = vec![0; footer_len as usize];
+        file.read_exact_at(&mut footer_bytes, bytes_on_disk - footer_len)?;
         let footer = Footer::from_bytes(&footer_bytes).map_err(anyhow::Error::msg)?;
         for place in &footer.sections {
-            if place.offset.saturating_add(place.len) > bytes_on_disk - FOOTER_LEN as u64 {
+            if place.offset.saturating_add(place.len) > bytes_on_disk - footer_len {
                 anyhow::bail!("a section lies outside the file");
             }
         }
@@ -80,12 +96,16 @@ impl Segment {
             recent: Vec::new(),
             operations: Vec::new(),
             trace_services: Vec::new(),
-            terms: Vec::new(),
-            postings_end: 0,
+            terms: TermIndex::default(),
+            log_blocks: Vec::new(),
+            log_block_times: Vec::new(),
+            log_terms: TermIndex::default(),
         };
         segment.load().map_err(anyhow::Error::msg)?;
+        segment.load_logs().map_err(anyhow::Error::msg)?;
         // Posting lists and columns are read later: check their checksums once, now.
         segment.section(Section::Postings)?;
+        segment.section(Section::LogPostings)?;
         segment.trace_services = segment.find_trace_services()?;
         let columns = segment.footer.sections[Section::Columns as usize];
         segment
@@ -99,19 +119,7 @@ impl Segment {
         if bytes.len() % BLOCK_ROW != 0 {
             return Err("the block table has a partial row".into());
         }
-        let mut r = Reader::new(&bytes);
-        while !r.is_empty() {
-            let block = Block {
-                first_span: r.u32()?,
-                place: Place {
-                    offset: r.u64()?,
-                    len: u64::from(r.u32()?),
-                    raw_len: u64::from(r.u32()?),
-                    crc: r.u32()?,
-                },
-            };
-            self.blocks.push(block);
-        }
+        self.blocks = read_blocks(&mut Reader::new(&bytes), bytes.len() / BLOCK_ROW)?;
 
         let bytes = self.section(Section::Parts).map_err(|e| e.to_string())?;
         let mut r = Reader::new(&bytes);
@@ -162,15 +170,32 @@ impl Segment {
         }
 
         let bytes = self.section(Section::Terms).map_err(|e| e.to_string())?;
+        let postings = self.footer.sections[Section::Postings as usize];
+        self.terms = TermIndex::load(&bytes, postings, self.footer.spans)?;
+        Ok(())
+    }
+
+    /// Loads the log records' block table and term table (none in a version 1 segment).
+    fn load_logs(&mut self) -> Result<(), String> {
+        if self.footer.logs == 0 {
+            return Ok(());
+        }
+        let bytes = self
+            .section(Section::LogBlocks)
+            .map_err(|e| e.to_string())?;
+        const LOG_BLOCK_ROW: usize = BLOCK_ROW + 16;
+        if bytes.len() % LOG_BLOCK_ROW != 0 {
+            return Err("the log block table has a partial row".into());
+        }
+        let count = bytes.len() / LOG_BLOCK_ROW;
         let mut r = Reader::new(&bytes);
-        let rows = bytes.len().saturating_sub(4) / 12;
-        for _ in 0..rows {
-            self.terms.push((r.u64()?, r.u32()?));
-        }
-        self.postings_end = r.u32()?;
-        if u64::from(self.postings_end) != self.footer.sections[Section::Postings as usize].len {
-            return Err("the term table does not match the postings".into());
-        }
+        self.log_blocks = read_blocks(&mut r, count)?;
+        self.log_block_times = (0..count)
+            .map(|_| Ok((r.i64()?, r.i64()?)))
+            .collect::<Result<_, String>>()?;
+        let bytes = self.section(Section::LogTerms).map_err(|e| e.to_string())?;
+        let postings = self.footer.sections[Section::LogPostings as usize];
+        self.log_terms = TermIndex::load(&bytes, postings, self.footer.logs)?;
         Ok(())
     }
 
@@ -178,7 +203,7 @@ impl Segment {
     fn section(&self, section: Section) -> anyhow::Result<Vec<u8>> {
         self.read_place(
             &self.footer.sections[section as usize],
-            section == Section::Postings,
+            matches!(section, Section::Postings | Section::LogPostings),
         )
         .with_context(|| format!("section {section:?}"))
     }
@@ -222,6 +247,16 @@ impl Segment {
         self.footer.spans
     }
 
+    /// Log records it holds.
+    pub fn log_count(&self) -> u64 {
+        self.footer.logs
+    }
+
+    /// The latest span start or log record time it holds: what age retention goes by.
+    pub fn max_time(&self) -> i64 {
+        self.footer.max_start.max(self.footer.max_log_time)
+    }
+
     /// Its size in bytes.
     pub fn bytes_on_disk(&self) -> u64 {
         self.bytes_on_disk
@@ -229,29 +264,9 @@ impl Segment {
 
     /// The span numbers that carry `term`, ascending; empty if none does.
     fn postings(&self, term: u64) -> anyhow::Result<Vec<u32>> {
-        let Ok(at) = self.terms.binary_search_by_key(&term, |&(hash, _)| hash) else {
-            return Ok(Vec::new());
-        };
-        let start = self.terms[at].1;
-        let end = self.terms.get(at + 1).map_or(self.postings_end, |t| t.1);
-        if start > end || end > self.postings_end {
-            anyhow::bail!("{}: damaged term table", self.path.display());
-        }
-        let mut bytes = vec![0; (end - start) as usize];
-        let postings = self.footer.sections[Section::Postings as usize];
-        self.file
-            .read_exact_at(&mut bytes, postings.offset + u64::from(start))?;
-        let mut r = Reader::new(&bytes);
-        let mut numbers = Vec::new();
-        let mut number = 0u64;
-        while !r.is_empty() {
-            number += r.varint().map_err(anyhow::Error::msg)?;
-            if number >= self.footer.spans {
-                anyhow::bail!("{}: damaged posting list", self.path.display());
-            }
-            numbers.push(number as u32);
-        }
-        Ok(numbers)
+        self.terms
+            .list(&self.file, term)
+            .with_context(|| format!("{}: span terms", self.path.display()))
     }
 
     /// Which services each trace has spans of: a service's posting list holds its span
@@ -293,22 +308,14 @@ impl Segment {
 
     /// The span numbers that match `filter`.
     fn matching_spans(&self, filter: &SpanFilter) -> anyhow::Result<Vec<u32>> {
-        let mut lists = Vec::with_capacity(filter.terms.len());
-        for &term in &filter.terms {
-            let list = self.postings(term)?;
-            if list.is_empty() {
-                return Ok(Vec::new());
-            }
-            lists.push(list);
-        }
-        lists.sort_by_key(Vec::len);
-        let mut spans = match lists.first() {
-            Some(shortest) => shortest.clone(),
+        let mut spans = match self
+            .terms
+            .all_of(&self.file, &filter.terms)
+            .with_context(|| format!("{}: span terms", self.path.display()))?
+        {
+            Some(spans) => spans,
             None => (0..self.footer.spans as u32).collect(),
         };
-        for list in lists.iter().skip(1) {
-            spans.retain(|number| list.binary_search(number).is_ok());
-        }
         if filter.limits_times() && !spans.is_empty() {
             let columns = self.section(Section::Columns)?;
             spans.retain(|&n| {
@@ -331,6 +338,76 @@ impl Segment {
     fn string(&self, n: u32) -> &str {
         self.strings.get(n as usize).map_or("", String::as_str)
     }
+}
+
+/// One log record of a block, its resource and scope looked up.
+struct LogEntry<'a> {
+    identity: u64,
+    time: i64,
+    severity: u8,
+    resource: &'a [u8],
+    scope: &'a [u8],
+    body: &'a [u8],
+}
+
+impl Segment {
+    /// Calls `each` with every record of log block `b` and its number.
+    fn log_block(&self, b: usize, mut each: impl FnMut(u32, LogEntry<'_>)) -> anyhow::Result<()> {
+        let block = self.log_blocks[b];
+        let bytes = self
+            .read_place(&block.place, false)
+            .with_context(|| format!("{}: a log block", self.path.display()))?;
+        let damaged = |e: String| anyhow::anyhow!("{}: a log block: {e}", self.path.display());
+        let mut r = Reader::new(&bytes);
+        let mut number = block.first;
+        while !r.is_empty() {
+            let identity = r.u64().map_err(damaged)?;
+            let time = r.i64().map_err(damaged)?;
+            let severity = r.u8().map_err(damaged)?;
+            let resource = r.varint().map_err(damaged)? as usize;
+            let scope = r.varint().map_err(damaged)? as usize;
+            let len = r.varint().map_err(damaged)? as usize;
+            let body = r.bytes(len).map_err(damaged)?;
+            let (Some(resource), Some(scope)) =
+                (self.resources.get(resource), self.scopes.get(scope))
+            else {
+                anyhow::bail!(
+                    "{}: a log record's resource is missing",
+                    self.path.display()
+                );
+            };
+            each(
+                number,
+                LogEntry {
+                    identity,
+                    time,
+                    severity,
+                    resource,
+                    scope,
+                    body,
+                },
+            );
+            number += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Reads `count` rows of a block table.
+fn read_blocks(r: &mut Reader<'_>, count: usize) -> Result<Vec<Block>, String> {
+    (0..count)
+        .map(|_| {
+            Ok(Block {
+                first: r.u32()?,
+                place: Place {
+                    offset: r.u64()?,
+                    len: u64::from(r.u32()?),
+                    raw_len: u64::from(r.u32()?),
+                    crc: r.u32()?,
+                },
+            })
+        })
+        .collect()
 }
 
 fn le_i64(bytes: &[u8]) -> i64 {
@@ -398,17 +475,17 @@ impl Source for Segment {
         let wanted = trace.first..trace.first + trace.spans;
         let first_block = self
             .blocks
-            .partition_point(|b| b.first_span <= trace.first)
+            .partition_point(|b| b.first <= trace.first)
             .saturating_sub(1);
         for block in &self.blocks[first_block..] {
-            if block.first_span >= wanted.end {
+            if block.first >= wanted.end {
                 break;
             }
             let bytes = self
                 .read_place(&block.place, false)
                 .with_context(|| format!("{}: a span block", self.path.display()))?;
             let mut r = Reader::new(&bytes);
-            let mut number = block.first_span;
+            let mut number = block.first;
             while !r.is_empty() && number < wanted.end {
                 let span_id = r.array::<8>().map_err(anyhow::Error::msg)?;
                 let start = r.i64().map_err(anyhow::Error::msg)?;
@@ -437,5 +514,55 @@ impl Source for Segment {
                 names.insert(self.string(name).to_owned());
             }
         }
+    }
+
+    fn max_log_time(&self) -> i64 {
+        self.footer.max_log_time
+    }
+
+    fn logs(&self, query: &LogQuery, out: &mut FoundLogs) -> anyhow::Result<()> {
+        if self.footer.logs == 0
+            || !query.may_match_times(self.footer.min_log_time, self.footer.max_log_time)
+        {
+            return Ok(());
+        }
+        let wanted = self
+            .log_terms
+            .all_of(&self.file, &query.terms())
+            .with_context(|| format!("{}: log terms", self.path.display()))?;
+        // Newest blocks first: once `out` is full, older blocks cannot add to it.
+        for b in (0..self.log_blocks.len()).rev() {
+            let (min, max) = self.log_block_times[b];
+            let first = self.log_blocks[b].first;
+            let end = self
+                .log_blocks
+                .get(b + 1)
+                .map_or(self.footer.logs, |next| u64::from(next.first));
+            let holds_wanted = wanted.as_ref().is_none_or(|numbers| {
+                let at = numbers.partition_point(|&n| n < first);
+                numbers.get(at).is_some_and(|&n| u64::from(n) < end)
+            });
+            if !holds_wanted || !query.may_match_times(min, max) {
+                continue;
+            }
+            if !out.wants(max) {
+                break;
+            }
+            self.log_block(b, |number, entry| {
+                let is_wanted = wanted
+                    .as_ref()
+                    .is_none_or(|numbers| numbers.binary_search(&number).is_ok());
+                if is_wanted && query.admits(entry.time, entry.severity, entry.body) {
+                    out.add(
+                        entry.time,
+                        entry.identity,
+                        entry.resource,
+                        entry.scope,
+                        entry.body,
+                    );
+                }
+            })?;
+        }
+        Ok(())
     }
 }

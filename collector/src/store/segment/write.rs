@@ -1,5 +1,5 @@
-//! Writing a head out as a segment file: spans sorted by trace ID, compressed in blocks,
-//! with the indexes of [`super::format`]. The file is written under a temporary name,
+//! Writing a head out as a segment file: spans sorted by trace ID and log records sorted
+//! by time, compressed in blocks, with the indexes of [`super::format`]. The file is written under a temporary name,
 //! synced, then renamed into place, so a segment file is always whole.
 
 use std::collections::BTreeSet;
@@ -10,8 +10,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::format::{Footer, Place, SECTIONS, Section, TraceRow, put_sized};
-use crate::store::batch::SpanRow;
+use crate::store::batch::{LogRow, SpanRow};
 use crate::store::head::Head;
+use crate::store::terms;
 use crate::store::wal::sync_dir;
 
 /// Uncompressed bytes of spans per block: one trace lookup decompresses at least one.
@@ -123,6 +124,127 @@ impl Posting {
     }
 }
 
+/// Posting lists by term hash, while they are built.
+#[derive(Default)]
+struct PostingLists(HashMap<u64, Posting>);
+
+impl PostingLists {
+    fn with_capacity(capacity: usize) -> Self {
+        PostingLists(HashMap::with_capacity(capacity))
+    }
+
+    /// Adds item `number` (ascending) to the list of `term`.
+    fn add(&mut self, term: u64, number: u32) {
+        self.0
+            .entry(term)
+            .and_modify(|list| list.push(number))
+            .or_insert(Posting::One(number));
+    }
+
+    /// Writes the term table (compressed) and the lists (raw); returns where each is.
+    fn write(self, out: &mut Output) -> anyhow::Result<(Place, Place)> {
+        let mut terms: Vec<(u64, Posting)> = self.0.into_iter().collect();
+        terms.sort_unstable_by_key(|(hash, _)| *hash);
+        let mut lists = Vec::new();
+        let mut table = Vec::with_capacity(terms.len() * 12 + 4);
+        for (hash, numbers) in &terms {
+            table.extend_from_slice(&hash.to_le_bytes());
+            table.extend_from_slice(&(lists.len() as u32).to_le_bytes());
+            let mut previous = 0;
+            for (i, &number) in numbers.as_slice().iter().enumerate() {
+                let gap = if i == 0 { number } else { number - previous };
+                prost::encoding::encode_varint(u64::from(gap), &mut lists);
+                previous = number;
+            }
+        }
+        table.extend_from_slice(&(lists.len() as u32).to_le_bytes());
+        Ok((out.compressed(&table)?, out.raw(&lists)?))
+    }
+}
+
+/// One written block: its first item, where it is, and its items' time range.
+struct WrittenBlock {
+    first: u32,
+    place: Place,
+    min_time: i64,
+    max_time: i64,
+}
+
+/// Items gathered into blocks of about [`BLOCK_BYTES`], each compressed on its own.
+struct Blocks {
+    current: Vec<u8>,
+    first: u32,
+    min_time: i64,
+    max_time: i64,
+    written: Vec<WrittenBlock>,
+}
+
+impl Blocks {
+    fn new() -> Self {
+        Blocks {
+            current: Vec::with_capacity(BLOCK_BYTES + (16 << 10)),
+            first: 0,
+            min_time: i64::MAX,
+            max_time: i64::MIN,
+            written: Vec::new(),
+        }
+    }
+
+    /// The block being filled, to append item `number` (at `time`) to; call
+    /// [`Blocks::end_item`] after.
+    fn item(&mut self, time: i64) -> &mut Vec<u8> {
+        self.min_time = self.min_time.min(time);
+        self.max_time = self.max_time.max(time);
+        &mut self.current
+    }
+
+    /// Writes the block out once it is full; the next item is `next`.
+    fn end_item(&mut self, out: &mut Output, next: u32) -> anyhow::Result<()> {
+        if self.current.len() >= BLOCK_BYTES {
+            self.flush(out, next)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Output, next: u32) -> anyhow::Result<()> {
+        if !self.current.is_empty() {
+            self.written.push(WrittenBlock {
+                first: self.first,
+                place: out.compressed(&self.current)?,
+                min_time: self.min_time,
+                max_time: self.max_time,
+            });
+        }
+        self.current.clear();
+        self.first = next;
+        self.min_time = i64::MAX;
+        self.max_time = i64::MIN;
+        Ok(())
+    }
+
+    /// Writes the last block, then the block table (with each block's time range when
+    /// `times`); returns where the table is.
+    fn finish(mut self, out: &mut Output, times: bool) -> anyhow::Result<Place> {
+        self.flush(out, 0)?;
+        let mut table = Vec::new();
+        for block in &self.written {
+            let place = block.place;
+            table.extend_from_slice(&block.first.to_le_bytes());
+            table.extend_from_slice(&place.offset.to_le_bytes());
+            table.extend_from_slice(&(place.len as u32).to_le_bytes());
+            table.extend_from_slice(&(place.raw_len as u32).to_le_bytes());
+            table.extend_from_slice(&place.crc.to_le_bytes());
+        }
+        if times {
+            for block in &self.written {
+                table.extend_from_slice(&block.min_time.to_le_bytes());
+                table.extend_from_slice(&block.max_time.to_le_bytes());
+            }
+        }
+        out.compressed(&table)
+    }
+}
+
 /// A batch's resources (with their services) and scopes as numbered in the segment.
 struct BatchNumbers {
     resources: Vec<(u32, u32)>,
@@ -165,12 +287,10 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
         })
         .collect();
     let mut operations = BTreeSet::new();
-    let mut postings: HashMap<u64, Posting> = HashMap::with_capacity(spans.len());
+    let mut postings = PostingLists::with_capacity(spans.len());
     let mut columns = Vec::with_capacity(spans.len() * 16);
     let mut traces: Vec<TraceRow> = Vec::new();
-    let mut blocks = Vec::new();
-    let mut block = Vec::with_capacity(BLOCK_BYTES + (16 << 10));
-    let mut block_first = 0u32;
+    let mut blocks = Blocks::new();
     let mut min_start = i64::MAX;
     let mut max_start = i64::MIN;
 
@@ -186,10 +306,7 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
             .iter()
             .chain(batch.resource_terms(span))
         {
-            postings
-                .entry(term)
-                .and_modify(|list| list.push(number))
-                .or_insert(Posting::One(number));
+            postings.add(term, number);
         }
         columns.extend_from_slice(&span.start.to_le_bytes());
         columns.extend_from_slice(&span.end.to_le_bytes());
@@ -223,34 +340,20 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
         }
 
         let body = batch.span_body(span);
+        let block = blocks.item(span.start);
         block.extend_from_slice(&span.span_id);
         block.extend_from_slice(&span.start.to_le_bytes());
-        prost::encoding::encode_varint(u64::from(resource), &mut block);
-        prost::encoding::encode_varint(u64::from(scope), &mut block);
-        prost::encoding::encode_varint(body.len() as u64, &mut block);
+        prost::encoding::encode_varint(u64::from(resource), block);
+        prost::encoding::encode_varint(u64::from(scope), block);
+        prost::encoding::encode_varint(body.len() as u64, block);
         block.extend_from_slice(body);
-        if block.len() >= BLOCK_BYTES {
-            blocks.push((block_first, out.compressed(&block)?));
-            block.clear();
-            block_first = number + 1;
-        }
+        blocks.end_item(out, number + 1)?;
     }
-    if !block.is_empty() {
-        blocks.push((block_first, out.compressed(&block)?));
-    }
-
     let mut sections = [Place::default(); SECTIONS];
-    let mut section = Vec::new();
-    for (first, place) in &blocks {
-        section.extend_from_slice(&first.to_le_bytes());
-        section.extend_from_slice(&place.offset.to_le_bytes());
-        section.extend_from_slice(&(place.len as u32).to_le_bytes());
-        section.extend_from_slice(&(place.raw_len as u32).to_le_bytes());
-        section.extend_from_slice(&place.crc.to_le_bytes());
-    }
-    sections[Section::Blocks as usize] = out.compressed(&section)?;
+    sections[Section::Blocks as usize] = blocks.finish(out, false)?;
+    let logs = write_logs(out, head, &numbered, &mut sections)?;
 
-    section.clear();
+    let mut section = Vec::new();
     section.extend_from_slice(&(resources.items.len() as u32).to_le_bytes());
     for body in &resources.items {
         put_sized(&mut section, body);
@@ -281,23 +384,10 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
     }
     sections[Section::Operations as usize] = out.compressed(&section)?;
 
-    let mut terms: Vec<(u64, Posting)> = postings.into_iter().collect();
-    terms.sort_unstable_by_key(|(hash, _)| *hash);
-    let mut lists = Vec::new();
-    section.clear();
-    for (hash, numbers) in &terms {
-        section.extend_from_slice(&hash.to_le_bytes());
-        section.extend_from_slice(&(lists.len() as u32).to_le_bytes());
-        let mut previous = 0;
-        for (i, &number) in numbers.as_slice().iter().enumerate() {
-            let gap = if i == 0 { number } else { number - previous };
-            prost::encoding::encode_varint(u64::from(gap), &mut lists);
-            previous = number;
-        }
-    }
-    section.extend_from_slice(&(lists.len() as u32).to_le_bytes());
-    sections[Section::Terms as usize] = out.compressed(&section)?;
-    sections[Section::Postings as usize] = out.raw(&lists)?;
+    (
+        sections[Section::Terms as usize],
+        sections[Section::Postings as usize],
+    ) = postings.write(out)?;
     sections[Section::Columns as usize] = out.compressed(&columns)?;
 
     Ok(Footer {
@@ -306,6 +396,68 @@ fn write_body(out: &mut Output, head: &Head) -> anyhow::Result<Footer> {
         traces: traces.len() as u64,
         min_start,
         max_start,
+        logs: logs.count,
+        min_log_time: logs.min_time,
+        max_log_time: logs.max_time,
         sections,
+    })
+}
+
+/// What [`write_logs`] wrote.
+struct LogsWritten {
+    count: u64,
+    min_time: i64,
+    max_time: i64,
+}
+
+/// Writes the head's log records (sorted by time, then identity) in blocks, with their
+/// block table and their terms (service, trace, session); fills in their sections.
+fn write_logs(
+    out: &mut Output,
+    head: &Head,
+    numbered: &[BatchNumbers],
+    sections: &mut [Place; SECTIONS],
+) -> anyhow::Result<LogsWritten> {
+    let mut logs: Vec<(i64, u64, usize, &LogRow)> = head
+        .logs()
+        .map(|(b, log)| (log.time, log.identity, b, log))
+        .collect();
+    logs.sort_unstable_by_key(|&(time, identity, _, _)| (time, identity));
+    let batches = head.batches();
+    let mut blocks = Blocks::new();
+    let mut postings = PostingLists::with_capacity(logs.len());
+    for (number, &(_, _, b, log)) in logs.iter().enumerate() {
+        let number = number as u32;
+        let batch = &batches[b];
+        let (resource, _) = numbered[b].resources[log.resource as usize];
+        let scope = numbered[b].scopes[log.scope as usize];
+        let service = batch.service_of(&batch.resources()[log.resource as usize]);
+        postings.add(terms::service(service), number);
+        if let Some(trace_id) = &log.trace_id {
+            postings.add(terms::trace(trace_id), number);
+        }
+        if let Some(session) = log.session {
+            postings.add(session, number);
+        }
+        let body = batch.log_body(log);
+        let block = blocks.item(log.time);
+        block.extend_from_slice(&log.identity.to_le_bytes());
+        block.extend_from_slice(&log.time.to_le_bytes());
+        block.push(log.severity);
+        prost::encoding::encode_varint(u64::from(resource), block);
+        prost::encoding::encode_varint(u64::from(scope), block);
+        prost::encoding::encode_varint(body.len() as u64, block);
+        block.extend_from_slice(body);
+        blocks.end_item(out, number + 1)?;
+    }
+    sections[Section::LogBlocks as usize] = blocks.finish(out, true)?;
+    (
+        sections[Section::LogTerms as usize],
+        sections[Section::LogPostings as usize],
+    ) = postings.write(out)?;
+    Ok(LogsWritten {
+        count: logs.len() as u64,
+        min_time: logs.first().map_or(i64::MAX, |l| l.0),
+        max_time: logs.last().map_or(i64::MIN, |l| l.0),
     })
 }

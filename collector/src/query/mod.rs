@@ -1,4 +1,9 @@
-//! The query API (JSON; errors as `{"error": "..."}`) and the health check.
+//! The query API (JSON; errors as `{"error": "..."}`) and the health check; the log
+//! listing is in `logs.rs`.
+
+mod logs;
+
+pub use logs::{DEFAULT_LOG_LIMIT, LogParams, list_logs};
 
 use std::sync::Arc;
 
@@ -6,10 +11,11 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use opentelemetry_proto::tonic::logs::v1::LogsData;
 use opentelemetry_proto::tonic::trace::v1::TracesData;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoreError, TraceFilter};
+use crate::store::{LogQuery, SESSION_ID, Store, StoreError, StoredLogs, TraceFilter};
 
 /// Traces listed when no `limit` is given.
 pub const DEFAULT_LIST_LIMIT: usize = 20;
@@ -66,9 +72,8 @@ impl ListParams {
     /// Reads a query string (`attr` may repeat; other names once).
     pub fn parse(query: &str) -> Result<ListParams, String> {
         let mut params = ListParams::default();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let value = value.into_owned();
-            let slot = match &*name {
+        read_query(query, LIST_PARAMETERS, |name, value| {
+            let slot = match name {
                 "service" => &mut params.service,
                 "operation" => &mut params.operation,
                 "start" => &mut params.start,
@@ -77,22 +82,60 @@ impl ListParams {
                 "maxDuration" => &mut params.max_duration,
                 "error" => &mut params.error,
                 "limit" => &mut params.limit,
-                "attr" => {
+                _ => {
                     params.attr.push(value);
-                    continue;
-                }
-                other => {
-                    return Err(format!(
-                        "unknown parameter {other:?}; use {}",
-                        LIST_PARAMETERS.join(", ")
-                    ));
+                    return None;
                 }
             };
-            if slot.replace(value).is_some() {
-                return Err(format!("{name} is given twice"));
-            }
-        }
+            Some(slot.replace(value))
+        })?;
         Ok(params)
+    }
+}
+
+/// Reads a query string whose parameter names must be among `known`: `set` stores a
+/// value and returns `Some` of what the name held before (a second value of a name that
+/// may not repeat), or `None` for a name that may repeat.
+fn read_query(
+    query: &str,
+    known: &[&str],
+    mut set: impl FnMut(&str, String) -> Option<Option<String>>,
+) -> Result<(), String> {
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if !known.contains(&&*name) {
+            return Err(format!(
+                "unknown parameter {name:?}; use {}",
+                known.join(", ")
+            ));
+        }
+        if let Some(Some(_)) = set(&name, value.into_owned()) {
+            return Err(format!("{name} is given twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A time parameter in Unix nanoseconds.
+fn parse_time(name: &str, value: Option<String>) -> Result<Option<i64>, String> {
+    value
+        .map(|v| {
+            v.parse::<u64>()
+                .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
+                .map_err(|_| format!("{name}={v:?} is not a time in Unix nanoseconds"))
+        })
+        .transpose()
+}
+
+/// A `limit` parameter: 1 to [`MAX_LIST_LIMIT`], `default` when absent.
+fn parse_limit(value: Option<String>, default: usize) -> Result<usize, String> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIST_LIMIT).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "limit={v:?}: use a number from 1 to {MAX_LIST_LIMIT}"
+            )),
+        },
     }
 }
 
@@ -110,32 +153,13 @@ pub async fn list(State(store): State<Arc<Store>>, RawQuery(query): RawQuery) ->
 
 /// Checks the query string and turns it into a [`TraceFilter`].
 pub fn filter(params: ListParams) -> Result<TraceFilter, String> {
-    let time = |name: &str, value: Option<String>| -> Result<Option<i64>, String> {
-        value
-            .map(|v| {
-                v.parse::<u64>()
-                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX))
-                    .map_err(|_| format!("{name}={v:?} is not a time in Unix nanoseconds"))
-            })
-            .transpose()
-    };
     let error = match params.error.as_deref() {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
         Some(other) => return Err(format!("error={other:?}: use true or false")),
     };
-    let limit = match params.limit {
-        None => DEFAULT_LIST_LIMIT,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIST_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(format!(
-                    "limit={v:?}: use a number from 1 to {MAX_LIST_LIMIT}"
-                ));
-            }
-        },
-    };
+    let limit = parse_limit(params.limit, DEFAULT_LIST_LIMIT)?;
     let attributes = params
         .attr
         .iter()
@@ -153,8 +177,8 @@ pub fn filter(params: ListParams) -> Result<TraceFilter, String> {
         service: params.service.filter(|s| !s.is_empty()),
         operation: params.operation.filter(|s| !s.is_empty()),
         attributes,
-        start: time("start", params.start)?,
-        end: time("end", params.end)?,
+        start: parse_time("start", params.start)?,
+        end: parse_time("end", params.end)?,
         min_duration: duration("minDuration", params.min_duration)?,
         max_duration: duration("maxDuration", params.max_duration)?,
         error,
@@ -214,16 +238,27 @@ pub async fn status(State(store): State<Arc<Store>>) -> Response {
     Json(store.status()).into_response()
 }
 
-/// The answer of `GET /api/traces/{traceId}`: OTLP JSON, and `truncated` when the trace
-/// has more than [`MAX_TRACE_SPANS`] spans.
+/// Most log records returned with one trace: its most recent.
+pub const MAX_TRACE_LOGS: usize = 1000;
+
+/// The answer of `GET /api/traces/{traceId}`: OTLP JSON of its spans and log records,
+/// `truncated` when the trace has more than [`MAX_TRACE_SPANS`] spans, `logsTruncated`
+/// when it has more than [`MAX_TRACE_LOGS`] log records.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TraceAnswer {
-    /// The spans, as in an OTLP export request.
+    /// The spans, as in an OTLP trace export request (`resourceSpans`).
     #[serde(flatten)]
     pub data: TracesData,
     /// Present only when some spans were left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<Truncated>,
+    /// The trace's log records, as in an OTLP logs export request (`resourceLogs`).
+    #[serde(flatten)]
+    pub logs: LogsData,
+    /// Present (`true`) only when older log records were left out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub logs_truncated: bool,
 }
 
 /// How a trace was cut: `{"spans": <stored>, "returned": <in this answer>}`.
@@ -235,8 +270,11 @@ pub struct Truncated {
     pub returned: u64,
 }
 
-/// `GET /api/traces/{traceId}`: the trace's spans as OTLP JSON (`{"resourceSpans": [...]}`),
-/// at most [`MAX_TRACE_SPANS`] of them (then with `"truncated"`).
+/// `GET /api/traces/{traceId}`: the trace's spans and log records as OTLP JSON
+/// (`{"resourceSpans": [...], "resourceLogs": [...]}`), at most [`MAX_TRACE_SPANS`]
+/// spans (the first by start time; then with `"truncated"`) and [`MAX_TRACE_LOGS`]
+/// records (the most recent; then with `"logsTruncated": true`); 404 when neither is
+/// stored.
 pub async fn trace(State(store): State<Arc<Store>>, Path(trace_id): Path<String>) -> Response {
     let Some(id) = parse_trace_id(&trace_id) else {
         return error(
@@ -244,24 +282,44 @@ pub async fn trace(State(store): State<Arc<Store>>, Path(trace_id): Path<String>
             format!("{trace_id:?} is not a trace ID: expected 32 hex digits"),
         );
     };
-    match store.trace(id, MAX_TRACE_SPANS).await {
-        Ok(Some(trace)) => Json(TraceAnswer {
-            truncated: (trace.returned < trace.stored).then_some(Truncated {
+    let logs = LogQuery {
+        trace: Some(id),
+        limit: MAX_TRACE_LOGS,
+        ..LogQuery::default()
+    };
+    let (trace, logs) = match (
+        store.trace(id, MAX_TRACE_SPANS).await,
+        store.logs(logs).await,
+    ) {
+        (Ok(trace), Ok(logs)) => (trace, logs),
+        (Err(e), _) | (_, Err(e)) => return store_error(&e),
+    };
+    if trace.is_none() && logs.returned == 0 {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no spans or log records stored for trace {}",
+                trace_id.to_ascii_lowercase()
+            ),
+        );
+    }
+    let (data, truncated) = match trace {
+        Some(trace) => (
+            trace.data,
+            (trace.returned < trace.stored).then_some(Truncated {
                 spans: trace.stored,
                 returned: trace.returned,
             }),
-            data: trace.data,
-        })
-        .into_response(),
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            format!(
-                "no spans stored for trace {}",
-                trace_id.to_ascii_lowercase()
-            ),
         ),
-        Err(e) => store_error(&e),
-    }
+        None => (TracesData::default(), None),
+    };
+    Json(TraceAnswer {
+        data,
+        truncated,
+        logs: logs.data,
+        logs_truncated: logs.truncated,
+    })
+    .into_response()
 }
 
 /// Most traces `GET /api/sessions/{id}` returns: the session's most recently active.
@@ -270,10 +328,15 @@ pub const MAX_SESSION_TRACES: usize = 200;
 /// Most spans `GET /api/sessions/{id}` returns, over all its traces.
 pub const MAX_SESSION_SPANS: usize = 20_000;
 
-/// The answer of `GET /api/sessions/{id}`: the spans of the session's traces as OTLP JSON.
+/// Most log records `GET /api/sessions/{id}` returns: the session's most recent.
+pub const MAX_SESSION_LOGS: usize = 2000;
+
+/// The answer of `GET /api/sessions/{id}`: the spans of the session's traces and the
+/// session's log records as OTLP JSON.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionAnswer {
-    /// The spans, as in an OTLP export request (each trace's resources in turn).
+    /// The spans, as in an OTLP trace export request (each trace's resources in turn).
     #[serde(flatten)]
     pub data: TracesData,
     /// Traces in the answer.
@@ -281,34 +344,53 @@ pub struct SessionAnswer {
     /// Whether traces or spans were left out (over [`MAX_SESSION_TRACES`] or
     /// [`MAX_SESSION_SPANS`]).
     pub truncated: bool,
+    /// The session's log records (with a trace or not), as in an OTLP logs export
+    /// request (`resourceLogs`).
+    #[serde(flatten)]
+    pub logs: LogsData,
+    /// Whether older log records were left out (over [`MAX_SESSION_LOGS`]).
+    pub logs_truncated: bool,
 }
 
 /// `GET /api/sessions/{id}`: every span of the traces with a span (or resource) whose
 /// `session.id` is `id`, most recently active trace first, at most
 /// [`MAX_SESSION_TRACES`] traces and [`MAX_SESSION_SPANS`] spans (each trace's first by
-/// start time); 404 if no trace has that session. The store's attribute search finds
+/// start time), and the session's most recent [`MAX_SESSION_LOGS`] log records; 404 if
+/// neither a trace nor a log record has that session. The store's attribute search finds
 /// the traces and each is read as `GET /api/traces/{id}` reads it, so the answer is
 /// bounded however long the session.
 pub async fn session(State(store): State<Arc<Store>>, Path(session_id): Path<String>) -> Response {
     let filter = TraceFilter {
-        attributes: vec![("session.id".to_owned(), session_id.clone())],
+        attributes: vec![(SESSION_ID.to_owned(), session_id.clone())],
         limit: MAX_SESSION_TRACES + 1,
         ..TraceFilter::default()
     };
-    let listed = match store.list_traces(filter).await {
-        Ok(listed) => listed,
-        Err(e) => return store_error(&e),
+    let logs = LogQuery {
+        session: Some(session_id.clone()),
+        limit: MAX_SESSION_LOGS,
+        ..LogQuery::default()
     };
-    if listed.is_empty() {
+    let (listed, logs) = match (store.list_traces(filter).await, store.logs(logs).await) {
+        (Ok(listed), Ok(logs)) => (listed, logs),
+        (Err(e), _) | (_, Err(e)) => return store_error(&e),
+    };
+    if listed.is_empty() && logs.returned == 0 {
         return error(
             StatusCode::NOT_FOUND,
-            format!("no traces stored for session {session_id:?}"),
+            format!("no traces or log records stored for session {session_id:?}"),
         );
     }
+    let StoredLogs {
+        data: logs,
+        truncated: logs_truncated,
+        ..
+    } = logs;
     let mut answer = SessionAnswer {
         data: TracesData::default(),
         traces: 0,
         truncated: listed.len() > MAX_SESSION_TRACES,
+        logs,
+        logs_truncated,
     };
     let mut spans_left = MAX_SESSION_SPANS;
     for summary in listed.iter().take(MAX_SESSION_TRACES) {
@@ -355,6 +437,7 @@ pub fn parse_trace_id(text: &str) -> Option<[u8; 16]> {
     Some(id)
 }
 
+/// A JSON error answer: `{"error": message}`.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }

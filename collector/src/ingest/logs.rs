@@ -1,0 +1,166 @@
+//! The log signal (`POST /v1/logs`): `ExportLogsServiceRequest` in,
+//! `ExportLogsServiceResponse` out.
+
+use axum::response::Response;
+use collector_decode::model::LogRecord;
+use collector_decode::{DecodeError, Format, json, protobuf};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceResponse,
+};
+
+use super::intake::{Intake, Item};
+use super::validate::{Problem, Rules};
+use super::{Limits, Prepared, Signal, respond};
+use crate::store::{Batch, hex};
+
+/// Log records.
+pub struct Logs;
+
+impl Item for LogRecord<'_> {
+    const NOUN: &'static str = "log record";
+
+    fn check(&self, rules: &Rules, now_unix_nanos: u64) -> Result<(), Problem> {
+        rules.check_log_record(self, now_unix_nanos)
+    }
+
+    fn describe(&self) -> String {
+        if self.trace_id.is_empty() {
+            "no traceId".to_owned()
+        } else {
+            format!("traceId {}", hex(self.trace_id.as_bytes()))
+        }
+    }
+
+    fn add_to(&self, batch: &mut Batch, resource: u32, scope: u32) {
+        batch.add_log(resource, scope, self);
+    }
+}
+
+impl Signal for Logs {
+    fn prepare(
+        bytes: &[u8],
+        format: Format,
+        limits: &Limits,
+        max_decoded_bytes: usize,
+        now_unix_nanos: u64,
+    ) -> Result<Prepared, DecodeError> {
+        let decode_limits = collector_decode::Limits {
+            max_spans: limits.max_spans,
+            max_decoded_bytes,
+        };
+        let request = match format {
+            Format::Json => json::decode_logs(bytes, &decode_limits)?,
+            Format::Protobuf => protobuf::decode_logs(bytes, &decode_limits)?,
+        };
+        let records = request
+            .resource_logs
+            .iter()
+            .flat_map(|r| &r.scope_logs)
+            .map(|s| s.log_records.len())
+            .sum();
+        let batch = Batch::with_log_capacity(super::encoded_size(bytes.len(), format), records);
+        let mut intake = Intake::new(&limits.rules, now_unix_nanos, batch);
+        for resource_logs in &request.resource_logs {
+            intake.resource(
+                resource_logs.resource.as_ref(),
+                &resource_logs.schema_url,
+                resource_logs
+                    .scope_logs
+                    .iter()
+                    .map(|s| (s.scope.as_ref(), &*s.schema_url, &s.log_records[..])),
+            );
+        }
+        Ok(intake.finish::<LogRecord<'_>>())
+    }
+
+    fn accepted(format: Format, rejected: u64, message: String) -> Response {
+        let partial_success = (rejected > 0).then(|| ExportLogsPartialSuccess {
+            rejected_log_records: i64::try_from(rejected).unwrap_or(i64::MAX),
+            error_message: message,
+        });
+        respond::accepted(format, ExportLogsServiceResponse { partial_success })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SESSION_ID;
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use prost::Message;
+
+    const NOW: u64 = 1_750_000_000_000_000_000;
+    const LIMITS: Limits = Limits {
+        max_body: 1 << 20,
+        max_decompressed: 1 << 20,
+        max_spans: 100,
+        rules: Rules {
+            max_attribute_value: 16,
+            max_field: 64,
+            max_future_nanos: 600_000_000_000,
+            max_age_nanos: None,
+        },
+    };
+
+    fn record(n: u8) -> LogRecord {
+        LogRecord {
+            time_unix_nano: NOW - 10,
+            severity_number: 17,
+            body: Some(AnyValue {
+                value: Some(Value::StringValue(format!("error {n}"))),
+            }),
+            attributes: vec![KeyValue {
+                key: SESSION_ID.into(),
+                value: Some(AnyValue {
+                    value: Some(Value::StringValue("s".into())),
+                }),
+                ..KeyValue::default()
+            }],
+            trace_id: vec![n; 16],
+            span_id: vec![n; 8],
+            ..LogRecord::default()
+        }
+    }
+
+    fn request(records: Vec<LogRecord>) -> Vec<u8> {
+        ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                scope_logs: vec![ScopeLogs {
+                    log_records: records,
+                    ..ScopeLogs::default()
+                }],
+                ..ResourceLogs::default()
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn invalid_records_are_named_and_valid_ones_kept() {
+        let no_trace = LogRecord {
+            trace_id: Vec::new(),
+            ..record(2)
+        };
+        let big = LogRecord {
+            body: Some(AnyValue {
+                value: Some(Value::StringValue("x".repeat(17))),
+            }),
+            ..record(4)
+        };
+        let body = request(vec![record(1), no_trace, record(3), big]);
+        let prepared = Logs::prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
+        assert_eq!((prepared.batch.len(), prepared.rejected), (2, 2));
+        assert_eq!(
+            prepared.message,
+            "2 of 4 log records rejected (log records numbered from 0 in request order): \
+             log record 1 (no traceId): spanId is set but traceId is empty; \
+             log record 3 (traceId 04040404040404040404040404040404): \
+             body is 17 bytes; the limit is 16 (--max-attribute-value)"
+        );
+        let row = prepared.batch.logs()[0];
+        assert_eq!((row.trace_id, row.severity), (Some([1; 16]), 17));
+        assert!(row.session.is_some());
+    }
+}
