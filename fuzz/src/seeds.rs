@@ -35,7 +35,7 @@ fn end(w: &mut Writer, span: u64, ms: f64) {
 
 /// CONFIGURE with `sampler`, `ratio`, limits, batch settings, one resource attribute and
 /// the default scope.
-fn configure(w: &mut Writer, sampler: u32, ratio: f64, limits: [u32; 5], batch: [u32; 4]) {
+fn configure(w: &mut Writer, sampler: u32, ratio: f64, limits: [u32; 5], batch: [u32; 5]) {
     w.words.extend([ops::CONFIGURE, sampler]);
     w.numbers.push(ratio);
     w.words.extend(limits);
@@ -107,7 +107,7 @@ fn recorder() -> Vec<(&'static str, Vec<u8>)> {
 
     // Settings: a configuration, a second scope, a span in it; a busy transport.
     let mut w = Writer::default();
-    configure(&mut w, 0, 0.0, [128, 12, 128, 128, 128], [1, 4, 1000, 8]);
+    configure(&mut w, 0, 0.0, [128, 12, 128, 128, 128], [1, 0, 4, 1000, 8]);
     w.words.push(ops::SCOPE);
     w.string("fetch");
     w.string("2.0");
@@ -122,9 +122,39 @@ fn recorder() -> Vec<(&'static str, Vec<u8>)> {
         3,
         0.5,
         [128, 4096, 128, 128, 128],
-        [512, 2048, 5000, 16384],
+        [512, 60_000, 2048, 5000, 16384],
     );
     seeds.push(("settings", w.raw_input(8)));
+
+    // Log records in a span's trace and in none, around a clock correction.
+    let mut w = Writer::default();
+    start(&mut w, ROOT, 0, 1, 0, "checkout");
+    let log = |w: &mut Writer, span: Option<u64>, severity: u32, body: &str, ms: f64| {
+        w.words.push(ops::LOG);
+        match span {
+            Some(span) => {
+                w.u64(TRACE.0);
+                w.u64(TRACE.1);
+                w.u64(span);
+                w.words.push(1);
+            }
+            None => w.words.extend([0; 7]),
+        }
+        w.words.extend([severity, 0]);
+        w.string("error");
+        w.string(body);
+        w.words.push(1);
+        w.string("session.id");
+        w.words.push(value_type::STRING);
+        w.string("5d3c0e2a9b7f41c8");
+        w.numbers.push(ms);
+    };
+    log(&mut w, Some(ROOT), 17, "TypeError: total is undefined", 1.5);
+    w.words.push(ops::CLOCK);
+    w.numbers.push(-7_200_000.0);
+    log(&mut w, None, 13, "slow response", 2.5);
+    end(&mut w, ROOT, 3.0);
+    seeds.push(("logs", w.raw_input(4)));
 
     // Links, a rename, an OK status and a remote parent; origin 0.
     let mut w = Writer::default();
@@ -148,7 +178,7 @@ fn recorder() -> Vec<(&'static str, Vec<u8>)> {
 
     // Tiny limits, then a span that exceeds each of them.
     let mut w = Writer::default();
-    configure(&mut w, 0, 0.0, [1, 3, 1, 1, 1], [2, 2, 1, 2]);
+    configure(&mut w, 0, 0.0, [1, 3, 1, 1, 1], [2, 0, 2, 1, 2]);
     start(&mut w, ROOT, 0, 1, 0, "truncated name");
     every_type(&mut w, ROOT);
     for name in ["first", "second"] {
@@ -174,7 +204,7 @@ fn recorder() -> Vec<(&'static str, Vec<u8>)> {
         0,
         0.0,
         [128, 4096, 128, 128, 128],
-        [16, 64, 1000, 64],
+        [16, 0, 64, 1000, 64],
     );
     for i in 1..=40u64 {
         start(&mut w, i, i - 1, 1, 0, "step");
