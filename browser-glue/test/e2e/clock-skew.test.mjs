@@ -38,4 +38,11 @@ test('a page clock two hours fast is corrected from the collector\'s Date header
   const correction = span.resource['wasm_otlp.clock_correction_ms'];
   assert.ok(Math.abs(correction + TWO_HOURS_MS) < 2000, `the resource names the correction: ${correction}`);
   assert.equal(first.resource['wasm_otlp.clock_correction_ms'], undefined);
+
+  // The viewer says so, in the trace's header and the span's details.
+  const viewer = await stack.browser.context.newPage();
+  await viewer.goto(`${stack.collector.url}/#${span.traceId}`, { timeout: 10_000 });
+  await viewer.waitForSelector('#trace-meta', { timeout: 10_000 });
+  assert.match(await viewer.textContent('#trace-meta'), /1 dated after correcting the client's clock by −(1 h 59 m|2 h 0 m)/);
+  await viewer.close();
 });

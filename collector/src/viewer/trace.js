@@ -62,6 +62,21 @@ export function renderDocument(view, doc, name) {
   return showTrace(view, traceId, doc, name);
 }
 
+/**
+ * By how many milliseconds the sender moved a span's times because its clock was off (the
+ * browser SDK's resource attribute `wasm_otlp.clock_correction_ms`), or null.
+ */
+function clockCorrection(node) {
+  const value = attributePairs(node.resource?.attributes).find(([k]) => k === 'wasm_otlp.clock_correction_ms')?.[1];
+  const ms = Number(value);
+  return value === undefined || !Number.isFinite(ms) ? null : ms;
+}
+
+/** A correction in milliseconds as signed text (`−2 h 0 m`). */
+function correctionText(ms) {
+  return `${ms < 0 ? '−' : '+'}${formatDuration(Math.abs(ms) * 1e6)}`;
+}
+
 /** The spans of an OTLP JSON document, with their resource and scope, times relative to the earliest start. */
 export function flattenSpans(doc) {
   const raw = [];
@@ -349,6 +364,7 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
   };
 
   // Header
+  const corrected = nodes.filter((n) => n.resource && clockCorrection(n) !== null);
   const metaText = () => [
     ...(fileName != null ? [`file ${fileName} (not stored)`] : []),
     `trace ${traceId}`,
@@ -358,6 +374,7 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
     `started ${formatTime(nsToDate(startNs))}`,
     `${critical.size} on the critical path`,
     ...(logs.length ? [`${logs.length} log record${logs.length === 1 ? '' : 's'}${doc.logsTruncated ? ' (the most recent)' : ''}`] : []),
+    ...(corrected.length ? [`${corrected.length} dated after correcting the client's clock by ${[...new Set(corrected.map((n) => correctionText(clockCorrection(n))))].join(', ')}`] : []),
     ...(skew.size ? [`${skew.size} with clock skew`] : []),
     ...(shifts.size ? [`${[...shifts.values()].filter((s) => s.own).length} moved for clock skew`] : []),
   ].join(' · ');
@@ -713,6 +730,7 @@ function showTrace(view, traceId, doc, fileName = null, params = new URLSearchPa
         ['kind', kind],
         ['status', code + (status.message ? `: ${status.message}` : '')],
         ...(skew.has(node) ? [['clock skew?', skew.get(node)]] : []),
+        ...(clockCorrection(node) !== null ? [['client clock', `corrected by ${correctionText(clockCorrection(node))} (the browser compared it with the collector's Date header)`]] : []),
         ...(critical.has(node) ? [['critical path', 'on it']] : []),
         ['span ID', node.spanId],
         ['parent span ID', node.parentSpanId || '(root)'],
