@@ -10,7 +10,7 @@ import type { Attributes, Settings } from './core/ops.js';
 import { Tracer } from './core/tracer.js';
 import { type CoreModuleLoader, loadComponent } from './host/load.js';
 import { type DeliveryReport, FetchTransport } from './transport/fetch-transport.js';
-import { nextCorrection } from './transport/clock-skew.js';
+import { nextCorrection, rememberCorrection, rememberedCorrection } from './transport/clock-skew.js';
 import { KEEPALIVE_BYTES } from './transport/keepalive.js';
 import { flushOnPageHide } from './transport/page-lifecycle.js';
 import type { Session } from './core/session.js';
@@ -66,7 +66,9 @@ export interface SdkOptions {
    * Correct the page's clock from the collector's `Date` header when they differ by more
    * than the estimate's error (half a second plus half the round trip, plus half a
    * second): every time exported from then on moves by the difference, and the payload's
-   * resource says by how much (`wasm_otlp.clock_correction_ms`). Default true.
+   * resource says by how much (`wasm_otlp.clock_correction_ms`). The correction is kept
+   * for the origin's pages of the next hour; a page without one asks the collector for
+   * its time at start (an empty traces request). Default true.
    */
   correctClock?: boolean;
   /** Extra headers on export requests. */
@@ -146,13 +148,16 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
     outbox: options.persist,
     onIdle: () => tracer?.transportIdle(),
     onClockOffset: (offset) => {
-      if (tracer && options.correctClock !== false) tracer.correctClock(nextCorrection(tracer.clockCorrectionMs, offset));
+      if (!tracer || options.correctClock === false) return;
+      tracer.correctClock(nextCorrection(tracer.clockCorrectionMs, offset));
+      rememberCorrection(tracer.clockCorrectionMs);
     },
   });
   const component: TracingComponent = await loadComponent(transport, options.loadCoreModule);
   const running = (tracer = new Tracer(component, { batchSize: options.batch?.size ?? 512 }));
   running.configure(settings(options, transport.gzip));
   running.session = options.session;
+  if (options.correctClock !== false) correctClockAtStart(running, transport);
   if (options.sampler?.type === 'session' && options.session) running.sessionRatio = options.sampler.ratio;
   const scopes = new Map<string, number>();
   const context: InstrumentationContext = {
@@ -181,6 +186,17 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
     },
     sessionId: () => running.session?.id(),
   };
+}
+
+/**
+ * Starts with the correction an earlier page of the origin found in the last hour; a page
+ * without one (in a document: workers and Node wait for their first answer) asks the
+ * collector for its time at once, so that its first payload is dated right too.
+ */
+function correctClockAtStart(tracer: Tracer, transport: FetchTransport): void {
+  const remembered = rememberedCorrection();
+  if (remembered !== undefined) tracer.correctClock(remembered);
+  else if (typeof document !== 'undefined') transport.probeClock();
 }
 
 /**

@@ -65,6 +65,9 @@ export class FetchTransport {
     return true;
   }
 
+  /** No collector to ask for its time. */
+  probeClock(): void {}
+
   /** Nothing is ever kept to send again. */
   resendKept(): Promise<void> {
     return Promise.resolve();

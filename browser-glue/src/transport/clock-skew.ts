@@ -36,3 +36,27 @@ export function nextCorrection(currentMs: number, estimate: ClockOffset): number
   if (Math.abs(offsetMs - currentMs) <= uncertaintyMs + MARGIN_MS) return currentMs;
   return Math.abs(offsetMs) <= uncertaintyMs + MARGIN_MS ? 0 : Math.round(offsetMs);
 }
+
+/** Where the correction in force is kept for the origin's next pages, and how long it is trusted. */
+const KEY = 'wasm-otlp.clock';
+const TRUSTED_MS = 3_600_000;
+
+/** The correction an earlier page of this origin found in the last hour, if any. */
+export function rememberedCorrection(): number | undefined {
+  try {
+    const kept = JSON.parse(localStorage.getItem(KEY) ?? 'null') as { ms?: unknown; at?: unknown } | null;
+    const fresh = typeof kept?.at === 'number' && Math.abs(Date.now() - kept.at) < TRUSTED_MS;
+    return fresh && typeof kept?.ms === 'number' ? kept.ms : undefined;
+  } catch {
+    return undefined; // no localStorage (a worker, Node), or it is refused
+  }
+}
+
+/** Keeps `ms` as the correction in force for the origin's next pages. */
+export function rememberCorrection(ms: number): void {
+  try {
+    localStorage.setItem(KEY, JSON.stringify({ ms, at: Date.now() }));
+  } catch {
+    // Not kept: the next page asks the collector again.
+  }
+}

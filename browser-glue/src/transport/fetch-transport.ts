@@ -91,6 +91,14 @@ export class FetchTransport {
     this.options.onIdle?.();
   }
 
+  /**
+   * Asks the collector for its time with an empty traces request (valid OTLP, stored as
+   * nothing), so that a page whose clock is off has its first payload corrected too.
+   */
+  probeClock(): void {
+    void this.post(this.options.urls.traces, new TextEncoder().encode('{}'), false, false);
+  }
+
   /** Sends what the outbox kept for these endpoints, one body at a time (at start-up, and when back online). */
   async resendKept(): Promise<void> {
     const outbox = this.options.outbox;

@@ -20,7 +20,7 @@ async function main() {
     const reports = sdk.deliveries();
     const failed = reports.find((r) => !r.ok);
     if (failed) throw new Error(`export failed: ${JSON.stringify(failed)}`);
-    if (reports.length) return `delivered ${reports.reduce((n, r) => n + r.spans, 0)} span(s)`;
+    if (reports.length) return `delivered ${reports.reduce((n, r) => n + r.count, 0)} span(s)`;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the collector did not answer within 10 s');
