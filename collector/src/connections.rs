@@ -36,6 +36,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
@@ -87,11 +88,13 @@ pub fn fit_to_open_files(wanted: usize) -> usize {
 }
 
 /// Serves `router` on `listener` within `limits` until `shutdown` completes, then shuts
-/// down gracefully and returns once every connection is closed.
+/// down gracefully and returns once every connection is closed; `open` follows the
+/// connections open.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    open: Gauge,
     shutdown: impl Future<Output = ()>,
 ) {
     let max_connections = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
@@ -128,9 +131,11 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         next_id += 1;
         let conn = registry.add(next_id);
+        open.inc();
         let registered = Registered {
             registry: Arc::clone(&registry),
             id: next_id,
+            open: open.clone(),
             _slot: slot,
         };
         tokio::spawn(serve_connection(
@@ -308,12 +313,14 @@ impl Registry {
 struct Registered {
     registry: Arc<Registry>,
     id: u64,
+    open: Gauge,
     _slot: OwnedSemaphorePermit,
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
         self.registry.conns().remove(&self.id);
+        self.open.dec();
     }
 }
 

@@ -6,7 +6,8 @@
 //! answer with [`ingest::respond`]); the accepted spans or log records go as one
 //! [`store::Batch`] per request to the store's writer thread, which appends them to its
 //! write-ahead log and syncs it before the request is answered. [`query`] serves them
-//! back as JSON, and [`viewer`] the page that shows them. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
+//! back as JSON, and [`viewer`] the page that shows them; [`health`] answers `/healthz` and
+//! `/readyz`, [`metrics`] counts requests and serves `/metrics`. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
 //! the host names it answers to.
 //!
 //! ```no_run
@@ -21,8 +22,10 @@
 pub mod config;
 pub mod connections;
 pub mod cors;
+pub mod health;
 pub mod host_check;
 pub mod ingest;
+pub mod metrics;
 pub mod query;
 pub mod server;
 pub mod store;

@@ -1,4 +1,4 @@
-//! The HTTP server: routes, the CORS layer around everything, a periodic retention sweep,
+//! The HTTP server: routes (exports, queries, the viewer, health and metrics), the CORS layer around everything, a periodic retention sweep,
 //! and graceful shutdown (in-flight requests finish; what was acknowledged is on disk).
 //! Connections are accepted and limited by [`crate::connections`].
 
@@ -20,10 +20,12 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::connections;
 use crate::cors;
+use crate::health::{self, Readiness};
 use crate::host_check::{self, AllowedHosts};
 use crate::ingest::budget::{self, Budget};
 use crate::ingest::validate::Rules;
 use crate::ingest::{self, Ingest, Limits, Logs, Traces};
+use crate::metrics::{self, Metrics};
 use crate::query;
 use crate::store::{Retention, Store};
 use crate::viewer;
@@ -100,11 +102,17 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         idle_timeout: config.idle_timeout.0,
         max_header_size: usize::try_from(config.max_header_size.0).unwrap_or(usize::MAX),
     };
-    let app = router(&config, max_connections, Arc::clone(&store));
+    let metrics = Arc::new(Metrics::new());
+    let app = router(
+        &config,
+        max_connections,
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+    );
     let (stop, stopped) = oneshot::channel::<()>();
     let sweeper = tokio::spawn(sweep_periodically(Arc::clone(&store)));
     let task = tokio::spawn(async move {
-        connections::serve(listener, app, limits, async {
+        connections::serve(listener, app, limits, metrics.connections(), async {
             let _ = stopped.await;
             tracing::info!("shutting down: finishing in-flight requests");
         })
@@ -127,8 +135,13 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 /// the CORS headers an allowed origin needs), inside the host check (a request for a
 /// host name the collector does not answer to gets 421 before anything else).
 /// `max_connections` is the connection cap in force, of which exports may use all but
-/// `--connection-reserve`.
-pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Router {
+/// `--connection-reserve`. Exports are counted in `metrics`.
+pub fn router(
+    config: &Config,
+    max_connections: usize,
+    store: Arc<Store>,
+    metrics: Arc<Metrics>,
+) -> Router {
     let limits = Limits {
         max_body: usize::try_from(config.max_body.0).unwrap_or(usize::MAX),
         max_decompressed: usize::try_from(config.max_decompressed.0).unwrap_or(usize::MAX),
@@ -152,11 +165,27 @@ pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Rou
         min_upload_rate: config.min_upload_rate.0,
         body_timeout: config.body_timeout.0,
     });
-    let ingest = Arc::new(Ingest::new(limits, budget, Arc::clone(&store)));
+    let ingest = Arc::new(Ingest::new(
+        limits,
+        budget,
+        Arc::clone(&store),
+        Arc::clone(&metrics),
+    ));
     let receiver = Router::new()
         .route("/v1/traces", post(ingest::export::<Traces>))
         .route("/v1/logs", post(ingest::export::<Logs>))
-        .with_state(ingest);
+        .with_state(Arc::clone(&ingest));
+    let operations = Router::new()
+        .route("/metrics", get(metrics::scrape))
+        .with_state(Arc::new(metrics::Sources {
+            metrics,
+            ingest,
+            store: Arc::clone(&store),
+        }))
+        .route("/readyz", get(health::readyz))
+        .with_state(Arc::new(Readiness::new(Arc::clone(&store))))
+        .route("/healthz", get(health::healthz))
+        .with_state(Arc::clone(&store));
     let queries = Router::new()
         .route("/api/traces", get(query::list))
         .route("/api/traces/{trace_id}", get(query::trace))
@@ -165,10 +194,10 @@ pub fn router(config: &Config, max_connections: usize, store: Arc<Store>) -> Rou
         .route("/api/services", get(query::services))
         .route("/api/services/{service}/operations", get(query::operations))
         .route("/api/status", get(query::status))
-        .route("/healthz", get(query::health))
         .with_state(store);
     let hosts = Arc::new(AllowedHosts::new(config.listen, &config.allowed_hosts));
     receiver
+        .merge(operations)
         .merge(queries)
         .merge(viewer::routes())
         .fallback(not_found)

@@ -88,6 +88,15 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// What the pools hold now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InFlight {
+    /// Bytes of bodies.
+    pub body_bytes: usize,
+    /// Bytes reserved for inflating and decoding.
+    pub decode_bytes: usize,
+}
+
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
@@ -148,6 +157,17 @@ impl Budget {
     /// room (`None` only if the pool were closed, which it never is).
     pub async fn reserve_decoding(&self, bytes: usize) -> Option<SemaphorePermit<'_>> {
         reserve(&self.decoding, self.settings.max_decode_bytes, bytes).await
+    }
+
+    /// What the pools hold now.
+    pub fn in_flight(&self) -> InFlight {
+        let held = |pool: &Semaphore, size: usize| {
+            clamp_permits(size).saturating_sub(pool.available_permits())
+        };
+        InFlight {
+            body_bytes: held(&self.bodies, self.settings.max_bytes_in_flight),
+            decode_bytes: held(&self.decoding, self.settings.max_decode_bytes),
+        }
     }
 
     /// Reads a body of at most `max` bytes (`expected` when known) at the minimum upload
@@ -241,6 +261,7 @@ mod tests {
     async fn bodies_reserve_bytes_and_wait_a_bounded_time() {
         let budget = Budget::new(settings());
         let mut big = budget.reserve_body(900).await.unwrap();
+        assert_eq!(budget.in_flight().body_bytes, 900);
         // A small one still fits; a large one waits, then is refused.
         let small = budget.reserve_body(100).await.unwrap();
         assert!(matches!(
@@ -265,6 +286,13 @@ mod tests {
         let budget = Budget::new(settings());
         let permit = budget.reserve_decoding(80).await.unwrap();
         assert_eq!(permit.num_permits(), 80);
+        assert_eq!(
+            budget.in_flight(),
+            InFlight {
+                body_bytes: 0,
+                decode_bytes: 80
+            }
+        );
         // Larger than the pool: it waits for the whole pool.
         let whole = budget.reserve_decoding(1 << 20);
         assert!(

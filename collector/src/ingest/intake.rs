@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use collector_decode::model::{Resource, Scope};
 
-use super::Prepared;
 use super::validate::{Problem, Rules};
+use super::{Prepared, Rejected};
 use crate::store::Batch;
 
 /// Rejected items named one by one in `partialSuccess.errorMessage`; the rest are
@@ -33,7 +33,7 @@ pub struct Intake<'r> {
     now_unix_nanos: u64,
     batch: Batch,
     index: usize,
-    rejected: u64,
+    rejected: Rejected,
     described: String,
 }
 
@@ -45,7 +45,7 @@ impl<'r> Intake<'r> {
             now_unix_nanos,
             batch,
             index: 0,
-            rejected: 0,
+            rejected: Rejected::default(),
             described: String::new(),
         }
     }
@@ -91,8 +91,8 @@ impl<'r> Intake<'r> {
     }
 
     fn reject<I: Item>(&mut self, item: &I, problem: &Problem) {
-        self.rejected += 1;
-        if self.rejected as usize > NAMED_REJECTIONS {
+        self.rejected.add(problem.kind());
+        if self.rejected.total() as usize > NAMED_REJECTIONS {
             return;
         }
         if !self.described.is_empty() {
@@ -111,13 +111,14 @@ impl<'r> Intake<'r> {
     /// request order).
     pub fn finish<I: Item>(self) -> Prepared {
         let mut message = String::new();
-        if self.rejected > 0 {
+        let rejected = self.rejected.total();
+        if rejected > 0 {
             let noun = I::NOUN;
             message = format!(
-                "{} of {} {noun}s rejected ({noun}s numbered from 0 in request order): {}",
-                self.rejected, self.index, self.described
+                "{rejected} of {} {noun}s rejected ({noun}s numbered from 0 in request order): {}",
+                self.index, self.described
             );
-            let unnamed = self.rejected.saturating_sub(NAMED_REJECTIONS as u64);
+            let unnamed = rejected.saturating_sub(NAMED_REJECTIONS as u64);
             if unnamed > 0 {
                 let _ = write!(message, "; and {unnamed} more");
             }

@@ -11,6 +11,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 use super::intake::{Intake, Item};
 use super::validate::{Problem, Rules};
 use super::{Limits, Prepared, Signal, respond};
+use crate::metrics::SignalName;
 use crate::store::{Batch, hex};
 
 /// Log records.
@@ -37,6 +38,8 @@ impl Item for LogRecord<'_> {
 }
 
 impl Signal for Logs {
+    const NAME: SignalName = SignalName::Logs;
+
     fn prepare(
         bytes: &[u8],
         format: Format,
@@ -151,7 +154,11 @@ mod tests {
         };
         let body = request(vec![record(1), no_trace, record(3), big]);
         let prepared = Logs::prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
-        assert_eq!((prepared.batch.len(), prepared.rejected), (2, 2));
+        assert_eq!((prepared.batch.len(), prepared.rejected.total()), (2, 2));
+        assert_eq!(
+            prepared.rejected.by_kind(),
+            [("span_id_without_trace_id", 1), ("body_too_large", 1)]
+        );
         assert_eq!(
             prepared.message,
             "2 of 4 log records rejected (log records numbered from 0 in request order): \

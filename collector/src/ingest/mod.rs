@@ -11,6 +11,7 @@ pub mod traces;
 pub mod validate;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -19,8 +20,9 @@ use axum::response::Response;
 
 use collector_decode::{DecodeError, Format, gzip};
 
+use crate::metrics::{ItemOutcome, Metrics, Outcome, Reason, SignalName};
 use crate::store::{Batch, Store, now_unix_nanos};
-use budget::{Budget, ReadError};
+use budget::{Budget, InFlight, ReadError};
 use validate::Rules;
 
 pub use logs::Logs;
@@ -28,6 +30,9 @@ pub use traces::Traces;
 
 /// What differs between the signals the collector receives.
 pub trait Signal: Send + Sync + 'static {
+    /// Its name in metrics.
+    const NAME: SignalName;
+
     /// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it,
     /// and validates it against `limits` and the clock `now_unix_nanos`: pure, no I/O.
     fn prepare(
@@ -58,10 +63,35 @@ fn encoded_size(body_len: usize, format: Format) -> usize {
 pub struct Prepared {
     /// The valid spans or log records, ready for the store.
     pub batch: Batch,
-    /// How many were rejected.
-    pub rejected: u64,
+    /// How many were rejected, by kind of problem.
+    pub rejected: Rejected,
     /// Which were rejected and why (empty when none was).
     pub message: String,
+}
+
+/// The items of a request rejected by validation, counted by kind of problem
+/// ([`validate::Problem::kind`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Rejected(Vec<(&'static str, u64)>);
+
+impl Rejected {
+    /// Counts one more of `kind`.
+    fn add(&mut self, kind: &'static str) {
+        match self.0.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((kind, 1)),
+        }
+    }
+
+    /// How many were rejected.
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Each kind of problem found, with how many items it rejected.
+    pub fn by_kind(&self) -> &[(&'static str, u64)] {
+        &self.0
+    }
 }
 
 /// The limits an export request must respect.
@@ -82,25 +112,44 @@ pub struct Ingest {
     limits: Limits,
     budget: Budget,
     store: Arc<Store>,
+    metrics: Arc<Metrics>,
 }
 
 impl Ingest {
-    /// Requests within `limits`, holding memory from `budget`.
-    pub fn new(limits: Limits, budget: Budget, store: Arc<Store>) -> Self {
+    /// Requests within `limits`, holding memory from `budget`, counted in `metrics`.
+    pub fn new(limits: Limits, budget: Budget, store: Arc<Store>, metrics: Arc<Metrics>) -> Self {
         Ingest {
             limits,
             budget,
             store,
+            metrics,
         }
+    }
+
+    /// What export requests hold of the budget now.
+    pub fn in_flight(&self) -> InFlight {
+        self.budget.in_flight()
     }
 }
 
-/// The handler of `POST /v1/traces` (`S` = [`Traces`]) and `POST /v1/logs`.
+/// An answer and what it says became of the request (for the metrics).
+type Answer = (Outcome, Response);
+
+/// The handler of `POST /v1/traces` (`S` = [`Traces`]) and `POST /v1/logs`: answers,
+/// and counts the request, its latency and its items in [`Metrics`].
 pub async fn export<S: Signal>(
     State(ingest): State<Arc<Ingest>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let started = Instant::now();
+    let (outcome, response) = receive::<S>(&ingest, &headers, body).await;
+    ingest.metrics.request(S::NAME, outcome, started.elapsed());
+    response
+}
+
+/// Reads, decodes, validates and stores one export request.
+async fn receive<S: Signal>(ingest: &Ingest, headers: &HeaderMap, body: Body) -> Answer {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -109,7 +158,8 @@ pub async fn export<S: Signal>(
             || "no Content-Type".to_owned(),
             |t| format!("Content-Type {t:?}"),
         );
-        return respond::failure(
+        return refuse(
+            Reason::UnsupportedMediaType,
             Format::Json,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
@@ -122,7 +172,8 @@ pub async fn export<S: Signal>(
         Some(Ok(v)) if v.trim().eq_ignore_ascii_case("identity") => false,
         Some(Ok(v)) if v.trim().eq_ignore_ascii_case("gzip") => true,
         Some(v) => {
-            return respond::failure(
+            return refuse(
+                Reason::UnsupportedMediaType,
                 format,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 format!(
@@ -163,7 +214,8 @@ pub async fn export<S: Signal>(
     {
         Ok(bytes) => bytes,
         Err(ReadError::TooSlow { received, elapsed }) => {
-            return respond::failure(
+            return refuse(
+                Reason::TooSlow,
                 format,
                 StatusCode::REQUEST_TIMEOUT,
                 ingest.budget.too_slow_message(received, elapsed),
@@ -171,7 +223,8 @@ pub async fn export<S: Signal>(
         }
         Err(ReadError::TooLarge) => return too_large_body(format, limits.max_body),
         Err(ReadError::Failed(error)) => {
-            return respond::failure(
+            return refuse(
+                Reason::ReadFailed,
                 format,
                 StatusCode::BAD_REQUEST,
                 format!("could not read the body: {error}"),
@@ -179,8 +232,14 @@ pub async fn export<S: Signal>(
         }
     };
     budget::keep(&mut body_bytes, bytes.len());
-    let shutting_down =
-        || respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    let shutting_down = || {
+        refuse(
+            Reason::Unavailable,
+            format,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting down",
+        )
+    };
     let bytes = if gzip {
         // Inflating holds at most --max-decompressed; what it inflated to is then
         // reserved again below, with the rest (never two reservations at once, so a
@@ -223,56 +282,91 @@ pub async fn export<S: Signal>(
         Ok(Err(error)) => return refused(format, &error),
         Err(_) => return internal_error(format),
     };
-    let accepted = prepared.batch.len();
+    let metrics = &ingest.metrics;
+    for &(kind, count) in prepared.rejected.by_kind() {
+        metrics.item(S::NAME, ItemOutcome::Rejected(kind), count);
+    }
+    let accepted = prepared.batch.len() as u64;
     if accepted > 0
         && let Err(error) = ingest.store.write(prepared.batch).await
     {
         // Exporters retry a 503 (after Retry-After), not a 500: 503 when a retry may
         // succeed (shutting down, disk full, I/O error, database locked).
-        let Some(after) = error.retry_after() else {
-            return respond::failure(format, StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
+        let (reason, status) = match error.retry_after() {
+            Some(_) => (Reason::Unavailable, StatusCode::SERVICE_UNAVAILABLE),
+            None => (Reason::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         };
-        let mut response =
-            respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, error.to_string());
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, after.as_secs().into());
-        return response;
+        metrics.item(S::NAME, ItemOutcome::Rejected(reason.as_str()), accepted);
+        let (outcome, mut response) = refuse(reason, format, status, error.to_string());
+        if let Some(after) = error.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, after.as_secs().into());
+        }
+        return (outcome, response);
     }
-    tracing::debug!(accepted, rejected = prepared.rejected, "export stored");
-    S::accepted(format, prepared.rejected, prepared.message)
+    metrics.item(S::NAME, ItemOutcome::Accepted, accepted);
+    let rejected = prepared.rejected.total();
+    tracing::debug!(accepted, rejected, "export stored");
+    let outcome = if rejected == 0 {
+        Outcome::Accepted
+    } else {
+        Outcome::PartiallyAccepted
+    };
+    (outcome, S::accepted(format, rejected, prepared.message))
+}
+
+/// A refusal for `reason`: an error status with a `google.rpc.Status` body.
+fn refuse(
+    reason: Reason,
+    format: Format,
+    status: StatusCode,
+    message: impl Into<String>,
+) -> Answer {
+    (
+        Outcome::Rejected(reason),
+        respond::failure(format, status, message),
+    )
 }
 
 /// The answer to a body that could not be inflated or decoded.
-fn refused(format: Format, error: &DecodeError) -> Response {
-    let status = match error {
-        DecodeError::Malformed(_) => StatusCode::BAD_REQUEST,
-        DecodeError::TooLargeDecompressed(_)
-        | DecodeError::TooManySpans(_)
-        | DecodeError::TooManyLogRecords(_)
-        | DecodeError::TooComplex(..) => StatusCode::PAYLOAD_TOO_LARGE,
+fn refused(format: Format, error: &DecodeError) -> Answer {
+    let (reason, status) = match error {
+        DecodeError::Malformed(_) => (Reason::Malformed, StatusCode::BAD_REQUEST),
+        DecodeError::TooLargeDecompressed(_) => (Reason::TooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+        DecodeError::TooManySpans(_) | DecodeError::TooManyLogRecords(_) => {
+            (Reason::TooManyItems, StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        DecodeError::TooComplex(..) => (Reason::TooComplex, StatusCode::PAYLOAD_TOO_LARGE),
     };
     tracing::debug!(%error, "export refused");
-    respond::failure(format, status, error.to_string())
+    refuse(reason, format, status, error.to_string())
 }
 
 /// The answer when inflating or decoding panicked (a bug: logged).
-fn internal_error(format: Format) -> Response {
+fn internal_error(format: Format) -> Answer {
     tracing::error!("inflating or decoding an export request panicked");
-    respond::failure(
+    refuse(
+        Reason::Internal,
         format,
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal error while decoding",
     )
 }
 
-fn busy(format: Format, refusal: &budget::Refusal) -> Response {
+fn busy(format: Format, refusal: &budget::Refusal) -> Answer {
     tracing::debug!(%refusal, "export refused");
-    respond::failure(format, StatusCode::SERVICE_UNAVAILABLE, refusal.to_string())
+    refuse(
+        Reason::Busy,
+        format,
+        StatusCode::SERVICE_UNAVAILABLE,
+        refusal.to_string(),
+    )
 }
 
-fn too_large_body(format: Format, limit: usize) -> Response {
-    respond::failure(
+fn too_large_body(format: Format, limit: usize) -> Answer {
+    refuse(
+        Reason::TooLarge,
         format,
         StatusCode::PAYLOAD_TOO_LARGE,
         format!("the body is larger than {limit} bytes (--max-body); send smaller batches"),

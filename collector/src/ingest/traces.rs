@@ -11,6 +11,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use super::intake::{Intake, Item};
 use super::validate::{Problem, Rules};
 use super::{Limits, Prepared, Signal, respond};
+use crate::metrics::SignalName;
 use crate::store::{Batch, hex};
 
 /// Spans.
@@ -37,6 +38,8 @@ impl Item for Span<'_> {
 }
 
 impl Signal for Traces {
+    const NAME: SignalName = SignalName::Traces;
+
     fn prepare(
         bytes: &[u8],
         format: Format,
@@ -141,7 +144,7 @@ mod tests {
         let body = request(vec![(None, vec![span(1), bad, span(3)])]);
         let prepared = Traces::prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
         assert_eq!(prepared.batch.len(), 2);
-        assert_eq!(prepared.rejected, 1);
+        assert_eq!(prepared.rejected.by_kind(), [("empty_name", 1)]);
         assert_eq!(
             prepared.message,
             "1 of 3 spans rejected (spans numbered from 0 in request order): \
@@ -166,7 +169,7 @@ mod tests {
             (None, vec![span(3)]),
         ]);
         let prepared = Traces::prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
-        assert_eq!((prepared.batch.len(), prepared.rejected), (1, 2));
+        assert_eq!((prepared.batch.len(), prepared.rejected.total()), (1, 2));
         assert!(
             prepared
                 .message
@@ -187,7 +190,7 @@ mod tests {
             NOW,
         )
         .unwrap();
-        assert_eq!((prepared.batch.len(), prepared.rejected), (0, 15));
+        assert_eq!((prepared.batch.len(), prepared.rejected.total()), (0, 15));
         assert_eq!(prepared.message.matches("kind 9").count(), 10);
         assert!(
             prepared.message.ends_with("; and 5 more"),

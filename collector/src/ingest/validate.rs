@@ -123,6 +123,31 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// What kind of problem it is, in a word for metrics (`kind`, `in_future`): one of a
+    /// fixed set, never the item's own text.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::TraceId(_) | Problem::OptionalTraceId(_) => "trace_id",
+            Problem::SpanId(_) | Problem::OptionalSpanId(_) => "span_id",
+            Problem::ParentSpanId(_) => "parent_span_id",
+            Problem::EmptyName => "empty_name",
+            Problem::Kind(_) => "kind",
+            Problem::StatusCode(_) => "status_code",
+            Problem::TooEarly { .. } => "too_early",
+            Problem::InFuture { .. } => "in_future",
+            Problem::OlderThanRetention { .. } => "older_than_retention",
+            Problem::EndBeforeStart { .. } => "end_before_start",
+            Problem::SpanIdWithoutTraceId => "span_id_without_trace_id",
+            Problem::NoTime => "no_time",
+            Problem::SeverityNumber(_) => "severity_number",
+            Problem::BodyTooLarge { .. } => "body_too_large",
+            Problem::AttributeTooLarge { .. } => "attribute_too_large",
+            Problem::FieldTooLong { .. } => "field_too_long",
+        }
+    }
+}
+
 /// Shown of a too-long attribute key in a message.
 const KEY_SHOWN: usize = 64;
 

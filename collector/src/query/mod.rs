@@ -1,5 +1,4 @@
-//! The query API (JSON; errors as `{"error": "..."}`) and the health check; the log
-//! listing is in `logs.rs`.
+//! The query API (JSON; errors as `{"error": "..."}`); the log listing is in `logs.rs`.
 
 mod logs;
 
@@ -415,16 +414,6 @@ pub async fn session(State(store): State<Arc<Store>>, Path(session_id): Path<Str
     Json(answer).into_response()
 }
 
-/// `GET /healthz`: 200 `ok` while the store can write; 503 with `{"error": "..."}` (why)
-/// once its writer thread has stopped, or while its latest commit failed (until one
-/// succeeds).
-pub async fn health(State(store): State<Arc<Store>>) -> Response {
-    match store.health() {
-        Ok(()) => "ok".into_response(),
-        Err(e) => with_retry_after(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()), &e),
-    }
-}
-
 /// 32 hex digits (either case) as 16 bytes.
 pub fn parse_trace_id(text: &str) -> Option<[u8; 16]> {
     if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -438,7 +427,7 @@ pub fn parse_trace_id(text: &str) -> Option<[u8; 16]> {
 }
 
 /// A JSON error answer: `{"error": message}`.
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
@@ -451,7 +440,7 @@ fn store_error(e: &StoreError) -> Response {
 }
 
 /// Adds `Retry-After` (seconds) when `e` says when to retry.
-fn with_retry_after(mut response: Response, e: &StoreError) -> Response {
+pub(crate) fn with_retry_after(mut response: Response, e: &StoreError) -> Response {
     if let Some(after) = e.retry_after() {
         response
             .headers_mut()

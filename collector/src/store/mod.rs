@@ -83,6 +83,13 @@ impl StoreError {
         }
     }
 
+    /// Writes refused while too many sealed heads wait to be written out as segments.
+    pub(crate) fn behind() -> StoreError {
+        StoreError::Unavailable(
+            "the store is behind writing segments (see the collector's log)".into(),
+        )
+    }
+
     /// A failed write: a full disk is named as such; every write error may pass.
     pub(crate) fn from_io(error: &std::io::Error) -> StoreError {
         if error.kind() == std::io::ErrorKind::StorageFull {
@@ -158,6 +165,11 @@ impl Shared {
 }
 
 impl State {
+    /// Whether writes are refused until the builder writes a sealed head out.
+    fn is_behind(&self) -> bool {
+        self.sealed.len() >= writer::MAX_SEALED
+    }
+
     /// Every source, oldest first.
     fn sources(&self) -> Vec<&dyn Source> {
         let mut sources: Vec<&dyn Source> = Vec::new();
@@ -184,6 +196,35 @@ pub struct StoreStatus {
     pub set_aside: Vec<String>,
 }
 
+/// How full the store's memory is: the head against the sizes that seal it, and the
+/// sealed heads waiting to be written out as segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadStatus {
+    /// Spans and log records in the head.
+    pub items: u64,
+    /// The count at which the head is sealed.
+    pub seal_items: u64,
+    /// About how many bytes of memory the head takes.
+    pub memory: usize,
+    /// The size at which the head is sealed.
+    pub seal_memory: usize,
+    /// Sealed heads waiting to be written out.
+    pub sealed: usize,
+    /// Sealed heads at which writes are refused (503).
+    pub max_sealed: usize,
+}
+
+impl HeadStatus {
+    /// How near the head is to being sealed, 0 to 1: its count or its memory, whichever
+    /// is nearer its limit.
+    pub fn fill(&self) -> f64 {
+        let ratio = |n: f64, of: f64| if of > 0.0 { n / of } else { 0.0 };
+        ratio(self.items as f64, self.seal_items as f64)
+            .max(ratio(self.memory as f64, self.seal_memory as f64))
+            .min(1.0)
+    }
+}
+
 /// The store: cheap to share behind an `Arc`.
 pub struct Store {
     commands: mpsc::Sender<Command>,
@@ -191,6 +232,8 @@ pub struct Store {
     threads: Mutex<Vec<JoinHandle<()>>>,
     set_aside: Vec<String>,
     dirs: Dirs,
+    /// Spans and log records at which the head is sealed.
+    seal_items: u64,
     /// Held until the store is closed: one collector per data directory.
     lock: Mutex<Option<File>>,
 }
@@ -265,6 +308,7 @@ impl Store {
                 .spawn(move || writer::build_segments(shared, dirs, builder_queue))?
         };
         let dirs_for_status = dirs.clone();
+        let seal_items = writer::seal_spans(&retention, segment_spans);
         let writer = Writer {
             shared: Arc::clone(&shared),
             dirs,
@@ -272,7 +316,7 @@ impl Store {
             retention,
             builder: to_builder,
             head_since: Instant::now(),
-            seal_spans: writer::seal_spans(&retention, segment_spans),
+            seal_spans: seal_items,
         };
         let (commands, receiver) = mpsc::channel(WRITE_QUEUE);
         let writer = std::thread::Builder::new()
@@ -284,6 +328,7 @@ impl Store {
             threads: Mutex::new(vec![writer, builder]),
             set_aside,
             dirs: dirs_for_status,
+            seal_items,
             lock: Mutex::new(Some(lock)),
         };
         store.request_sweep();
@@ -324,6 +369,29 @@ impl Store {
         {
             Some(error) => Err(error.clone()),
             None => Ok(()),
+        }
+    }
+
+    /// Whether the store can take writes now: [`Store::health`], and not so far behind
+    /// writing segments out that writes are refused.
+    pub fn readiness(&self) -> Result<(), StoreError> {
+        self.health()?;
+        if self.shared.read_state().is_behind() {
+            return Err(StoreError::behind());
+        }
+        Ok(())
+    }
+
+    /// How full the head is, and how many sealed heads wait.
+    pub fn head_status(&self) -> HeadStatus {
+        let state = self.shared.read_state();
+        HeadStatus {
+            items: state.head.item_count(),
+            seal_items: self.seal_items,
+            memory: state.head.memory(),
+            seal_memory: writer::SEGMENT_MEMORY,
+            sealed: state.sealed.len(),
+            max_sealed: writer::MAX_SEALED,
         }
     }
 

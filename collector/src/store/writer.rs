@@ -24,13 +24,13 @@ const MAX_GROUP_ITEMS: usize = 50_000;
 
 /// A head is sealed (written out as a segment) once it holds `--segment-spans` spans
 /// (see [`seal_spans`]), or this many bytes of memory ...
-const SEGMENT_MEMORY: usize = 64 << 20;
+pub(super) const SEGMENT_MEMORY: usize = 64 << 20;
 
 /// ... or once its first span arrived this long ago.
 const SEGMENT_AGE: Duration = Duration::from_secs(300);
 
 /// Sealed heads that may wait to be written out; writes are refused beyond that.
-const MAX_SEALED: usize = 3;
+pub(super) const MAX_SEALED: usize = 3;
 
 /// How long the builder waits before trying again after failing to write a segment.
 const BUILD_RETRY: Duration = Duration::from_secs(5);
@@ -92,11 +92,9 @@ impl Writer {
     }
 
     fn commit(&mut self, group: Vec<(Batch, oneshot::Sender<Result<(), StoreError>>)>) {
-        if self.shared.read_state().sealed.len() >= MAX_SEALED {
+        if self.shared.read_state().is_behind() {
             // Memory stays bounded while segments cannot be written (a full disk).
-            let error = StoreError::Unavailable(
-                "the store is behind writing segments (see the collector's log)".into(),
-            );
+            let error = StoreError::behind();
             for (_, ack) in group {
                 let _ = ack.send(Err(error.clone()));
             }

@@ -12,4 +12,5 @@ mod hostile_bodies;
 mod ingest;
 mod limits;
 mod logs;
+mod metrics;
 mod query;
