@@ -25,6 +25,8 @@ pub trait Item {
     fn describe(&self) -> String;
     /// Adds it (valid) to `batch` under resource and scope indexes of the batch.
     fn add_to(&self, batch: &mut Batch, resource: u32, scope: u32);
+    /// An empty batch with room for about `bytes` bytes of encodings and `items` of these.
+    fn batch(bytes: usize, items: usize) -> Batch;
 }
 
 /// One request's intake.
@@ -52,11 +54,11 @@ impl<'r> Intake<'r> {
 
     /// Takes in one resource's items: `scopes` gives each scope, its schema URL and its
     /// items.
-    pub fn resource<'i, I: Item + 'i>(
+    pub fn resource<'i, 's: 'i, I: Item + 'i>(
         &mut self,
         resource: Option<&Resource<'_>>,
         schema_url: &str,
-        scopes: impl IntoIterator<Item = (Option<&'i Scope<'i>>, &'i str, &'i [I])>,
+        scopes: impl IntoIterator<Item = (Option<&'i Scope<'s>>, &'i str, &'i [I])>,
     ) {
         let resource_problem = self
             .rules

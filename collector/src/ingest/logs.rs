@@ -2,15 +2,15 @@
 //! `ExportLogsServiceResponse` out.
 
 use axum::response::Response;
-use collector_decode::model::LogRecord;
+use collector_decode::model::{LogRecord, LogsRequest, Resource};
 use collector_decode::{DecodeError, Format, json, protobuf};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceResponse,
 };
 
-use super::intake::{Intake, Item};
+use super::intake::Item;
 use super::validate::{Problem, Rules};
-use super::{Limits, Prepared, Signal, respond};
+use super::{Scope, Signal, respond};
 use crate::metrics::SignalName;
 use crate::store::{Batch, hex};
 
@@ -32,6 +32,10 @@ impl Item for LogRecord<'_> {
         }
     }
 
+    fn batch(bytes: usize, items: usize) -> Batch {
+        Batch::with_log_capacity(bytes, items)
+    }
+
     fn add_to(&self, batch: &mut Batch, resource: u32, scope: u32) {
         batch.add_log(resource, scope, self);
     }
@@ -39,41 +43,36 @@ impl Item for LogRecord<'_> {
 
 impl Signal for Logs {
     const NAME: SignalName = SignalName::Logs;
+    type Request<'a> = LogsRequest<'a>;
+    type Item<'a> = LogRecord<'a>;
 
-    fn prepare(
-        bytes: &[u8],
+    fn decode<'a>(
+        bytes: &'a [u8],
         format: Format,
-        limits: &Limits,
-        max_decoded_bytes: usize,
-        now_unix_nanos: u64,
-    ) -> Result<Prepared, DecodeError> {
-        let decode_limits = collector_decode::Limits {
-            max_spans: limits.max_spans,
-            max_decoded_bytes,
-        };
-        let request = match format {
-            Format::Json => json::decode_logs(bytes, &decode_limits)?,
-            Format::Protobuf => protobuf::decode_logs(bytes, &decode_limits)?,
-        };
-        let records = request
-            .resource_logs
-            .iter()
-            .flat_map(|r| &r.scope_logs)
-            .map(|s| s.log_records.len())
-            .sum();
-        let batch = Batch::with_log_capacity(super::encoded_size(bytes.len(), format), records);
-        let mut intake = Intake::new(&limits.rules, now_unix_nanos, batch);
-        for resource_logs in &request.resource_logs {
-            intake.resource(
-                resource_logs.resource.as_ref(),
-                &resource_logs.schema_url,
-                resource_logs
-                    .scope_logs
-                    .iter()
-                    .map(|s| (s.scope.as_ref(), &*s.schema_url, &s.log_records[..])),
-            );
+        limits: &collector_decode::Limits,
+    ) -> Result<LogsRequest<'a>, DecodeError> {
+        match format {
+            Format::Json => json::decode_logs(bytes, limits),
+            Format::Protobuf => protobuf::decode_logs(bytes, limits),
         }
-        Ok(intake.finish::<LogRecord<'_>>())
+    }
+
+    fn resources<'r, 'a: 'r>(
+        request: &'r LogsRequest<'a>,
+    ) -> impl Iterator<
+        Item = (
+            Option<&'r Resource<'a>>,
+            &'r str,
+            impl Iterator<Item = Scope<'r, 'a, LogRecord<'a>>>,
+        ),
+    > {
+        request.resource_logs.iter().map(|r| {
+            let scopes = r
+                .scope_logs
+                .iter()
+                .map(|s| (s.scope.as_ref(), &*s.schema_url, &s.log_records[..]));
+            (r.resource.as_ref(), &*r.schema_url, scopes)
+        })
     }
 
     fn accepted(format: Format, rejected: u64, message: String) -> Response {
@@ -88,6 +87,7 @@ impl Signal for Logs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::{Limits, prepare};
     use crate::store::SESSION_ID;
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
@@ -153,7 +153,7 @@ mod tests {
             ..record(4)
         };
         let body = request(vec![record(1), no_trace, record(3), big]);
-        let prepared = Logs::prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
+        let prepared = prepare::<Logs>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
         assert_eq!((prepared.batch.len(), prepared.rejected.total()), (2, 2));
         assert_eq!(
             prepared.rejected.by_kind(),

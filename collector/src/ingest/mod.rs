@@ -23,29 +23,78 @@ use collector_decode::{DecodeError, Format, gzip};
 use crate::metrics::{ItemOutcome, Metrics, Outcome, Reason, SignalName};
 use crate::store::{Batch, Store, now_unix_nanos};
 use budget::{Budget, InFlight, ReadError};
+use intake::{Intake, Item};
 use validate::Rules;
 
 pub use logs::Logs;
 pub use traces::Traces;
 
-/// What differs between the signals the collector receives.
+/// What differs between the signals the collector receives: how a body decodes, how
+/// its items are grouped, and the answer. Everything else is [`prepare`]'s and
+/// [`export`]'s, written once.
 pub trait Signal: Send + Sync + 'static {
     /// Its name in metrics.
     const NAME: SignalName;
+    /// A decoded request, borrowing the body.
+    type Request<'a>;
+    /// What a request carries: a span, a log record.
+    type Item<'a>: Item;
 
-    /// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it,
-    /// and validates it against `limits` and the clock `now_unix_nanos`: pure, no I/O.
-    fn prepare(
-        bytes: &[u8],
+    /// Decodes an (inflated) body within `limits`: pure, no I/O.
+    fn decode<'a>(
+        bytes: &'a [u8],
         format: Format,
-        limits: &Limits,
-        max_decoded_bytes: usize,
-        now_unix_nanos: u64,
-    ) -> Result<Prepared, DecodeError>;
+        limits: &collector_decode::Limits,
+    ) -> Result<Self::Request<'a>, DecodeError>;
+
+    /// The request's resources, each with its schema URL and its scopes, each scope with
+    /// its schema URL and items.
+    fn resources<'r, 'a: 'r>(
+        request: &'r Self::Request<'a>,
+    ) -> impl Iterator<
+        Item = (
+            Option<&'r collector_decode::model::Resource<'a>>,
+            &'r str,
+            impl Iterator<Item = Scope<'r, 'a, Self::Item<'a>>>,
+        ),
+    >;
 
     /// The 200 answer (the signal's `Export*ServiceResponse`), with `partialSuccess` when
     /// `rejected` is not zero, `message` saying which items and why.
     fn accepted(format: Format, rejected: u64, message: String) -> axum::response::Response;
+}
+
+/// One scope's part of a request: the scope, its schema URL, and its items.
+pub type Scope<'r, 'a, I> = (
+    Option<&'r collector_decode::model::Scope<'a>>,
+    &'r str,
+    &'r [I],
+);
+
+/// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it, and
+/// validates it against `limits` and the clock `now_unix_nanos`: pure, no I/O.
+pub fn prepare<S: Signal>(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+    max_decoded_bytes: usize,
+    now_unix_nanos: u64,
+) -> Result<Prepared, DecodeError> {
+    let decode_limits = collector_decode::Limits {
+        max_spans: limits.max_spans,
+        max_decoded_bytes,
+    };
+    let request = S::decode(bytes, format, &decode_limits)?;
+    let items = S::resources(&request)
+        .flat_map(|(_, _, scopes)| scopes)
+        .map(|(_, _, items)| items.len())
+        .sum();
+    let batch = S::Item::batch(encoded_size(bytes.len(), format), items);
+    let mut intake = Intake::new(&limits.rules, now_unix_nanos, batch);
+    for (resource, schema_url, scopes) in S::resources(&request) {
+        intake.resource(resource, schema_url, scopes);
+    }
+    Ok(intake.finish::<S::Item<'_>>())
 }
 
 /// About how many bytes a body's items take encoded for the store: a protobuf body's
@@ -273,9 +322,10 @@ async fn receive<S: Signal>(ingest: &Ingest, headers: &HeaderMap, body: Body) ->
         .num_permits()
         .saturating_sub(held * bytes.len());
     let now = u64::try_from(now_unix_nanos()).unwrap_or(0);
-    let prepared =
-        tokio::task::spawn_blocking(move || S::prepare(&bytes, format, &limits, max_decoded, now))
-            .await;
+    let prepared = tokio::task::spawn_blocking(move || {
+        prepare::<S>(&bytes, format, &limits, max_decoded, now)
+    })
+    .await;
 
     let prepared = match prepared {
         Ok(Ok(prepared)) => prepared,

@@ -2,15 +2,15 @@
 //! `ExportTraceServiceResponse` out.
 
 use axum::response::Response;
-use collector_decode::model::Span;
+use collector_decode::model::{Request, Resource, Span};
 use collector_decode::{DecodeError, Format, json, protobuf};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
 
-use super::intake::{Intake, Item};
+use super::intake::Item;
 use super::validate::{Problem, Rules};
-use super::{Limits, Prepared, Signal, respond};
+use super::{Scope, Signal, respond};
 use crate::metrics::SignalName;
 use crate::store::{Batch, hex};
 
@@ -32,6 +32,10 @@ impl Item for Span<'_> {
         }
     }
 
+    fn batch(bytes: usize, items: usize) -> Batch {
+        Batch::with_capacity(bytes, items)
+    }
+
     fn add_to(&self, batch: &mut Batch, resource: u32, scope: u32) {
         batch.add_span(resource, scope, self);
     }
@@ -39,41 +43,36 @@ impl Item for Span<'_> {
 
 impl Signal for Traces {
     const NAME: SignalName = SignalName::Traces;
+    type Request<'a> = Request<'a>;
+    type Item<'a> = Span<'a>;
 
-    fn prepare(
-        bytes: &[u8],
+    fn decode<'a>(
+        bytes: &'a [u8],
         format: Format,
-        limits: &Limits,
-        max_decoded_bytes: usize,
-        now_unix_nanos: u64,
-    ) -> Result<Prepared, DecodeError> {
-        let decode_limits = collector_decode::Limits {
-            max_spans: limits.max_spans,
-            max_decoded_bytes,
-        };
-        let request = match format {
-            Format::Json => json::decode(bytes, &decode_limits)?,
-            Format::Protobuf => protobuf::decode(bytes, &decode_limits)?,
-        };
-        let spans = request
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len())
-            .sum();
-        let batch = Batch::with_capacity(super::encoded_size(bytes.len(), format), spans);
-        let mut intake = Intake::new(&limits.rules, now_unix_nanos, batch);
-        for resource_spans in &request.resource_spans {
-            intake.resource(
-                resource_spans.resource.as_ref(),
-                &resource_spans.schema_url,
-                resource_spans
-                    .scope_spans
-                    .iter()
-                    .map(|s| (s.scope.as_ref(), &*s.schema_url, &s.spans[..])),
-            );
+        limits: &collector_decode::Limits,
+    ) -> Result<Request<'a>, DecodeError> {
+        match format {
+            Format::Json => json::decode(bytes, limits),
+            Format::Protobuf => protobuf::decode(bytes, limits),
         }
-        Ok(intake.finish::<Span<'_>>())
+    }
+
+    fn resources<'r, 'a: 'r>(
+        request: &'r Request<'a>,
+    ) -> impl Iterator<
+        Item = (
+            Option<&'r Resource<'a>>,
+            &'r str,
+            impl Iterator<Item = Scope<'r, 'a, Span<'a>>>,
+        ),
+    > {
+        request.resource_spans.iter().map(|r| {
+            let scopes = r
+                .scope_spans
+                .iter()
+                .map(|s| (s.scope.as_ref(), &*s.schema_url, &s.spans[..]));
+            (r.resource.as_ref(), &*r.schema_url, scopes)
+        })
     }
 
     fn accepted(format: Format, rejected: u64, message: String) -> Response {
@@ -88,6 +87,7 @@ impl Signal for Traces {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::{Limits, prepare};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
     use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -142,7 +142,8 @@ mod tests {
             ..span(2)
         };
         let body = request(vec![(None, vec![span(1), bad, span(3)])]);
-        let prepared = Traces::prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
+        let prepared =
+            prepare::<Traces>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
         assert_eq!(prepared.batch.len(), 2);
         assert_eq!(prepared.rejected.by_kind(), [("empty_name", 1)]);
         assert_eq!(
@@ -168,7 +169,8 @@ mod tests {
             (Some(big), vec![span(1), span(2)]),
             (None, vec![span(3)]),
         ]);
-        let prepared = Traces::prepare(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
+        let prepared =
+            prepare::<Traces>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
         assert_eq!((prepared.batch.len(), prepared.rejected.total()), (1, 2));
         assert!(
             prepared
@@ -182,7 +184,7 @@ mod tests {
     #[test]
     fn many_rejections_are_counted_past_the_named_ones() {
         let spans = (1..=15).map(|n| Span { kind: 9, ..span(n) }).collect();
-        let prepared = Traces::prepare(
+        let prepared = prepare::<Traces>(
             &request(vec![(None, spans)]),
             Format::Protobuf,
             &LIMITS,
