@@ -45,9 +45,9 @@ build-browser: transpile
 chromium:
     command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-# Rust tests: component unit tests, the component under wasmtime, the collector over HTTP.
-test-rust: build-component
-    cargo test --workspace --all-targets
+# Rust tests: component unit tests, the component under wasmtime, the collector over HTTP (forwarding through rotel too).
+test-rust: build-component rotel
+    WASM_OTLP_ROTEL="$(just rotel-bin)" cargo test --workspace --all-targets
 
 # The browser package in Node, against the real component and a local HTTP server.
 test-node: build-browser
@@ -155,21 +155,29 @@ bench-viewer *args: npm-setup chromium
 bench-decode:
     cargo bench -p collector-decode
 
-# rotel's PyPI wheel for bench-collector: 0.0.1a15 holds the binary `rotel 0.0.1-alpha10` (the
-# 0.0.1a10 wheel's binary needs glibc 2.38, which Debian 12 lacks).
+# rotel's PyPI wheel, for bench-collector and the forwarding tests: 0.0.1a15 holds the binary
+# `rotel 0.0.1-alpha10` (the 0.0.1a10 wheel's binary needs glibc 2.38, which Debian 12 lacks).
 rotel-version := "0.0.1a15"
 
-# In a venv under the target directory, made when missing, with rotel pinned; then the example
-# (collector/examples/bench). Arguments pass through (`just bench-collector --help` lists them).
-# The collector beside rotel in one run (alternating rounds per body kind), then a growth run at the retention limit.
-bench-collector *args:
+# Install rotel, pinned, into a venv under the target directory (made when missing).
+rotel:
     #!/usr/bin/env bash
     set -euo pipefail
-    target="${CARGO_TARGET_DIR:-target}"
-    venv="$target/bench-venv"
+    venv="${CARGO_TARGET_DIR:-target}/rotel-venv"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/python" -m pip show rotel 2>/dev/null | grep -qx 'Version: {{rotel-version}}' \
       || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check 'rotel=={{rotel-version}}'
-    rotel=$(echo "$venv"/lib/python3*/site-packages/rotel/rotel-agent)
+
+# The path of rotel's binary (after `just rotel`).
+rotel-bin:
+    @realpath "${CARGO_TARGET_DIR:-target}"/rotel-venv/lib/python3*/site-packages/rotel/rotel-agent
+
+# The collector beside rotel in one run (alternating rounds per body kind), then a growth run at the retention limit.
+# Arguments pass through (`just bench-collector --help` lists them).
+bench-collector *args: rotel
+    #!/usr/bin/env bash
+    set -euo pipefail
+    target="${CARGO_TARGET_DIR:-target}"
+    rotel=$(just rotel-bin)
     cargo build --release -p collector --bin collector --example bench
     BENCH_COMMAND='just bench-collector {{args}}' "$target/release/examples/bench" --rotel "$rotel" {{args}}

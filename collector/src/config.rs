@@ -181,6 +181,39 @@ pub struct Config {
     /// Retry-After.
     #[arg(long, env = "WASM_OTLP_IN_FLIGHT_WAIT", default_value_t = Timeout(Duration::from_secs(5)))]
     pub in_flight_wait: Timeout,
+
+    /// Forward what is accepted to an upstream OTLP/HTTP receiver (the OpenTelemetry
+    /// Collector, Tempo, Jaeger, a vendor), given by its base URL: traces go to
+    /// <URL>/v1/traces, logs to <URL>/v1/logs, as protobuf with gzip. Repeat (or separate
+    /// with commas) for several upstreams; each receives everything. Requests are
+    /// acknowledged once durably queued on disk (<data-dir>/forward).
+    #[arg(
+        long = "forward",
+        env = "WASM_OTLP_FORWARD",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub forward: Vec<UpstreamUrl>,
+
+    /// A header sent with every forwarded request, NAME=VALUE (an API key, a tenant);
+    /// repeat for several.
+    #[arg(
+        long = "forward-header",
+        env = "WASM_OTLP_FORWARD_HEADERS",
+        value_delimiter = ',',
+        value_name = "NAME=VALUE"
+    )]
+    pub forward_headers: Vec<ForwardHeader>,
+
+    /// Bound of the forwarding queue on disk: beyond it the oldest records are dropped
+    /// (and counted in wasm_otlp_collector_forward_items_total{outcome="dropped"}).
+    #[arg(long, env = "WASM_OTLP_FORWARD_QUEUE_MAX_BYTES", default_value_t = ByteSize(1 << 30))]
+    pub forward_queue_max_bytes: ByteSize,
+
+    /// Keep nothing but the forwarding queue: an edge in front of another backend, with
+    /// no query API and no viewer. Needs --forward.
+    #[arg(long, env = "WASM_OTLP_NO_STORE", requires = "forward")]
+    pub no_store: bool,
 }
 
 impl Config {
@@ -215,6 +248,10 @@ impl Config {
             max_bytes_in_flight: ByteSize(64 << 20),
             max_decode_bytes: ByteSize(64 << 20),
             in_flight_wait: Timeout(Duration::from_secs(5)),
+            forward: Vec::new(),
+            forward_headers: Vec::new(),
+            forward_queue_max_bytes: ByteSize(1 << 30),
+            no_store: false,
         }
     }
 
@@ -237,6 +274,72 @@ impl Config {
             return PathBuf::from(home).join(".local/share/wasm-otlp");
         }
         PathBuf::from("wasm-otlp-data")
+    }
+}
+
+/// An upstream's base URL (`--forward`): http or https, with a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamUrl(pub String);
+
+impl FromStr for UpstreamUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let url = reqwest::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(format!(
+                "{s:?}: an upstream is an http or https URL with a host (http://otel-collector:4318)"
+            ));
+        }
+        if url.path().ends_with("/v1/traces") || url.path().ends_with("/v1/logs") {
+            return Err(format!(
+                "{s:?}: give the base URL; /v1/traces and /v1/logs are added"
+            ));
+        }
+        Ok(UpstreamUrl(s.to_owned()))
+    }
+}
+
+impl fmt::Display for UpstreamUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A header for forwarded requests (`--forward-header NAME=VALUE`); its value, often a
+/// secret, is not shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ForwardHeader {
+    /// Its name.
+    pub name: axum::http::HeaderName,
+    /// Its value.
+    pub value: axum::http::HeaderValue,
+}
+
+impl fmt::Debug for ForwardHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}=(hidden)", self.name)
+    }
+}
+
+impl FromStr for ForwardHeader {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, value) = s
+            .split_once('=')
+            .ok_or_else(|| "a header is NAME=VALUE (authorization=Bearer ...)".to_owned())?;
+        Ok(ForwardHeader {
+            name: name
+                .trim()
+                .parse()
+                .map_err(|_| format!("{:?} is not a header name", name.trim()))?,
+            value: value
+                .trim()
+                .parse()
+                .map_err(|_| format!("the value of header {:?} is not valid", name.trim()))?,
+        })
     }
 }
 
@@ -407,6 +510,30 @@ mod tests {
         assert_eq!(Timeout(Duration::from_secs(120)).to_string(), "2m");
         assert_eq!(Timeout(Duration::from_millis(1500)).to_string(), "1500ms");
         assert_eq!(Timeout(Duration::from_secs(5)).to_string(), "5s");
+    }
+
+    #[test]
+    fn forwarding_flags() {
+        let config = Config::try_parse_from([
+            "collector",
+            "--forward",
+            "http://otel:4318,https://vendor.example/otlp",
+            "--forward-header",
+            "authorization=Bearer secret",
+            "--no-store",
+        ])
+        .unwrap();
+        assert_eq!(config.forward.len(), 2);
+        assert!(config.no_store);
+        assert_eq!(
+            format!("{:?}", config.forward_headers),
+            "[authorization=(hidden)]"
+        );
+        assert!(Config::try_parse_from(["collector", "--no-store"]).is_err());
+        for bad in ["otel:4318", "ftp://otel", "http://otel:4318/v1/traces"] {
+            assert!(bad.parse::<UpstreamUrl>().is_err(), "{bad}");
+        }
+        assert!("no-equals".parse::<ForwardHeader>().is_err());
     }
 
     #[test]

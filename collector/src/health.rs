@@ -9,59 +9,81 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
+use crate::forward::Forwarder;
 use crate::query::{error, with_retry_after};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
-/// The name of the store's readiness check.
-const STORE_CHECK: &str = "store";
+/// What `/healthz` and `/readyz` look at: where accepted items go.
+pub struct Health {
+    store: Option<Arc<Store>>,
+    forward: Option<Arc<Forwarder>>,
+}
 
-/// `GET /healthz`: 200 `ok` while the store can write; 503 with `{"error": "..."}` (why)
-/// once its writer thread has stopped, or while its latest commit failed (until one
-/// succeeds).
-pub async fn healthz(State(store): State<Arc<Store>>) -> Response {
-    match store.health() {
+impl Health {
+    /// The health of a collector that keeps what it accepts in `store` and/or queues it
+    /// for `forward`.
+    pub fn new(store: Option<Arc<Store>>, forward: Option<Arc<Forwarder>>) -> Self {
+        Health { store, forward }
+    }
+
+    /// Whether the store and the forwarding queue can write.
+    fn alive(&self) -> Result<(), StoreError> {
+        if let Some(store) = &self.store {
+            store.health()?;
+        }
+        if let Some(forward) = &self.forward {
+            forward.health()?;
+        }
+        Ok(())
+    }
+
+    /// Every readiness check with its name: `Ok(None)` passes, `Ok(Some(note))` passes
+    /// with something to say, `Err` fails saying why.
+    fn checks(&self) -> Vec<(String, Result<Option<String>, String>)> {
+        let mut checks = Vec::new();
+        if let Some(store) = &self.store {
+            let ready = store.readiness().map(|()| None).map_err(|e| e.to_string());
+            checks.push(("store".to_owned(), ready));
+        }
+        if let Some(forward) = &self.forward {
+            let ready = forward.health().map(|()| None).map_err(|e| e.to_string());
+            checks.push(("forward queue".to_owned(), ready));
+            checks.extend(forward.upstream_checks());
+        }
+        checks
+    }
+}
+
+/// `GET /healthz`: 200 `ok` while the store and the forwarding queue can write; 503
+/// with `{"error": "..."}` (why) once a writer thread has stopped, or while its latest
+/// write failed (until one succeeds).
+pub async fn healthz(State(health): State<Arc<Health>>) -> Response {
+    match health.alive() {
         Ok(()) => "ok".into_response(),
         Err(e) => with_retry_after(error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()), &e),
     }
 }
 
-/// What `GET /readyz` checks: each check is named and says why it fails.
-pub struct Readiness {
-    store: Arc<Store>,
-    // Forwarding adds its upstreams here, each a check named after it.
-}
-
-impl Readiness {
-    /// The checks of a collector that stores into `store`.
-    pub fn new(store: Arc<Store>) -> Self {
-        Readiness { store }
-    }
-
-    /// Every check with its name, `Err` saying why it fails.
-    fn checks(&self) -> Vec<(&'static str, Result<(), String>)> {
-        vec![(
-            STORE_CHECK,
-            self.store.readiness().map_err(|e| e.to_string()),
-        )]
-    }
-}
-
-/// `GET /readyz`: 200 `{"ready": true, "checks": {"store": "ok"}}` when every check
+/// `GET /readyz`: 200 `{"ready": true, "checks": {"store": "ok", ...}}` when every check
 /// passes (the store takes writes now: not shutting down, its writer running, its latest
-/// commit did not fail, not behind writing segments); else 503 with `"ready": false`,
-/// `"reason"` (the first failing check, `name: why`) and each check's answer.
-pub async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
+/// commit did not fail, not behind writing segments; the forwarding queue takes appends;
+/// no upstream has been failing with the queue nearly full); else 503 with
+/// `"ready": false`, `"reason"` (the first failing check, `name: why`) and each check's
+/// answer. A failing upstream whose queue still has room is named but keeps the
+/// collector ready: it keeps what arrives for later.
+pub async fn readyz(State(health): State<Arc<Health>>) -> Response {
     let mut checks = Map::new();
     let mut reason = None;
-    for (name, result) in readiness.checks() {
+    for (name, result) in health.checks() {
         let answer = match result {
-            Ok(()) => "ok".to_owned(),
+            Ok(None) => "ok".to_owned(),
+            Ok(Some(note)) => note,
             Err(why) => {
                 reason.get_or_insert_with(|| format!("{name}: {why}"));
                 why
             }
         };
-        checks.insert(name.to_owned(), Value::String(answer));
+        checks.insert(name, Value::String(answer));
     }
     let (status, body) = match reason {
         None => (
@@ -82,7 +104,7 @@ mod tests {
     use crate::store::Retention;
     use axum::body::to_bytes;
 
-    async fn answer(readiness: &Arc<Readiness>) -> (StatusCode, Value) {
+    async fn answer(readiness: &Arc<Health>) -> (StatusCode, Value) {
         let response = readyz(State(Arc::clone(readiness))).await;
         let status = response.status();
         let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
@@ -93,7 +115,7 @@ mod tests {
     async fn ready_until_the_store_closes() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(Store::open(dir.path(), Retention::default(), 1000).unwrap());
-        let readiness = Arc::new(Readiness::new(Arc::clone(&store)));
+        let readiness = Arc::new(Health::new(Some(Arc::clone(&store)), None));
         assert_eq!(
             answer(&readiness).await,
             (

@@ -5,7 +5,8 @@
 //! the body within its limits, decode with `collector-decode`, [`ingest::validate`],
 //! answer with [`ingest::respond`]); the accepted spans or log records go as one
 //! [`store::Batch`] per request to the store's writer thread, which appends them to its
-//! write-ahead log and syncs it before the request is answered. [`query`] serves them
+//! write-ahead log and syncs it before the request is answered, and with `--forward`
+//! [`forward`] queues them on disk for upstream receivers in the same wait. [`query`] serves them
 //! back as JSON, and [`viewer`] the page that shows them; [`health`] answers `/healthz` and
 //! `/readyz`, [`metrics`] counts requests and serves `/metrics`. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
 //! the host names it answers to.
@@ -22,6 +23,7 @@
 pub mod config;
 pub mod connections;
 pub mod cors;
+pub mod forward;
 pub mod health;
 pub mod host_check;
 pub mod ingest;

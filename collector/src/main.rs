@@ -16,14 +16,22 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
+    let store = !config.no_store;
+    let upstreams: Vec<String> = config.forward.iter().map(ToString::to_string).collect();
     let running = collector::server::serve(config).await?;
     let addr = running.local_addr();
     println!("wasm-otlp collector listening on http://{addr}");
     println!("  send OTLP/HTTP traces to  http://{addr}/v1/traces");
     println!("  and logs to               http://{addr}/v1/logs");
-    println!("  browse them at            http://{addr}/");
+    if store {
+        println!("  browse them at            http://{addr}/");
+    }
+    for upstream in &upstreams {
+        println!("  forwarded to              {upstream}");
+    }
     println!(
-        "  data stored in            {}",
+        "  data {} in            {}",
+        if store { "stored" } else { "queued" },
         running.data_dir().display()
     );
     println!("Ctrl-C to stop.");

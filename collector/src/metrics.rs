@@ -1,6 +1,7 @@
 //! The collector's metrics and `GET /metrics`, their exposition in the Prometheus text
 //! format (version 0.0.4). Names and labels are in README's "Metrics" table; every label
-//! value comes from a fixed set (signals, outcomes, reasons), never from a request.
+//! value comes from a fixed set (signals, outcomes, reasons) or the command line (the
+//! `--forward` URLs), never from a request.
 //!
 //! Counters and the latency histogram are counted as requests go by ([`Metrics`]);
 //! gauges (bytes in flight, the store) are read from their sources at each scrape.
@@ -26,6 +27,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
+use crate::forward::Forwarder;
 use crate::ingest::Ingest;
 use crate::store::Store;
 
@@ -125,6 +127,63 @@ pub enum ItemOutcome {
     Rejected(&'static str),
 }
 
+/// What became of forwarded spans or log records: the `outcome` label of
+/// `forward_items_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ForwardOutcome {
+    /// Accepted by the upstream.
+    Delivered,
+    /// Refused by the upstream (a 400 or 413, or its `partialSuccess`).
+    Rejected,
+    /// Deleted from the full queue before the upstream had them.
+    Dropped,
+}
+
+impl ForwardOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            ForwardOutcome::Delivered => "delivered",
+            ForwardOutcome::Rejected => "rejected",
+            ForwardOutcome::Dropped => "dropped",
+        }
+    }
+}
+
+/// `upstream="<url>"` (a `--forward` URL: a fixed set from the command line).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct UpstreamLabels(String);
+
+impl EncodeLabelSet for UpstreamLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> fmt::Result {
+        [("upstream", self.0.as_str())].encode(encoder)
+    }
+}
+
+/// `upstream`, `signal` and `outcome` of forwarded items.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ForwardItemLabels(String, SignalName, ForwardOutcome);
+
+impl EncodeLabelSet for ForwardItemLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> fmt::Result {
+        [
+            ("upstream", self.0.as_str()),
+            ("signal", self.1.as_str()),
+            ("outcome", self.2.as_str()),
+        ]
+        .encode(encoder)
+    }
+}
+
+/// `upstream` and `result` of an attempt to deliver (delivered, refused, retried).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct AttemptLabels(String, &'static str);
+
+impl EncodeLabelSet for AttemptLabels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> fmt::Result {
+        [("upstream", self.0.as_str()), ("result", self.1)].encode(encoder)
+    }
+}
+
 /// `signal="..."`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct SignalLabels(SignalName);
@@ -189,6 +248,12 @@ pub struct Metrics {
     store_segments: Gauge,
     head_fill: Gauge<f64, AtomicU64>,
     sealed_heads: Gauge,
+    forward_items: Family<ForwardItemLabels, Counter>,
+    forward_attempts: Family<AttemptLabels, Counter>,
+    forward_queue: Gauge,
+    forward_pending: Family<UpstreamLabels, Gauge>,
+    forward_lag: Family<UpstreamLabels, Gauge<f64, AtomicU64>>,
+    forward_up: Family<UpstreamLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -264,6 +329,45 @@ impl Metrics {
             "How near the head is to being sealed and written out, 0 to 1 (its spans and log records, or its memory)",
             head_fill.clone(),
         );
+        let forward_items = Family::<ForwardItemLabels, Counter>::default();
+        registry.register(
+            "forward_items",
+            "Spans and log records forwarded, by upstream, signal and outcome (delivered, rejected by the upstream, dropped from the full queue)",
+            forward_items.clone(),
+        );
+        let forward_attempts = Family::<AttemptLabels, Counter>::default();
+        registry.register(
+            "forward_attempts",
+            "Requests to upstreams by result (delivered, refused for good, retried)",
+            forward_attempts.clone(),
+        );
+        let forward_queue = Gauge::default();
+        registry.register_with_unit(
+            "forward_queue",
+            "Bytes of the forwarding queue on disk (--forward-queue-max-bytes)",
+            Unit::Bytes,
+            forward_queue.clone(),
+        );
+        let forward_pending = Family::<UpstreamLabels, Gauge>::default();
+        registry.register_with_unit(
+            "forward_pending",
+            "Bytes of the queue an upstream has yet to receive",
+            Unit::Bytes,
+            forward_pending.clone(),
+        );
+        let forward_lag = Family::<UpstreamLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register_with_unit(
+            "forward_lag",
+            "How long the oldest record an upstream has yet to receive has waited (0 when it is caught up)",
+            Unit::Seconds,
+            forward_lag.clone(),
+        );
+        let forward_up = Family::<UpstreamLabels, Gauge>::default();
+        registry.register(
+            "forward_up",
+            "1 if the latest request to the upstream succeeded (or none was needed), 0 while it fails",
+            forward_up.clone(),
+        );
         let metrics = Metrics {
             registry,
             requests,
@@ -279,6 +383,12 @@ impl Metrics {
             store_segments,
             head_fill,
             sealed_heads,
+            forward_items,
+            forward_attempts,
+            forward_queue,
+            forward_pending,
+            forward_lag,
+            forward_up,
         };
         // Series that exist from the start, so that rates over them start at 0.
         for signal in [SignalName::Traces, SignalName::Logs] {
@@ -326,12 +436,57 @@ impl Metrics {
         self.connections.clone()
     }
 
-    /// Sets the gauges read at scrape time from `ingest` and `store`.
-    pub fn refresh(&self, ingest: &Ingest, store: &Store) {
+    /// Counts `count` spans or log records forwarded to `upstream` that came to
+    /// `outcome`.
+    pub fn forward_items(
+        &self,
+        upstream: &str,
+        signal: SignalName,
+        outcome: ForwardOutcome,
+        count: u64,
+    ) {
+        if count > 0 {
+            self.forward_items
+                .get_or_create(&ForwardItemLabels(upstream.to_owned(), signal, outcome))
+                .inc_by(count);
+        }
+    }
+
+    /// Counts a request to `upstream` by its result (`delivered`, `refused`, `retried`).
+    pub fn forward_attempt(&self, upstream: &str, result: &'static str) {
+        self.forward_attempts
+            .get_or_create(&AttemptLabels(upstream.to_owned(), result))
+            .inc();
+    }
+
+    /// Sets the bytes of the forwarding queue.
+    pub fn forward_queue_bytes(&self, bytes: u64) {
+        self.forward_queue
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+
+    /// Sets an upstream's gauges: bytes it has yet to receive, its lag, whether it is up.
+    pub fn forward_upstream(&self, upstream: &str, pending: u64, lag: Duration, up: bool) {
+        let labels = UpstreamLabels(upstream.to_owned());
+        self.forward_pending
+            .get_or_create(&labels)
+            .set(i64::try_from(pending).unwrap_or(i64::MAX));
+        self.forward_lag
+            .get_or_create(&labels)
+            .set(lag.as_secs_f64());
+        self.forward_up.get_or_create(&labels).set(i64::from(up));
+    }
+
+    /// Sets the gauges read at scrape time from `ingest` and, where the collector keeps
+    /// one, `store`.
+    pub fn refresh(&self, ingest: &Ingest, store: Option<&Store>) {
         let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let in_flight = ingest.in_flight();
         self.in_flight_bytes.set(gauge(in_flight.body_bytes as u64));
         self.decode_bytes.set(gauge(in_flight.decode_bytes as u64));
+        let Some(store) = store else {
+            return;
+        };
         let status = store.status();
         self.store_size.set(gauge(status.bytes_on_disk));
         self.store_spans.set(gauge(status.spans));
@@ -356,13 +511,20 @@ pub struct Sources {
     pub metrics: Arc<Metrics>,
     /// The export handler's state (bytes in flight).
     pub ingest: Arc<Ingest>,
-    /// The store.
-    pub store: Arc<Store>,
+    /// The store, unless `--no-store`.
+    pub store: Option<Arc<Store>>,
+    /// Forwarding, with `--forward`.
+    pub forward: Option<Arc<Forwarder>>,
 }
 
 /// `GET /metrics`: every metric in the Prometheus text format.
 pub async fn scrape(State(sources): State<Arc<Sources>>) -> Response {
-    sources.metrics.refresh(&sources.ingest, &sources.store);
+    sources
+        .metrics
+        .refresh(&sources.ingest, sources.store.as_deref());
+    if let Some(forward) = &sources.forward {
+        forward.refresh(&sources.metrics);
+    }
     match sources.metrics.encode() {
         Ok(text) => (
             [(

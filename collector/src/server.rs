@@ -20,15 +20,19 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::connections;
 use crate::cors;
-use crate::health::{self, Readiness};
+use crate::forward::{self, Forwarder};
+use crate::health::{self, Health};
 use crate::host_check::{self, AllowedHosts};
 use crate::ingest::budget::{self, Budget};
 use crate::ingest::validate::Rules;
-use crate::ingest::{self, Ingest, Limits, Logs, Traces};
+use crate::ingest::{self, Destinations, Ingest, Limits, Logs, Traces};
 use crate::metrics::{self, Metrics};
 use crate::query;
 use crate::store::{Retention, Store};
 use crate::viewer;
+
+/// The forwarding queue's directory under the data directory.
+pub const FORWARD_DIR: &str = "forward";
 
 /// How often age retention runs when no data arrives (it also runs after every commit).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -73,21 +77,45 @@ impl Running {
     }
 }
 
-/// Opens the store, binds the listener and starts serving.
+/// Opens the store (unless `--no-store`) and the forwarding queue (with `--forward`),
+/// binds the listener and starts serving.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
     let data_dir = config.resolved_data_dir();
-    let retention = Retention {
-        max_age: config.retention_max_age.0,
-        max_spans: (config.retention_max_spans > 0).then_some(config.retention_max_spans),
-        max_bytes: (config.retention_max_bytes.0 > 0).then_some(config.retention_max_bytes.0),
+    let store = if config.no_store {
+        None
+    } else {
+        let retention = Retention {
+            max_age: config.retention_max_age.0,
+            max_spans: (config.retention_max_spans > 0).then_some(config.retention_max_spans),
+            max_bytes: (config.retention_max_bytes.0 > 0).then_some(config.retention_max_bytes.0),
+        };
+        let store_dir = data_dir.clone();
+        let segment_spans = config.segment_spans;
+        let store =
+            tokio::task::spawn_blocking(move || Store::open(&store_dir, retention, segment_spans))
+                .await
+                .context("opening the store panicked")??;
+        Some(Arc::new(store))
     };
-    let store_dir = data_dir.clone();
-    let segment_spans = config.segment_spans;
-    let store =
-        tokio::task::spawn_blocking(move || Store::open(&store_dir, retention, segment_spans))
-            .await
-            .context("opening the store panicked")??;
-    let store = Arc::new(store);
+    let metrics = Arc::new(Metrics::new());
+    let forward = if config.forward.is_empty() {
+        None
+    } else {
+        let settings = forward::Settings {
+            upstreams: config.forward.iter().map(|url| url.0.clone()).collect(),
+            headers: config
+                .forward_headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            max_queue_bytes: config.forward_queue_max_bytes.0,
+        };
+        let dir = data_dir.join(FORWARD_DIR);
+        let metrics = Arc::clone(&metrics);
+        let forwarder = Forwarder::start(&dir, settings, metrics)
+            .with_context(|| format!("opening the forwarding queue in {}", dir.display()))?;
+        Some(Arc::new(forwarder))
+    };
     let listener = TcpListener::bind(config.listen).await.with_context(|| {
         format!(
             "cannot listen on {} (is another collector running? choose another address with --listen)",
@@ -102,23 +130,30 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
         idle_timeout: config.idle_timeout.0,
         max_header_size: usize::try_from(config.max_header_size.0).unwrap_or(usize::MAX),
     };
-    let metrics = Arc::new(Metrics::new());
-    let app = router(
-        &config,
-        max_connections,
-        Arc::clone(&store),
-        Arc::clone(&metrics),
-    );
+    let destinations = Destinations {
+        store: store.clone(),
+        forward: forward.clone(),
+    };
+    let app = router(&config, max_connections, destinations, Arc::clone(&metrics));
     let (stop, stopped) = oneshot::channel::<()>();
-    let sweeper = tokio::spawn(sweep_periodically(Arc::clone(&store)));
+    let sweeper = store
+        .as_ref()
+        .map(|store| tokio::spawn(sweep_periodically(Arc::clone(store))));
     let task = tokio::spawn(async move {
         connections::serve(listener, app, limits, metrics.connections(), async {
             let _ = stopped.await;
             tracing::info!("shutting down: finishing in-flight requests");
         })
         .await;
-        sweeper.abort();
-        store.close().await;
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        if let Some(store) = store {
+            store.close().await;
+        }
+        if let Some(forward) = forward {
+            forward.close().await;
+        }
         tracing::info!("stopped");
         Ok(())
     });
@@ -135,11 +170,12 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 /// the CORS headers an allowed origin needs), inside the host check (a request for a
 /// host name the collector does not answer to gets 421 before anything else).
 /// `max_connections` is the connection cap in force, of which exports may use all but
-/// `--connection-reserve`. Exports are counted in `metrics`.
+/// `--connection-reserve`. Exports are counted in `metrics`. Without a store (an edge
+/// that only forwards) there is no query API and no viewer.
 pub fn router(
     config: &Config,
     max_connections: usize,
-    store: Arc<Store>,
+    destinations: Destinations,
     metrics: Arc<Metrics>,
 ) -> Router {
     let limits = Limits {
@@ -165,10 +201,12 @@ pub fn router(
         min_upload_rate: config.min_upload_rate.0,
         body_timeout: config.body_timeout.0,
     });
+    let store = destinations.store.clone();
+    let forward = destinations.forward.clone();
     let ingest = Arc::new(Ingest::new(
         limits,
         budget,
-        Arc::clone(&store),
+        destinations,
         Arc::clone(&metrics),
     ));
     let receiver = Router::new()
@@ -180,27 +218,27 @@ pub fn router(
         .with_state(Arc::new(metrics::Sources {
             metrics,
             ingest,
-            store: Arc::clone(&store),
+            store: store.clone(),
+            forward: forward.clone(),
         }))
         .route("/readyz", get(health::readyz))
-        .with_state(Arc::new(Readiness::new(Arc::clone(&store))))
         .route("/healthz", get(health::healthz))
-        .with_state(Arc::clone(&store));
-    let queries = Router::new()
-        .route("/api/traces", get(query::list))
-        .route("/api/traces/{trace_id}", get(query::trace))
-        .route("/api/sessions/{session_id}", get(query::session))
-        .route("/api/logs", get(query::list_logs))
-        .route("/api/services", get(query::services))
-        .route("/api/services/{service}/operations", get(query::operations))
-        .route("/api/status", get(query::status))
-        .with_state(store);
+        .with_state(Arc::new(Health::new(store.clone(), forward)));
+    let mut app = receiver.merge(operations);
+    if let Some(store) = store {
+        let queries = Router::new()
+            .route("/api/traces", get(query::list))
+            .route("/api/traces/{trace_id}", get(query::trace))
+            .route("/api/sessions/{session_id}", get(query::session))
+            .route("/api/logs", get(query::list_logs))
+            .route("/api/services", get(query::services))
+            .route("/api/services/{service}/operations", get(query::operations))
+            .route("/api/status", get(query::status))
+            .with_state(store);
+        app = app.merge(queries).merge(viewer::routes());
+    }
     let hosts = Arc::new(AllowedHosts::new(config.listen, &config.allowed_hosts));
-    receiver
-        .merge(operations)
-        .merge(queries)
-        .merge(viewer::routes())
-        .fallback(not_found)
+    app.fallback(not_found)
         .layer(cors::layer(&config.cors_origins))
         .layer(middleware::from_fn_with_state(hosts, host_check::check))
 }
@@ -213,7 +251,9 @@ fn nanos(duration: Option<Duration>) -> u64 {
 async fn not_found(uri: Uri) -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
-        axum::Json(serde_json::json!({ "error": format!("no route for {}", uri.path()) })),
+        axum::Json(
+            serde_json::json!({ "error": format!("no route for {} (a collector run with --no-store has no query API and no viewer)", uri.path()) }),
+        ),
     )
 }
 

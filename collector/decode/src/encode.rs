@@ -225,14 +225,15 @@ impl Fields for AnyValue<'_> {
     }
 }
 
-/// The key and length of a length-delimited field of `len` bytes.
-fn delimiter(tag: u32, len: usize, out: &mut Vec<u8>) {
+/// The key and length of a length-delimited field of `len` bytes (a message's field
+/// whose bytes follow).
+pub fn delimiter(tag: u32, len: usize, out: &mut Vec<u8>) {
     encode_key(tag, WireType::LengthDelimited, out);
     encode_varint(len as u64, out);
 }
 
 /// The encoded length of a length-delimited field of `len` bytes.
-fn delimited_len(tag: u32, len: usize) -> usize {
+pub fn delimited_len(tag: u32, len: usize) -> usize {
     key_len(tag) + encoded_len_varint(len as u64) + len
 }
 

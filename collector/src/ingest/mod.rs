@@ -20,8 +20,9 @@ use axum::response::Response;
 
 use collector_decode::{DecodeError, Format, gzip};
 
+use crate::forward::Forwarder;
 use crate::metrics::{ItemOutcome, Metrics, Outcome, Reason, SignalName};
-use crate::store::{Batch, Store, now_unix_nanos};
+use crate::store::{Batch, Store, StoreError, now_unix_nanos};
 use budget::{Budget, InFlight, ReadError};
 use intake::{Intake, Item};
 use validate::Rules;
@@ -156,21 +157,35 @@ pub struct Limits {
     pub rules: Rules,
 }
 
+/// Where accepted items go: the store, forwarding, or both (at least one).
+pub struct Destinations {
+    /// The store, unless `--no-store`.
+    pub store: Option<Arc<Store>>,
+    /// The forwarding queue, with `--forward`.
+    pub forward: Option<Arc<Forwarder>>,
+}
+
 /// What the export handler needs.
 pub struct Ingest {
     limits: Limits,
     budget: Budget,
-    store: Arc<Store>,
+    destinations: Destinations,
     metrics: Arc<Metrics>,
 }
 
 impl Ingest {
-    /// Requests within `limits`, holding memory from `budget`, counted in `metrics`.
-    pub fn new(limits: Limits, budget: Budget, store: Arc<Store>, metrics: Arc<Metrics>) -> Self {
+    /// Requests within `limits`, holding memory from `budget`, kept in `destinations`,
+    /// counted in `metrics`.
+    pub fn new(
+        limits: Limits,
+        budget: Budget,
+        destinations: Destinations,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Ingest {
             limits,
             budget,
-            store,
+            destinations,
             metrics,
         }
     }
@@ -309,9 +324,10 @@ async fn receive<S: Signal>(ingest: &Ingest, headers: &HeaderMap, body: Body) ->
     } else {
         bytes
     };
-    // The inflated body (when gzip), the decoded request, and the batch for the store
-    // (about the inflated size).
-    let held = if gzip { 2 } else { 1 };
+    // The inflated body (when gzip), the decoded request, the batch for the store (about
+    // the inflated size), and the body to forward (about as large).
+    let forwarding = ingest.destinations.forward.is_some();
+    let held = 1 + usize::from(gzip) + usize::from(forwarding);
     let wanted = format
         .decoded_bytes_for(bytes.len())
         .saturating_add(held * bytes.len());
@@ -323,11 +339,14 @@ async fn receive<S: Signal>(ingest: &Ingest, headers: &HeaderMap, body: Body) ->
         .saturating_sub(held * bytes.len());
     let now = u64::try_from(now_unix_nanos()).unwrap_or(0);
     let prepared = tokio::task::spawn_blocking(move || {
-        prepare::<S>(&bytes, format, &limits, max_decoded, now)
+        let prepared = prepare::<S>(&bytes, format, &limits, max_decoded, now)?;
+        let forward =
+            (forwarding && !prepared.batch.is_empty()).then(|| prepared.batch.export_request());
+        Ok((prepared, forward))
     })
     .await;
 
-    let prepared = match prepared {
+    let (prepared, forward_body) = match prepared {
         Ok(Ok(prepared)) => prepared,
         Ok(Err(error)) => return refused(format, &error),
         Err(_) => return internal_error(format),
@@ -338,7 +357,7 @@ async fn receive<S: Signal>(ingest: &Ingest, headers: &HeaderMap, body: Body) ->
     }
     let accepted = prepared.batch.len() as u64;
     if accepted > 0
-        && let Err(error) = ingest.store.write(prepared.batch).await
+        && let Err(error) = keep::<S>(&ingest.destinations, prepared.batch, forward_body).await
     {
         // Exporters retry a 503 (after Retry-After), not a 500: 503 when a retry may
         // succeed (shutting down, disk full, I/O error, database locked).
@@ -364,6 +383,32 @@ async fn receive<S: Signal>(ingest: &Ingest, headers: &HeaderMap, body: Body) ->
         Outcome::PartiallyAccepted
     };
     (outcome, S::accepted(format, rejected, prepared.message))
+}
+
+/// Stores `batch` and queues `forward_body` (its export request) for the upstreams, at
+/// once; returns when both are durable, or the first failure. (If one fails after the
+/// other succeeded, the client's retry repeats it: the store drops spans and records
+/// sent twice, and upstreams receive at least once.)
+async fn keep<S: Signal>(
+    destinations: &Destinations,
+    batch: Batch,
+    forward_body: Option<Vec<u8>>,
+) -> Result<(), StoreError> {
+    let items = batch.len();
+    let stored = async {
+        match &destinations.store {
+            Some(store) => store.write(batch).await,
+            None => Ok(()),
+        }
+    };
+    let queued = async {
+        match (&destinations.forward, forward_body) {
+            (Some(forward), Some(body)) => forward.enqueue(S::NAME, items, body).await,
+            _ => Ok(()),
+        }
+    };
+    let (stored, queued) = tokio::join!(stored, queued);
+    stored.and(queued)
 }
 
 /// A refusal for `reason`: an error status with a `google.rpc.Status` body.

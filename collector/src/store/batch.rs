@@ -271,6 +271,50 @@ impl Batch {
         &self.bytes[log.body.range()]
     }
 
+    /// The batch as one protobuf export request body (`ExportTraceServiceRequest` of its
+    /// spans, or `ExportLogsServiceRequest` of its log records: the same tags), each item
+    /// under its resource and scope again, in request order: what forwarding sends.
+    pub fn export_request(&self) -> Vec<u8> {
+        // (resource, scope, encoding) of each item; a batch holds one signal.
+        let items: Vec<(u32, u32, Slice)> = self
+            .spans
+            .iter()
+            .map(|s| (s.resource, s.scope, s.body))
+            .chain(self.logs.iter().map(|l| (l.resource, l.scope, l.body)))
+            .collect();
+        // Resource and scope groups: tag 1 in the request, tag 2 in a resource group
+        // (`scope_spans`, `scope_logs`), items tag 2 in a scope group.
+        let item_len = |body: Slice| encode::delimited_len(2, body.range().len());
+        let scope_len = |run: &[(u32, u32, Slice)]| {
+            self.bytes[self.scopes[run[0].1 as usize].body.range()].len()
+                + run
+                    .iter()
+                    .map(|&(_, _, body)| item_len(body))
+                    .sum::<usize>()
+        };
+        let mut out = Vec::with_capacity(self.bytes.len() + items.len() * 4);
+        for resource_run in items.chunk_by(|a, b| a.0 == b.0) {
+            let resource = &self.bytes[self.resources[resource_run[0].0 as usize].body.range()];
+            let scopes = resource_run.chunk_by(|a, b| a.1 == b.1);
+            let len = resource.len()
+                + scopes
+                    .clone()
+                    .map(|run| encode::delimited_len(2, scope_len(run)))
+                    .sum::<usize>();
+            encode::delimiter(1, len, &mut out);
+            out.extend_from_slice(resource);
+            for run in scopes {
+                encode::delimiter(2, scope_len(run), &mut out);
+                out.extend_from_slice(&self.bytes[self.scopes[run[0].1 as usize].body.range()]);
+                for &(_, _, body) in run {
+                    encode::delimiter(2, body.range().len(), &mut out);
+                    out.extend_from_slice(&self.bytes[body.range()]);
+                }
+            }
+        }
+        out
+    }
+
     /// The spans.
     pub fn spans(&self) -> &[SpanRow] {
         &self.spans
@@ -669,6 +713,71 @@ mod tests {
             ]
         ));
         assert!(!batch.has_terms(&row, &[terms::name("GET")]));
+    }
+
+    #[test]
+    fn the_export_request_groups_items_under_their_resources_and_scopes() {
+        use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        let (mut batch, span) = sample();
+        let other_scope = batch.add_scope(None, "https://scope-schema");
+        let second = Span {
+            span_id: Id::new(&[3; 8]),
+            ..span.clone()
+        };
+        batch.add_span(0, other_scope, &second);
+        let other = batch.add_resource(Some(&resource("api")), "");
+        let scope = batch.add_scope(None, "");
+        batch.add_span(other, scope, &span);
+        let request = ExportTraceServiceRequest::decode(&batch.export_request()[..]).unwrap();
+        let shape: Vec<Vec<(String, usize)>> = request
+            .resource_spans
+            .iter()
+            .map(|r| {
+                r.scope_spans
+                    .iter()
+                    .map(|s| (s.schema_url.clone(), s.spans.len()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                vec![(String::new(), 1), ("https://scope-schema".to_owned(), 1)],
+                vec![(String::new(), 1)]
+            ]
+        );
+        assert_eq!(request.resource_spans[0].schema_url, "https://schema");
+        assert_eq!(
+            request.resource_spans[0].scope_spans[1].spans[0],
+            second.to_proto()
+        );
+        assert_eq!(
+            request.resource_spans[1]
+                .resource
+                .as_ref()
+                .unwrap()
+                .attributes[0]
+                .value
+                .as_ref()
+                .unwrap(),
+            &opentelemetry_proto::tonic::common::v1::AnyValue {
+                value: Some(
+                    opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(
+                        "api".into()
+                    )
+                )
+            }
+        );
+
+        let batch = log_batch();
+        let logs = ExportLogsServiceRequest::decode(&batch.export_request()[..]).unwrap();
+        let records = &logs.resource_logs[0].scope_logs[0].log_records;
+        assert_eq!(
+            (records.len(), records[0].severity_number),
+            (batch.logs().len(), 13)
+        );
+        assert!(Batch::default().export_request().is_empty());
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod read;
 mod retention;
 mod segment;
 mod terms;
-mod wal;
+pub(crate) mod wal;
 mod writer;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 /// The bytes before each payload: length and CRC-32.
-const FRAME_HEADER: usize = 8;
+pub const FRAME_HEADER: usize = 8;
 
 /// The file name of log `sequence`.
 pub fn file_name(sequence: u64) -> String {
@@ -33,7 +33,12 @@ pub struct Log {
 impl Log {
     /// Creates log `sequence` in `dir` (empty), making its directory entry durable.
     pub fn create(dir: &Path, sequence: u64) -> io::Result<Log> {
-        let path = dir.join(file_name(sequence));
+        Log::create_named(dir, &file_name(sequence))
+    }
+
+    /// Creates the log `name` in `dir` (empty), making its directory entry durable.
+    pub fn create_named(dir: &Path, name: &str) -> io::Result<Log> {
+        let path = dir.join(name);
         let file = OpenOptions::new()
             .create(true)
             .truncate(true)
@@ -137,7 +142,7 @@ pub fn replay(
 
 /// Walks the frames of `bytes`; returns how many whole records it read and where the
 /// last one ends.
-fn read_frames(
+pub fn read_frames(
     bytes: &[u8],
     mut record: impl FnMut(&[u8]) -> Result<(), String>,
 ) -> Result<(usize, usize), String> {

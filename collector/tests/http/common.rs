@@ -189,11 +189,12 @@ pub fn to_protobuf(request: &Value) -> Vec<u8> {
     request.encode_to_vec()
 }
 
-/// The collector binary on 127.0.0.1:0 with a temporary data directory, killed on drop.
+/// The collector binary on 127.0.0.1:0 with a data directory (temporary unless given),
+/// killed (SIGKILL) on drop.
 pub struct Binary {
     child: Child,
     _stdout: BufReader<ChildStdout>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     pub addr: String,
 }
 
@@ -202,10 +203,17 @@ impl Binary {
     /// `soft_files` (the collector raises it to the hard limit itself).
     pub fn start(flags: &[&str], soft_files: u32) -> Binary {
         let dir = tempfile::tempdir().unwrap();
+        let mut binary = Binary::start_in(dir.path(), flags, soft_files);
+        binary._dir = Some(dir);
+        binary
+    }
+
+    /// Starts it on the data directory `dir` (kept), as [`Binary::start`] does.
+    pub fn start_in(dir: &std::path::Path, flags: &[&str], soft_files: u32) -> Binary {
         let mut command = format!(
             "ulimit -Sn {soft_files} && exec '{}' --listen 127.0.0.1:0 --data-dir '{}'",
             env!("CARGO_BIN_EXE_collector"),
-            dir.path().display()
+            dir.display()
         );
         for flag in flags {
             command.push(' ');
@@ -231,7 +239,7 @@ impl Binary {
         Binary {
             child,
             _stdout: stdout,
-            _dir: dir,
+            _dir: None,
             addr: addr.expect("the collector printed its address"),
         }
     }

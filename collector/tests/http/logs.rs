@@ -9,7 +9,14 @@ use crate::common::*;
 
 /// An OTLP JSON log record at `time` of `severity` saying `body`, in `trace` and `span`
 /// (empty: none), with a `session.id` attribute when `session` is not empty.
-fn record(trace: &str, span: &str, time: u64, severity: u8, body: &str, session: &str) -> Value {
+pub fn record(
+    trace: &str,
+    span: &str,
+    time: u64,
+    severity: u8,
+    body: &str,
+    session: &str,
+) -> Value {
     let mut record = json!({
         "timeUnixNano": time.to_string(),
         "observedTimeUnixNano": time.to_string(),
@@ -29,7 +36,7 @@ fn record(trace: &str, span: &str, time: u64, severity: u8, body: &str, session:
 }
 
 /// An OTLP JSON logs export request of `records` from `service`.
-fn logs_export(service: &str, records: Vec<Value>) -> Value {
+pub fn logs_export(service: &str, records: Vec<Value>) -> Value {
     json!({
         "resourceLogs": [{
             "resource": {"attributes": [

@@ -6,6 +6,7 @@ mod common;
 mod connections;
 mod cors;
 mod durability;
+mod forward;
 mod from_component;
 mod host_check;
 mod hostile_bodies;

@@ -11,7 +11,7 @@ use crate::common::*;
 /// Samples by series (`name{label="value",...}`, labels sorted), from the Prometheus text
 /// format; panics on a line that is not a comment, a `# HELP`/`# TYPE`, or a sample of a
 /// family whose `# TYPE` came first.
-fn parse(text: &str) -> BTreeMap<String, f64> {
+pub fn parse(text: &str) -> BTreeMap<String, f64> {
     let mut samples = BTreeMap::new();
     let mut typed: Vec<String> = Vec::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
