@@ -104,8 +104,10 @@ fuzz-setup:
 fuzz seconds="60" *flags: fuzz-setup
     just _fuzz address {{seconds}} {{flags}}
 
-# Every fuzz target for 5 seconds without a sanitizer: what CI affords.
+# The fuzz crate's own tests (the committed seeds match their generators and are accepted),
+# then every fuzz target for 5 seconds without a sanitizer: what CI affords.
 fuzz-ci: fuzz-setup
+    cd fuzz && cargo test -q
     just _fuzz none 5
 
 # Rewrite the committed seed corpora (fuzz/seeds/) after a format changes.
