@@ -324,6 +324,16 @@ async fn a_full_disk_gets_503_until_space_returns() {
         body["error"].as_str().unwrap().contains("the disk is full"),
         "{body}"
     );
+    // Not ready either: a load balancer sends exports elsewhere meanwhile.
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(ready["ready"], false, "{ready}");
+    let reason = ready["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("store: ") && reason.contains("the disk is full"),
+        "{reason}"
+    );
     // What was stored before is still served.
     assert_eq!(span_count(&client, &base, &trace_id(1)).await, 10);
 
@@ -331,6 +341,8 @@ async fn a_full_disk_gets_503_until_space_returns() {
     std::fs::remove_file(&ballast_path).unwrap();
     assert_eq!(post(&client, &base, &large).await, 200);
     assert_eq!(health(&client).await, (200, "ok".to_owned()));
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
     assert_eq!(span_count(&client, &base, &trace_id(2)).await, 2000);
     child.kill().unwrap();
     child.wait().unwrap();
