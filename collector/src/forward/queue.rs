@@ -303,14 +303,20 @@ impl Queue {
                 let Some((signal, items, queued_ms)) =
                     Record::header(&buffer).filter(|_| crc32fast::hash(&buffer) == crc)
                 else {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!(
-                            "{}: a damaged record at byte {}",
-                            file_name(segment.sequence),
-                            at.offset
-                        ),
-                    ));
+                    let damaged = format!(
+                        "{}: a damaged record at byte {}",
+                        file_name(segment.sequence),
+                        at.offset
+                    );
+                    if segments
+                        .back()
+                        .is_some_and(|last| last.sequence > segment.sequence)
+                    {
+                        // The rest of this segment cannot be framed: go on with the next.
+                        tracing::error!("{damaged}: the rest of that segment is skipped");
+                        break;
+                    }
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, damaged));
                 };
                 match &mut chunk {
                     Some(c) if c.signal != signal || c.body.len() >= max_bytes => {
@@ -588,6 +594,34 @@ mod tests {
             .append(&[record(SignalName::Traces, 1, b"next")])
             .unwrap();
         assert_eq!(queue.read(0, 1 << 20).unwrap().unwrap().body, b"next");
+    }
+
+    #[test]
+    fn a_damaged_segment_is_skipped_for_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        // 64 KiB segments: the second append rolls to a new one.
+        let queue = Queue::open(dir.path(), &ids(1), 512 << 10).unwrap();
+        let body = vec![3; 40 << 10];
+        queue
+            .append(&[record(SignalName::Traces, 1, &body)])
+            .unwrap();
+        queue
+            .append(&[record(SignalName::Traces, 2, &body)])
+            .unwrap();
+        queue
+            .append(&[record(SignalName::Logs, 4, b"after")])
+            .unwrap();
+        let first = dir.path().join(file_name(1));
+        let mut bytes = fs::read(&first).unwrap();
+        let second_record = FRAME_HEADER + PAYLOAD_HEADER + body.len();
+        bytes[second_record + FRAME_HEADER + 20] ^= 1;
+        fs::write(&first, bytes).unwrap();
+        let mut read = Vec::new();
+        while let Some(chunk) = queue.read(0, 1).unwrap() {
+            read.push((chunk.signal, chunk.items));
+            queue.advance(0, chunk.end).unwrap();
+        }
+        assert_eq!(read, [(SignalName::Traces, 1), (SignalName::Logs, 4)]);
     }
 
     #[test]
