@@ -23,6 +23,7 @@ use crate::cors;
 use crate::health::{self, Readiness};
 use crate::host_check::{self, AllowedHosts};
 use crate::ingest::budget::{self, Budget};
+use crate::ingest::source_maps::SourceMaps;
 use crate::ingest::validate::Rules;
 use crate::ingest::{self, Ingest, Limits, Logs, Traces};
 use crate::metrics::{self, Metrics};
@@ -75,6 +76,10 @@ impl Running {
 
 /// Opens the store, binds the listener and starts serving.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
+    if let Some(dir) = &config.source_maps {
+        SourceMaps::check_dir(dir).map_err(anyhow::Error::msg)?;
+        tracing::info!(dir = %dir.display(), "mapping exception stack traces with source maps");
+    }
     let data_dir = config.resolved_data_dir();
     let retention = Retention {
         max_age: config.retention_max_age.0,
@@ -165,12 +170,10 @@ pub fn router(
         min_upload_rate: config.min_upload_rate.0,
         body_timeout: config.body_timeout.0,
     });
-    let ingest = Arc::new(Ingest::new(
-        limits,
-        budget,
-        Arc::clone(&store),
-        Arc::clone(&metrics),
-    ));
+    let ingest = Arc::new(
+        Ingest::new(limits, budget, Arc::clone(&store), Arc::clone(&metrics))
+            .with_source_maps(config.source_maps.clone().map(SourceMaps::new)),
+    );
     let receiver = Router::new()
         .route("/v1/traces", post(ingest::export::<Traces>))
         .route("/v1/logs", post(ingest::export::<Logs>))
