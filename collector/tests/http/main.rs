@@ -14,3 +14,4 @@ mod limits;
 mod logs;
 mod metrics;
 mod query;
+mod source_maps;

@@ -15,6 +15,7 @@ mod mapping;
 mod stack;
 
 use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -100,8 +101,16 @@ impl SourceMaps {
                 if stack.len() > max_len {
                     return None;
                 }
-                let mapped = mapping::map_stack(stack, MAX_FRAMES, |script| {
-                    self.map_for(script, &mut loads_left)
+                // A map that trips up the parser must not fail the request: the trace
+                // then stays as received.
+                let mapped = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    mapping::map_stack(stack, MAX_FRAMES, |script| {
+                        self.map_for(script, &mut loads_left)
+                    })
+                }))
+                .unwrap_or_else(|_| {
+                    tracing::warn!("mapping a stack trace panicked; stored as received");
+                    None
                 })?;
                 (mapped.len() <= max_len && mapped.len() <= added_left).then_some(mapped)
             });
