@@ -48,6 +48,14 @@ pub struct Config {
     #[arg(long, env = "WASM_OTLP_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Directory of source maps for exception stack traces. A frame of the script
+    /// https://any.host/PATH is mapped with DIR/PATH.map; the `exception.stacktrace` of
+    /// span events and log records then names the original files, lines, columns and
+    /// functions, and the trace as received is kept in `exception.minified_stacktrace`.
+    /// Unset: stack traces are stored as received.
+    #[arg(long, env = "WASM_OTLP_SOURCE_MAPS", value_name = "DIR")]
+    pub source_maps: Option<PathBuf>,
+
     /// Browser origins allowed to send and read (CORS), comma-separated. An entry is an
     /// exact origin (https://app.example.com), an origin with any port
     /// (http://localhost:*), or * for any origin; `none` allows no origin.
@@ -223,6 +231,7 @@ impl Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: Some(data_dir),
+            source_maps: None,
             cors_origins: DEFAULT_CORS_ORIGINS
                 .iter()
                 .filter_map(|s| s.parse().ok())

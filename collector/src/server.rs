@@ -24,6 +24,7 @@ use crate::forward::{self, Forwarder};
 use crate::health::{self, Health};
 use crate::host_check::{self, AllowedHosts};
 use crate::ingest::budget::{self, Budget};
+use crate::ingest::source_maps::SourceMaps;
 use crate::ingest::validate::Rules;
 use crate::ingest::{self, Destinations, Ingest, Limits, Logs, Traces};
 use crate::metrics::{self, Metrics};
@@ -80,6 +81,10 @@ impl Running {
 /// Opens the store (unless `--no-store`) and the forwarding queue (with `--forward`),
 /// binds the listener and starts serving.
 pub async fn serve(config: Config) -> anyhow::Result<Running> {
+    if let Some(dir) = &config.source_maps {
+        SourceMaps::check_dir(dir).map_err(anyhow::Error::msg)?;
+        tracing::info!(dir = %dir.display(), "mapping exception stack traces with source maps");
+    }
     let data_dir = config.resolved_data_dir();
     let store = if config.no_store {
         None
@@ -203,12 +208,10 @@ pub fn router(
     });
     let store = destinations.store.clone();
     let forward = destinations.forward.clone();
-    let ingest = Arc::new(Ingest::new(
-        limits,
-        budget,
-        destinations,
-        Arc::clone(&metrics),
-    ));
+    let ingest = Arc::new(
+        Ingest::new(limits, budget, destinations, Arc::clone(&metrics))
+            .with_source_maps(config.source_maps.clone().map(SourceMaps::new)),
+    );
     let receiver = Router::new()
         .route("/v1/traces", post(ingest::export::<Traces>))
         .route("/v1/logs", post(ingest::export::<Logs>))

@@ -2,7 +2,7 @@
 //! `ExportLogsServiceResponse` out.
 
 use axum::response::Response;
-use collector_decode::model::{LogRecord, LogsRequest, Resource};
+use collector_decode::model::{KeyValue, LogRecord, LogsRequest, Resource};
 use collector_decode::{DecodeError, Format, json, protobuf};
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsPartialSuccess, ExportLogsServiceResponse,
@@ -73,6 +73,17 @@ impl Signal for Logs {
                 .map(|s| (s.scope.as_ref(), &*s.schema_url, &s.log_records[..]));
             (r.resource.as_ref(), &*r.schema_url, scopes)
         })
+    }
+
+    fn exception_attributes<'r, 'a: 'r>(
+        request: &'r mut LogsRequest<'a>,
+    ) -> impl Iterator<Item = &'r mut Vec<KeyValue<'a>>> {
+        request
+            .resource_logs
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_logs)
+            .flat_map(|s| &mut s.log_records)
+            .map(|record| &mut record.attributes)
     }
 
     fn accepted(format: Format, rejected: u64, message: String) -> Response {
@@ -153,7 +164,8 @@ mod tests {
             ..record(4)
         };
         let body = request(vec![record(1), no_trace, record(3), big]);
-        let prepared = prepare::<Logs>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
+        let prepared =
+            prepare::<Logs>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW, None).unwrap();
         assert_eq!((prepared.batch.len(), prepared.rejected.total()), (2, 2));
         assert_eq!(
             prepared.rejected.by_kind(),

@@ -7,6 +7,7 @@ pub mod budget;
 mod intake;
 pub mod logs;
 pub mod respond;
+pub mod source_maps;
 pub mod traces;
 pub mod validate;
 
@@ -25,6 +26,7 @@ use crate::metrics::{ItemOutcome, Metrics, Outcome, Reason, SignalName};
 use crate::store::{Batch, Store, StoreError, now_unix_nanos};
 use budget::{Budget, InFlight, ReadError};
 use intake::{Intake, Item};
+use source_maps::SourceMaps;
 use validate::Rules;
 
 pub use logs::Logs;
@@ -60,6 +62,12 @@ pub trait Signal: Send + Sync + 'static {
         ),
     >;
 
+    /// The attribute lists of a request that may hold an exception's stack trace: those
+    /// of span events named `exception`, of log records.
+    fn exception_attributes<'r, 'a: 'r>(
+        request: &'r mut Self::Request<'a>,
+    ) -> impl Iterator<Item = &'r mut Vec<collector_decode::model::KeyValue<'a>>>;
+
     /// The 200 answer (the signal's `Export*ServiceResponse`), with `partialSuccess` when
     /// `rejected` is not zero, `message` saying which items and why.
     fn accepted(format: Format, rejected: u64, message: String) -> axum::response::Response;
@@ -72,20 +80,29 @@ pub type Scope<'r, 'a, I> = (
     &'r [I],
 );
 
-/// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it, and
-/// validates it against `limits` and the clock `now_unix_nanos`: pure, no I/O.
+/// Decodes an (inflated) body, taking at most `max_decoded_bytes` of memory for it, maps
+/// its exception stack traces through `source_maps` if given (reading map files: the
+/// only I/O), and validates it against `limits` and the clock `now_unix_nanos`.
 pub fn prepare<S: Signal>(
     bytes: &[u8],
     format: Format,
     limits: &Limits,
     max_decoded_bytes: usize,
     now_unix_nanos: u64,
+    source_maps: Option<&SourceMaps>,
 ) -> Result<Prepared, DecodeError> {
     let decode_limits = collector_decode::Limits {
         max_spans: limits.max_spans,
         max_decoded_bytes,
     };
-    let request = S::decode(bytes, format, &decode_limits)?;
+    let mut request = S::decode(bytes, format, &decode_limits)?;
+    if let Some(source_maps) = source_maps {
+        let mapping = source_maps::RequestLimits {
+            max_value: limits.rules.max_attribute_value,
+            max_added: bytes.len(),
+        };
+        source_maps.map_request(S::exception_attributes(&mut request), mapping);
+    }
     let items = S::resources(&request)
         .flat_map(|(_, _, scopes)| scopes)
         .map(|(_, _, items)| items.len())
@@ -171,6 +188,7 @@ pub struct Ingest {
     budget: Budget,
     destinations: Destinations,
     metrics: Arc<Metrics>,
+    source_maps: Option<Arc<SourceMaps>>,
 }
 
 impl Ingest {
@@ -187,6 +205,15 @@ impl Ingest {
             budget,
             destinations,
             metrics,
+            source_maps: None,
+        }
+    }
+
+    /// The same, mapping exception stack traces through `source_maps`.
+    pub fn with_source_maps(self, source_maps: Option<SourceMaps>) -> Self {
+        Ingest {
+            source_maps: source_maps.map(Arc::new),
+            ..self
         }
     }
 
@@ -338,8 +365,16 @@ async fn receive<S: Signal>(ingest: &Ingest, headers: &HeaderMap, body: Body) ->
         .num_permits()
         .saturating_sub(held * bytes.len());
     let now = u64::try_from(now_unix_nanos()).unwrap_or(0);
+    let source_maps = ingest.source_maps.clone();
     let prepared = tokio::task::spawn_blocking(move || {
-        let prepared = prepare::<S>(&bytes, format, &limits, max_decoded, now)?;
+        let prepared = prepare::<S>(
+            &bytes,
+            format,
+            &limits,
+            max_decoded,
+            now,
+            source_maps.as_deref(),
+        )?;
         let forward =
             (forwarding && !prepared.batch.is_empty()).then(|| prepared.batch.export_request());
         Ok((prepared, forward))

@@ -2,7 +2,7 @@
 //! `ExportTraceServiceResponse` out.
 
 use axum::response::Response;
-use collector_decode::model::{Request, Resource, Span};
+use collector_decode::model::{KeyValue, Request, Resource, Span};
 use collector_decode::{DecodeError, Format, json, protobuf};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
@@ -75,6 +75,19 @@ impl Signal for Traces {
         })
     }
 
+    fn exception_attributes<'r, 'a: 'r>(
+        request: &'r mut Request<'a>,
+    ) -> impl Iterator<Item = &'r mut Vec<KeyValue<'a>>> {
+        request
+            .resource_spans
+            .iter_mut()
+            .flat_map(|r| &mut r.scope_spans)
+            .flat_map(|s| &mut s.spans)
+            .flat_map(|span| &mut span.events)
+            .filter(|event| event.name == "exception")
+            .map(|event| &mut event.attributes)
+    }
+
     fn accepted(format: Format, rejected: u64, message: String) -> Response {
         let partial_success = (rejected > 0).then(|| ExportTracePartialSuccess {
             rejected_spans: i64::try_from(rejected).unwrap_or(i64::MAX),
@@ -143,7 +156,7 @@ mod tests {
         };
         let body = request(vec![(None, vec![span(1), bad, span(3)])]);
         let prepared =
-            prepare::<Traces>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
+            prepare::<Traces>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW, None).unwrap();
         assert_eq!(prepared.batch.len(), 2);
         assert_eq!(prepared.rejected.by_kind(), [("empty_name", 1)]);
         assert_eq!(
@@ -170,7 +183,7 @@ mod tests {
             (None, vec![span(3)]),
         ]);
         let prepared =
-            prepare::<Traces>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW).unwrap();
+            prepare::<Traces>(&body, Format::Protobuf, &LIMITS, usize::MAX, NOW, None).unwrap();
         assert_eq!((prepared.batch.len(), prepared.rejected.total()), (1, 2));
         assert!(
             prepared
@@ -190,6 +203,7 @@ mod tests {
             &LIMITS,
             usize::MAX,
             NOW,
+            None,
         )
         .unwrap();
         assert_eq!((prepared.batch.len(), prepared.rejected.total()), (0, 15));

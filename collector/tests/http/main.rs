@@ -15,3 +15,4 @@ mod limits;
 mod logs;
 mod metrics;
 mod query;
+mod source_maps;
