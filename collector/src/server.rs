@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::access::{self, Access};
 use crate::config::Config;
 use crate::connections;
 use crate::cors;
@@ -135,7 +136,8 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 /// the CORS headers an allowed origin needs), inside the host check (a request for a
 /// host name the collector does not answer to gets 421 before anything else).
 /// `max_connections` is the connection cap in force, of which exports may use all but
-/// `--connection-reserve`. Exports are counted in `metrics`.
+/// `--connection-reserve`. Exports are counted in `metrics`, and pass [`access`]'s checks
+/// (ingest keys, rate limits) first when any is configured.
 pub fn router(
     config: &Config,
     max_connections: usize,
@@ -171,9 +173,17 @@ pub fn router(
         Arc::clone(&store),
         Arc::clone(&metrics),
     ));
+    let access = Access::new(config, Arc::clone(&metrics)).map(Arc::new);
+    let guard = access.as_ref();
     let receiver = Router::new()
-        .route("/v1/traces", post(ingest::export::<Traces>))
-        .route("/v1/logs", post(ingest::export::<Logs>))
+        .route(
+            "/v1/traces",
+            access::guard::<Traces, _>(guard, post(ingest::export::<Traces>)),
+        )
+        .route(
+            "/v1/logs",
+            access::guard::<Logs, _>(guard, post(ingest::export::<Logs>)),
+        )
         .with_state(Arc::clone(&ingest));
     let operations = Router::new()
         .route("/metrics", get(metrics::scrape))
