@@ -40,8 +40,11 @@ export async function freePort() {
   return port;
 }
 
-/** Starts the collector on a free port with a fresh data directory; resolves once /healthz answers. */
-export async function startCollector({ timeoutMs = 15_000 } = {}) {
+/**
+ * Starts the collector on a free port with a fresh data directory (`args`: more flags);
+ * resolves once /healthz answers.
+ */
+export async function startCollector({ timeoutMs = 15_000, args = [] } = {}) {
   if (!existsSync(COLLECTOR_BIN)) {
     throw new Error(`no collector binary at ${COLLECTOR_BIN}: run \`cargo build -p collector\` (or set COLLECTOR_BIN)`);
   }
@@ -49,7 +52,7 @@ export async function startCollector({ timeoutMs = 15_000 } = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'wasm-otlp-e2e-data-'));
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(COLLECTOR_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    const child = spawn(COLLECTOR_BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, ...args], {
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -225,13 +228,14 @@ export const endTaggedSpan = (page, name, id) =>
   }, [name, id]);
 
 /**
- * Everything a test file needs: a collector, the demo server pointed at it and a browser.
- * `open(query)` loads the demo page and waits until the SDK is initialised.
+ * Everything a test file needs: a collector (started with `collectorArgs`), the demo
+ * server pointed at it and a browser. `open(query)` loads the demo page and waits until
+ * the SDK is initialised.
  */
-export async function startStack() {
+export async function startStack({ collectorArgs = [] } = {}) {
   const started = [];
   try {
-    const collector = await startCollector();
+    const collector = await startCollector({ args: collectorArgs });
     started.push(() => collector.stop());
     const demo = await startDemoServer({ collector: collector.url, distDir: process.env.SDK_DIST_DIR || undefined });
     started.push(() => demo.close());
