@@ -32,8 +32,7 @@ use rate_limit::{Buckets, RateLimit, retry_after_secs};
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("x-wasm-otlp-key");
 
 /// The query parameter that carries an ingest key, for senders that cannot set a header
-/// (`navigator.sendBeacon`, exporters without header options); the header wins when both
-/// are sent.
+/// (exporters without header options); the header wins when both are sent.
 pub const KEY_PARAMETER: &str = "key";
 
 /// Most origins with a bucket of their own (about 50 bytes each); beyond, new origins
