@@ -3,7 +3,8 @@
 // collector's query API.
 //
 // Environment:
-//   COLLECTOR_BIN  the collector binary (default ../target/debug/collector, from browser-glue/)
+//   COLLECTOR_BIN  the collector binary (default $CARGO_TARGET_DIR/debug/collector, else
+//                  ../target/debug/collector, from browser-glue/)
 //   CHROMIUM_BIN   the browser (default /usr/bin/chromium: `apt-get install -y chromium`)
 //   SDK_DIST_DIR   serve another build of the SDK instead of dist/ (e.g. to try a fix)
 
@@ -19,7 +20,7 @@ import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/chromium.mjs';
 
 const BROWSER_GLUE = fileURLToPath(new URL('../../', import.meta.url));
 
-export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(BROWSER_GLUE, '../target/debug/collector');
+export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(BROWSER_GLUE, '..', process.env.CARGO_TARGET_DIR || 'target', 'debug/collector');
 /** The shared launch flags, plus: only loopback (every host name fails to resolve; the tests use 127.0.0.1 literals). */
 const E2E_ARGS = [...CHROMIUM_ARGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
