@@ -18,6 +18,7 @@ await init({
   batch: { delayMs: config.batchDelayMs },
   session: { idleMinutes: config.sessionIdleMinutes },
   sampler: config.sampler,
+  key: config.key,
   // The other origin (config.crossOrigin) is deliberately not listed: its requests are
   // traced, but carry no traceparent. Same-origin requests always carry it.
   propagateTraceHeaderCorsUrls: [],
@@ -158,6 +159,7 @@ const workerUrl = new URL('./worker.js', import.meta.url);
 workerUrl.searchParams.set('collector', config.collector);
 workerUrl.searchParams.set('sdk', config.sdk);
 workerUrl.searchParams.set('batchDelay', String(config.batchDelayMs));
+if (config.key) workerUrl.searchParams.set('key', config.key);
 const worker = new Worker(workerUrl, { type: 'module' });
 const jobs = new Map();
 let nextJob = 0;

@@ -127,6 +127,7 @@ export async function startDemoServer({ collector = 'http://127.0.0.1:4318', hos
       batchDelayMs: Number.isFinite(delay) && delay > 0 ? delay : 1000,
       sessionIdleMinutes: Number.isFinite(sessionIdle) && sessionIdle > 0 ? sessionIdle : undefined,
       sampler: url.searchParams.has('sessionSampling') ? { type: 'session', ratio: sessionRatio } : undefined,
+      key: url.searchParams.get('key') ?? undefined,
     };
     pages.push({ path: url.pathname + url.search, traceparent, traceId, spanId, config });
     log(`page  GET     ${url.pathname}${url.search}  rendered with traceparent ${traceparent}`);

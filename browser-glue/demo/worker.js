@@ -4,7 +4,7 @@
 // `parent: extractContext(data.trace)`, so it is a child of the page's span. The SDK runs
 // here with no document: no page-load or interaction instrumentation; fetch is still
 // traced, and the SDK flushes when the page says it is hidden. Settings come in the
-// worker's URL (collector, SDK path, delay).
+// worker's URL (collector, SDK path, delay, ingest key).
 
 const params = new URL(import.meta.url).searchParams;
 // The SDK from ../dist (the page passes /dist/min/index.js for the minified build).
@@ -18,6 +18,7 @@ const ready = import(sdkUrl.href).then(async (api) => {
     serviceName: 'demo-shop-worker',
     serviceVersion: '0.1.0',
     batch: { delayMs: Number(params.get('batchDelay')) || 1000 },
+    key: params.get('key') ?? undefined,
   });
   return api;
 });

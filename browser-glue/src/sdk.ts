@@ -73,6 +73,11 @@ export interface SdkOptions {
   correctClock?: boolean;
   /** Extra headers on export requests. */
   headers?: Record<string, string>;
+  /**
+   * The collector's public ingest key for this site (its `--key`), sent in the
+   * `x-wasm-otlp-key` header of every export request.
+   */
+  key?: string;
   /** Flush when the page is hidden or unloaded; in a worker, when a same-origin page says it is (default true). */
   flushOnHide?: boolean;
   /** How the component's core wasm module is compiled (default: fetched from beside the SDK). */
@@ -143,7 +148,9 @@ export async function createSdk(options: SdkOptions): Promise<Sdk> {
   let tracer: Tracer | undefined;
   const transport = new FetchTransport({
     urls,
-    headers: options.headers,
+    // Every export is a fetch that can set headers (and is preflighted for its
+    // content-type already), so the key goes as a header, never in the URL.
+    headers: options.key ? { ...options.headers, 'x-wasm-otlp-key': options.key } : options.headers,
     compression: options.compression,
     outbox: options.persist,
     onIdle: () => tracer?.transportIdle(),

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::access::keys::KeySpec;
+use crate::access::rate_limit::RateLimit;
 use crate::cors::OriginPattern;
 
 /// The origins allowed by default: any port of `localhost`, `127.0.0.1` and `[::1]`,
@@ -72,6 +74,41 @@ pub struct Config {
     /// Requests for other names get 421 (a defence against DNS rebinding).
     #[arg(long, env = "WASM_OTLP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+
+    /// A public ingest key and the browser origins it is accepted from (the same patterns
+    /// as --cors-origins; * also accepts requests without an Origin header). Repeatable;
+    /// in the environment, keys are separated by ';'. With any key set, an export without
+    /// a valid key (in the x-wasm-otlp-key header, or the key query parameter) gets 401.
+    /// A key is public (it is in the page): it stops other websites from sending with it,
+    /// not clients that forge Origin.
+    #[arg(
+        long = "key",
+        env = "WASM_OTLP_KEY",
+        value_delimiter = ';',
+        value_name = "NAME=ORIGIN[,ORIGIN...]"
+    )]
+    pub keys: Vec<KeySpec>,
+
+    /// Export requests accepted per origin (Origin header; requests without one share a
+    /// bucket), a token bucket: N/s or N/m, with ,burst=B the most at once (default: a
+    /// second's worth). Counted from the request head, before the body is read; more get
+    /// 429 with Retry-After. Off by default.
+    #[arg(
+        long,
+        env = "WASM_OTLP_RATE_LIMIT_ORIGIN",
+        value_name = "RATE[,burst=B]"
+    )]
+    pub rate_limit_origin: Option<RateLimit>,
+
+    /// Export requests accepted per ingest key (from all its origins together), as
+    /// --rate-limit-origin. Needs --key.
+    #[arg(
+        long,
+        env = "WASM_OTLP_RATE_LIMIT_KEY",
+        value_name = "RATE[,burst=B]",
+        requires = "keys"
+    )]
+    pub rate_limit_key: Option<RateLimit>,
 
     /// Largest request body accepted, as sent (compressed or not); larger ones get 413.
     #[arg(long, env = "WASM_OTLP_MAX_BODY", default_value_t = ByteSize(4 << 20))]
@@ -237,6 +274,9 @@ impl Config {
                 .filter_map(|s| s.parse().ok())
                 .collect(),
             allowed_hosts: Vec::new(),
+            keys: Vec::new(),
+            rate_limit_origin: None,
+            rate_limit_key: None,
             max_body: ByteSize(4 << 20),
             max_decompressed: ByteSize(16 << 20),
             max_spans_per_request: 10_000,
@@ -569,6 +609,32 @@ mod tests {
             Config::with_data_dir("x".into()).cors_origins.len(),
             DEFAULT_CORS_ORIGINS.len()
         );
+    }
+
+    #[test]
+    fn keys_and_rate_limits() {
+        let config = Config::try_parse_from([
+            "collector",
+            "--key",
+            "shop=https://shop.example.com,http://localhost:*",
+            "--key",
+            "blog=https://blog.example;any=*",
+            "--rate-limit-origin",
+            "20/s",
+            "--rate-limit-key",
+            "600/m,burst=50",
+        ])
+        .unwrap();
+        let names: Vec<&str> = config.keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["shop", "blog", "any"]);
+        assert_eq!(config.keys[0].origins.len(), 2);
+        assert_eq!(config.rate_limit_origin.unwrap().burst, 20);
+        assert_eq!(config.rate_limit_key.unwrap().to_string(), "600/m,burst=50");
+        let error = Config::try_parse_from(["collector", "--rate-limit-key", "1/s"]).unwrap_err();
+        assert!(error.to_string().contains("--key"), "{error}");
+        assert!(Config::try_parse_from(["collector", "--key", "shop"]).is_err());
+        let none = Config::try_parse_from(["collector"]).unwrap();
+        assert!(none.keys.is_empty() && none.rate_limit_origin.is_none());
     }
 
     #[test]

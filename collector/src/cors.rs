@@ -94,7 +94,8 @@ impl fmt::Display for OriginPattern {
 }
 
 /// The CORS layer: preflights from allowed origins are answered for POST, GET and OPTIONS
-/// with the headers content-type, content-encoding and accept, cacheable for
+/// with the headers content-type, content-encoding, accept and the ingest key's
+/// ([`crate::access::KEY_HEADER`]), cacheable for
 /// [`PREFLIGHT_MAX_AGE`]; responses to an allowed origin carry
 /// `Access-Control-Allow-Origin` with that origin and expose `Date` (the browser SDK
 /// corrects a wrong client clock from it) and `Retry-After` (which it honours), and their
@@ -120,6 +121,7 @@ pub fn layer(patterns: &[OriginPattern]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::CONTENT_ENCODING,
             header::ACCEPT,
+            crate::access::KEY_HEADER,
         ])
         .expose_headers([header::DATE, header::RETRY_AFTER])
         .max_age(PREFLIGHT_MAX_AGE)

@@ -8,7 +8,7 @@
 //! write-ahead log and syncs it before the request is answered, and with `--forward`
 //! [`forward`] queues them on disk for upstream receivers in the same wait. [`query`] serves them
 //! back as JSON, and [`viewer`] the page that shows them; [`health`] answers `/healthz` and
-//! `/readyz`, [`metrics`] counts requests and serves `/metrics`. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`cors`] the browser origin rules, [`host_check`]
+//! `/readyz`, [`metrics`] counts requests and serves `/metrics`. [`connections`] accepts connections within their limits; [`config`] holds every setting, [`access`] the ingest keys and rate limits, [`cors`] the browser origin rules, [`host_check`]
 //! the host names it answers to.
 //!
 //! ```no_run
@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod config;
 pub mod connections;
 pub mod cors;

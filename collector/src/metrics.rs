@@ -82,6 +82,10 @@ pub enum Reason {
     Busy,
     /// 503: the store cannot write now (shutting down, disk full, behind).
     Unavailable,
+    /// 401: no ingest key, an unknown one, or one not valid for the request's origin.
+    Unauthorized,
+    /// 429: over the origin's or the key's rate limit.
+    RateLimited,
     /// 500: a bug, or the store's writer stopped.
     Internal,
 }
@@ -99,6 +103,8 @@ impl Reason {
             Reason::TooSlow => "too_slow",
             Reason::Busy => "busy",
             Reason::Unavailable => "unavailable",
+            Reason::Unauthorized => "unauthorized",
+            Reason::RateLimited => "rate_limited",
             Reason::Internal => "internal_error",
         }
     }

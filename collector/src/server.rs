@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::access::{self, Access};
 use crate::config::Config;
 use crate::connections;
 use crate::cors;
@@ -175,7 +176,8 @@ pub async fn serve(config: Config) -> anyhow::Result<Running> {
 /// the CORS headers an allowed origin needs), inside the host check (a request for a
 /// host name the collector does not answer to gets 421 before anything else).
 /// `max_connections` is the connection cap in force, of which exports may use all but
-/// `--connection-reserve`. Exports are counted in `metrics`. Without a store (an edge
+/// `--connection-reserve`. Exports are counted in `metrics`, and pass [`access`]'s checks
+/// (ingest keys, rate limits) first when any is configured. Without a store (an edge
 /// that only forwards) there is no query API and no viewer.
 pub fn router(
     config: &Config,
@@ -212,9 +214,17 @@ pub fn router(
         Ingest::new(limits, budget, destinations, Arc::clone(&metrics))
             .with_source_maps(config.source_maps.clone().map(SourceMaps::new)),
     );
+    let access = Access::new(config, Arc::clone(&metrics)).map(Arc::new);
+    let guard = access.as_ref();
     let receiver = Router::new()
-        .route("/v1/traces", post(ingest::export::<Traces>))
-        .route("/v1/logs", post(ingest::export::<Logs>))
+        .route(
+            "/v1/traces",
+            access::guard::<Traces, _>(guard, post(ingest::export::<Traces>)),
+        )
+        .route(
+            "/v1/logs",
+            access::guard::<Logs, _>(guard, post(ingest::export::<Logs>)),
+        )
         .with_state(Arc::clone(&ingest));
     let operations = Router::new()
         .route("/metrics", get(metrics::scrape))

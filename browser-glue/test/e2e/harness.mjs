@@ -3,7 +3,8 @@
 // collector's query API.
 //
 // Environment:
-//   COLLECTOR_BIN  the collector binary (default ../target/debug/collector, from browser-glue/)
+//   COLLECTOR_BIN  the collector binary (default $CARGO_TARGET_DIR/debug/collector, else
+//                  ../target/debug/collector, from browser-glue/)
 //   CHROMIUM_BIN   the browser (default /usr/bin/chromium: `apt-get install -y chromium`)
 //   SDK_DIST_DIR   serve another build of the SDK instead of dist/ (e.g. to try a fix)
 
@@ -19,7 +20,7 @@ import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/chromium.mjs';
 
 const BROWSER_GLUE = fileURLToPath(new URL('../../', import.meta.url));
 
-export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(BROWSER_GLUE, '../target/debug/collector');
+export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(BROWSER_GLUE, '..', process.env.CARGO_TARGET_DIR || 'target', 'debug/collector');
 /** The shared launch flags, plus: only loopback (every host name fails to resolve; the tests use 127.0.0.1 literals). */
 const E2E_ARGS = [...CHROMIUM_ARGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
@@ -40,7 +41,10 @@ export async function freePort() {
   return port;
 }
 
-/** Starts the collector on a free port with a fresh data directory (and more flags in `args`); resolves once /healthz answers. */
+/**
+ * Starts the collector on a free port with a fresh data directory (`args`: more flags);
+ * resolves once /healthz answers.
+ */
 export async function startCollector({ timeoutMs = 15_000, args = [] } = {}) {
   if (!existsSync(COLLECTOR_BIN)) {
     throw new Error(`no collector binary at ${COLLECTOR_BIN}: run \`cargo build -p collector\` (or set COLLECTOR_BIN)`);
@@ -225,7 +229,7 @@ export const endTaggedSpan = (page, name, id) =>
   }, [name, id]);
 
 /**
- * Everything a test file needs: a collector (with more flags in `collectorArgs`), the demo
+ * Everything a test file needs: a collector (started with `collectorArgs`), the demo
  * server pointed at it and a browser. `open(query)` loads the demo page and waits until
  * the SDK is initialised.
  */

@@ -34,14 +34,16 @@ test('a 400 is not retried: the payload is given up and counted', async () => {
   await sink.close();
 });
 
-test('the exporter sends gzipped OTLP JSON with its own headers', async () => {
+test('the exporter sends gzipped OTLP JSON with its own headers and its ingest key', async () => {
   const sink = await startSink();
-  const sdk = await createSdk({ endpoint: sink.url, serviceName: 'h', loadCoreModule, flushOnHide: false, headers: { 'x-api-key': 'k' } });
+  const sdk = await createSdk({ endpoint: sink.url, serviceName: 'h', loadCoreModule, flushOnHide: false, headers: { 'x-api-key': 'k' }, key: 'shop-web' });
   sdk.tracer.startSpan('s').end();
   sdk.flush();
   await sink.waitFor(1);
   const [request] = sink.requests;
   assert.equal(request.headers['x-api-key'], 'k');
+  assert.equal(request.headers['x-wasm-otlp-key'], 'shop-web');
+  assert.equal(request.url, '/v1/traces', 'the key is not in the URL');
   assert.equal(request.method, 'POST');
   assert.equal(request.headers['content-type'], 'application/json');
   assert.equal(request.headers['content-encoding'], 'gzip');

@@ -35,6 +35,10 @@ pub struct Any {
 
 /// `google.rpc.Code` INVALID_ARGUMENT: the request is at fault (400, 408, 413, 415).
 const INVALID_ARGUMENT: i32 = 3;
+/// `google.rpc.Code` RESOURCE_EXHAUSTED (429: over a rate limit).
+const RESOURCE_EXHAUSTED: i32 = 8;
+/// `google.rpc.Code` UNAUTHENTICATED (401: no valid ingest key).
+const UNAUTHENTICATED: i32 = 16;
 /// `google.rpc.Code` INTERNAL (500).
 const INTERNAL: i32 = 13;
 /// `google.rpc.Code` UNAVAILABLE (503: retry later).
@@ -58,6 +62,8 @@ pub fn accepted<M: Message + Serialize + Default + PartialEq>(
 pub fn failure(format: Format, status: StatusCode, message: impl Into<String>) -> Response {
     let code = match status {
         StatusCode::SERVICE_UNAVAILABLE => UNAVAILABLE,
+        StatusCode::TOO_MANY_REQUESTS => RESOURCE_EXHAUSTED,
+        StatusCode::UNAUTHORIZED => UNAUTHENTICATED,
         s if s.is_server_error() => INTERNAL,
         _ => INVALID_ARGUMENT,
     };

@@ -301,11 +301,15 @@ impl Store {
         for head in sealed {
             let _ = to_builder.send(head);
         }
+        let (commands, receiver) = mpsc::channel(WRITE_QUEUE);
         let builder = {
             let (shared, dirs) = (Arc::clone(&shared), dirs.clone());
+            // Weak: the builder asks for retention after each segment, without keeping
+            // the writer alive once the store is gone.
+            let sweeps = commands.downgrade();
             std::thread::Builder::new()
                 .name("store-builder".into())
-                .spawn(move || writer::build_segments(shared, dirs, builder_queue))?
+                .spawn(move || writer::build_segments(shared, dirs, builder_queue, sweeps))?
         };
         let dirs_for_status = dirs.clone();
         let seal_items = writer::seal_spans(&retention, segment_spans);
@@ -318,7 +322,6 @@ impl Store {
             head_since: Instant::now(),
             seal_spans: seal_items,
         };
-        let (commands, receiver) = mpsc::channel(WRITE_QUEUE);
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer.run(receiver))?;

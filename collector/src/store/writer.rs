@@ -225,10 +225,13 @@ pub(super) fn seal_spans(retention: &Retention, segment_spans: u64) -> u64 {
 
 /// Writes sealed heads out as segments, in order, until the writer is gone; retries a
 /// failed write (a full disk) until it succeeds, the head staying queryable meanwhile.
+/// After each segment it asks the writer (through `sweeps`) to apply retention: the
+/// segment may take the store past a limit with no commit coming to notice.
 pub(super) fn build_segments(
     shared: Arc<Shared>,
     dirs: Dirs,
     sealed: std::sync::mpsc::Receiver<Arc<Head>>,
+    sweeps: mpsc::WeakSender<Command>,
 ) {
     for head in sealed {
         loop {
@@ -258,6 +261,11 @@ pub(super) fn build_segments(
                         std::fs::remove_file(&log).and_then(|()| wal::sync_dir(&dirs.wal))
                     {
                         tracing::error!(%error, path = %log.display(), "cannot delete a written-out log");
+                    }
+                    if let Some(writer) = sweeps.upgrade() {
+                        // A full queue means the writer is busy committing, which
+                        // applies retention.
+                        let _ = writer.try_send(Command::Sweep);
                     }
                     break;
                 }

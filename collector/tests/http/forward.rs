@@ -341,3 +341,62 @@ async fn rotel_as_the_upstream_relays_everything_to_a_collector() {
     let resource = &trace["resourceSpans"][0]["resource"]["attributes"];
     assert!(resource.to_string().contains("edge-test"), "{resource}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upstream_that_answers_429_is_retried_after_its_retry_after() {
+    // The upstream takes one request per 2 s from the edge's key (Retry-After: 2); the
+    // edge's own backoff would retry after 1 s and meet a second 429.
+    let upstream = TestServer::start(|c| {
+        c.keys = vec!["edge=*".parse().unwrap()];
+        c.rate_limit_key = Some("30/m".parse().unwrap());
+    })
+    .await;
+    let edge = TestServer::start(|c| {
+        c.forward = vec![upstream.base.parse().unwrap()];
+        c.forward_headers = vec!["x-wasm-otlp-key=edge".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(post_trace(&edge.client, &edge.base, 1).await, 200);
+    eventually(
+        Duration::from_secs(10),
+        "the first trace upstream",
+        || async { held(&upstream, 1, 1).await.0 == 1 },
+    )
+    .await;
+    let started = Instant::now();
+    assert_eq!(post_trace(&edge.client, &edge.base, 2).await, 200);
+    eventually(
+        Duration::from_secs(10),
+        "the second trace upstream",
+        || async { held(&upstream, 2, 1).await.0 == 2 },
+    )
+    .await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    let edge_metrics = metrics_of(&edge.client, &edge.base).await;
+    let upstream_url = &upstream.base;
+    assert_eq!(
+        value(
+            &edge_metrics,
+            &format!(
+                "wasm_otlp_collector_forward_attempts_total{{result=\"retried\",upstream={upstream_url:?}}}"
+            )
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(&edge_metrics, &items(upstream_url, "traces", "delivered")),
+        10.0
+    );
+    let upstream_metrics = metrics_of(&upstream.client, &upstream.base).await;
+    assert_eq!(
+        value(
+            &upstream_metrics,
+            "wasm_otlp_collector_requests_total{outcome=\"rejected\",reason=\"rate_limited\",signal=\"traces\"}"
+        ),
+        1.0
+    );
+}

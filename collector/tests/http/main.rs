@@ -2,6 +2,7 @@
 //! 127.0.0.1:0 with a temporary data directory (the durability and connection-limit tests
 //! run the binary).
 
+mod access;
 mod common;
 mod connections;
 mod cors;
