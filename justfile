@@ -25,10 +25,11 @@ build-component: setup
     cargo build -p wasm-otlp-component --target wasm32-unknown-unknown --profile wasm-release --no-default-features
     cargo run -q -p component-pack -- {{core}} {{browser-component}}
 
-# Build the example guest (world `traced`: it imports `tracer` and `propagation`) and compose
-# it with the world `tracing` component into one component (wac's composition graph, as a
-# library: `component/compose/`). It exports the guest's `checkout` and the tracing
-# component's `pipeline` and `setup`, and imports only `clock`, `random` and `transport`.
+# The example guest (examples/traced-guest) is of world `traced`: it imports `tracer` and
+# `propagation`. component-compose (wac's composition graph as a library) plugs the world
+# `tracing` component into those imports; the result exports the guest's `checkout` and the
+# tracing component's `pipeline` and `setup`, and imports only `clock`, `random` and `transport`.
+# Build the example guest and compose it with the tracing component into one component (size printed).
 compose: build-component
     cargo build -p traced-guest --target wasm32-unknown-unknown --profile wasm-release
     cargo run -q -p component-pack -- {{wasm-out}}/traced_guest.wasm {{guest}}
@@ -48,6 +49,11 @@ transpile: build-component npm-setup
     cd browser-glue && npx wasm-opt -Oz --strip-producers {{wasm-features}} gen/tracing.core.wasm -o gen/tracing.core.wasm
     cd browser-glue && node tools/inline-small-modules.mjs gen
     cd browser-glue && node tools/strip-jco-loader.mjs gen/tracing.js
+
+# For the composition's end-to-end test in Chromium (browser-glue/test/e2e/composed.test.mjs).
+# Transpile the composed example with jco into browser-glue/gen/composed/.
+transpile-composed: compose npm-setup
+    cd browser-glue && npx jco transpile ../{{composed}} -o gen/composed --name composed --instantiation async --no-nodejs-compat --quiet
 
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
 build-browser: transpile
@@ -74,8 +80,8 @@ test-node: build-browser
 collector-bin:
     cargo test --workspace --all-targets --no-run -q
 
-# The SDK in headless Chromium against the real collector and the demo backend.
-e2e: build-browser chromium collector-bin
+# The SDK, and the composed example through jco, in headless Chromium against the real collector and the demo backend.
+e2e: build-browser transpile-composed chromium collector-bin
     cd browser-glue && node --test test/e2e/
 
 # The `npm pack` tarball in a fresh app per bundler (Vite, webpack, Rollup, esbuild, dev servers, none) in headless Chromium against the real collector; publint, arethetypeswrong.
