@@ -4,7 +4,13 @@
 # hosts, other components) and world `browser` (the same crate without the direct API).
 component := "dist/wasm_otlp_tracing.wasm"
 browser-component := "dist/wasm_otlp_browser.wasm"
-core := "target/wasm32-unknown-unknown/wasm-release/wasm_otlp_component.wasm"
+# The example guest of world `traced` (examples/traced-guest) and the guest composed with
+# the world `tracing` component into one component (`just compose`).
+guest := "dist/traced_guest.wasm"
+composed := "dist/traced_guest_composed.wasm"
+# Where cargo writes the wasm-release core modules (CARGO_TARGET_DIR, if set).
+wasm-out := env("CARGO_TARGET_DIR", "target") / "wasm32-unknown-unknown/wasm-release"
+core := wasm-out / "wasm_otlp_component.wasm"
 # The WebAssembly features rustc's wasm32-unknown-unknown output uses (`rustc --print cfg`).
 wasm-features := "--enable-bulk-memory --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext"
 
@@ -18,6 +24,16 @@ build-component: setup
     cargo run -q -p component-pack -- {{core}} {{component}}
     cargo build -p wasm-otlp-component --target wasm32-unknown-unknown --profile wasm-release --no-default-features
     cargo run -q -p component-pack -- {{core}} {{browser-component}}
+
+# The example guest (examples/traced-guest) is of world `traced`: it imports `tracer` and
+# `propagation`. component-compose (wac's composition graph as a library) plugs the world
+# `tracing` component into those imports; the result exports the guest's `checkout` and the
+# tracing component's `pipeline` and `setup`, and imports only `clock`, `random` and `transport`.
+# Build the example guest and compose it with the tracing component into one component (size printed).
+compose: build-component
+    cargo build -p traced-guest --target wasm32-unknown-unknown --profile wasm-release
+    cargo run -q -p component-pack -- {{wasm-out}}/traced_guest.wasm {{guest}}
+    cargo run -q -p component-compose -- {{guest}} {{component}} {{composed}}
 
 # Install the browser package's pinned npm dependencies (jco, esbuild, ...).
 npm-setup:
@@ -34,6 +50,11 @@ transpile: build-component npm-setup
     cd browser-glue && node tools/inline-small-modules.mjs gen
     cd browser-glue && node tools/strip-jco-loader.mjs gen/tracing.js
 
+# For the composition's end-to-end test in Chromium (browser-glue/test/e2e/composed.test.mjs).
+# Transpile the composed example with jco into browser-glue/gen/composed/.
+transpile-composed: compose npm-setup
+    cd browser-glue && npx jco transpile ../{{composed}} -o gen/composed --name composed --instantiation async --no-nodejs-compat --quiet
+
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
 build-browser: transpile
     cd browser-glue && rm -rf dist && npx tsc -p . \
@@ -45,8 +66,8 @@ build-browser: transpile
 chromium:
     command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
-# Rust tests: component unit tests, the component under wasmtime, the collector over HTTP (forwarding through rotel too).
-test-rust: build-component rotel
+# Rust tests: component unit tests, the component (alone and composed with the example guest) under wasmtime, the collector over HTTP (forwarding through rotel too).
+test-rust: compose rotel
     WASM_OTLP_ROTEL="$(just rotel-bin)" cargo test --workspace --all-targets
 
 # The browser package in Node, against the real component and a local HTTP server.
@@ -59,8 +80,8 @@ test-node: build-browser
 collector-bin:
     cargo test --workspace --all-targets --no-run -q
 
-# The SDK in headless Chromium against the real collector and the demo backend.
-e2e: build-browser chromium collector-bin
+# The SDK, and the composed example through jco, in headless Chromium against the real collector and the demo backend.
+e2e: build-browser transpile-composed chromium collector-bin
     cd browser-glue && node --test test/e2e/
 
 # The `npm pack` tarball in a fresh app per bundler (Vite, webpack, Rollup, esbuild, dev servers, none) in headless Chromium against the real collector; publint, arethetypeswrong.
@@ -91,6 +112,7 @@ lint: setup
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown --no-default-features -- -D warnings
+    cargo clippy -p traced-guest --target wasm32-unknown-unknown -- -D warnings
 
 # The binary from PyPI installs in 2 s; `cargo install`, the fallback, compiles for 45 s or
 # more. The libfuzzer-sys crate builds libFuzzer from C++ (g++): no clang runtime is needed.

@@ -3,8 +3,8 @@
 // collector's query API.
 //
 // Environment:
-//   COLLECTOR_BIN  the collector binary (default $CARGO_TARGET_DIR/debug/collector, else
-//                  ../target/debug/collector, from browser-glue/)
+//   COLLECTOR_BIN  the collector binary (default debug/collector in Cargo's target directory:
+//                  $CARGO_TARGET_DIR, else ../target from browser-glue/)
 //   CHROMIUM_BIN   the browser (default /usr/bin/chromium: `apt-get install -y chromium`)
 //   SDK_DIST_DIR   serve another build of the SDK instead of dist/ (e.g. to try a fix)
 
@@ -20,7 +20,9 @@ import { CHROMIUM_ARGS, CHROMIUM_BIN } from '../../tools/chromium.mjs';
 
 const BROWSER_GLUE = fileURLToPath(new URL('../../', import.meta.url));
 
-export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(BROWSER_GLUE, '..', process.env.CARGO_TARGET_DIR || 'target', 'debug/collector');
+/** Cargo's target directory: CARGO_TARGET_DIR (relative to the repository root, where `just` runs) or target/. */
+const TARGET_DIR = resolve(BROWSER_GLUE, '..', process.env.CARGO_TARGET_DIR || 'target');
+export const COLLECTOR_BIN = process.env.COLLECTOR_BIN ? resolve(process.env.COLLECTOR_BIN) : resolve(TARGET_DIR, 'debug/collector');
 /** The shared launch flags, plus: only loopback (every host name fails to resolve; the tests use 127.0.0.1 literals). */
 const E2E_ARGS = [...CHROMIUM_ARGS, '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'];
 
@@ -203,15 +205,16 @@ export function parseTraceparent(header) {
 }
 
 /**
- * Opens a page made of `html` whose scripts, at `${demoUrl}/${path}/<file>.js`, are the
- * files in `dir` (built by the test), and waits for its `window.app`. The document is a
+ * Opens a page made of `html` whose scripts and wasm modules, at
+ * `${demoUrl}/${path}/<file>.js` (or `.wasm`), are the files in `dir` (built by the
+ * test), and waits for its `window.app`. The document is a
  * real loopback response first (the demo server's 404), then replaced by `html`: a page
  * fulfilled by page.route counts as public, and Chromium then refuses its requests to the
  * collector (Private Network Access). Returns the page and the errors it reports.
  */
 export async function openBuiltPage(stack, path, dir, html) {
   const page = await stack.browser.context.newPage();
-  await page.route(`${stack.demo.url}/${path}/*.js`, (route) => route.fulfill({ path: join(dir, new URL(route.request().url()).pathname.split('/').pop()) }));
+  await page.route(`${stack.demo.url}/${path}/*.{js,wasm}`, (route) => route.fulfill({ path: join(dir, new URL(route.request().url()).pathname.split('/').pop()) }));
   await page.goto(`${stack.demo.url}/${path}/`, { timeout: 10_000 });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));

@@ -1,0 +1,159 @@
+//! `component-compose GUEST.wasm TRACING.wasm OUT.wasm`: composes a component of world
+//! `traced` (it imports `wasm-otlp:tracing/tracer` and `propagation`) with the tracing
+//! component (world `tracing`) into one component, using wac's composition graph.
+//!
+//! Inside, the guest's `wasm-otlp:tracing/*` imports are the tracing component's exports.
+//! The composed component exports what the guest exports, and the tracing component's
+//! `pipeline` and `setup` (for the host: configuration, flush, timer, shutdown); the
+//! tracing component's `tracer`, `propagation` and `recorder` stay inside. It imports only
+//! what the tracing component imports from its host (`clock`, `random`, `transport`, and
+//! `types`, which carries only types), so any host of the tracing component runs it; a guest
+//! that imports anything else is refused.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, EncodeOptions, Processor};
+
+/// The package whose interfaces the tracing component exports and imports.
+const TRACING_PACKAGE: &str = "wasm-otlp:tracing/";
+
+/// The tracing component's exports the composed component exports too.
+const HOST_EXPORTS: [&str; 2] = ["pipeline", "setup"];
+
+/// What the composed component may import: the tracing component's host imports.
+const ALLOWED_IMPORTS: [&str; 4] = ["types", "clock", "random", "transport"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [guest_path, tracing_path, out_path] = args.as_slice() else {
+        bail!("usage: component-compose GUEST.wasm TRACING.wasm OUT.wasm");
+    };
+    let composed = compose(Path::new(guest_path), Path::new(tracing_path))?;
+    if let Some(dir) = Path::new(out_path).parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(out_path, &composed).with_context(|| format!("writing {out_path}"))?;
+    println!("{out_path}: {} bytes", composed.len());
+    Ok(())
+}
+
+/// The interface `name` names without its package and version
+/// (`wasm-otlp:tracing/tracer@0.1.0` -> `tracer`), if it is one of the tracing package's.
+fn tracing_interface(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(TRACING_PACKAGE)?;
+    Some(
+        rest.split_once('@')
+            .map_or(rest, |(interface, _)| interface),
+    )
+}
+
+/// The composed component's bytes, validated.
+fn compose(guest_path: &Path, tracing_path: &Path) -> Result<Vec<u8>> {
+    let mut graph = CompositionGraph::new();
+    let guest = Package::from_file("compose:guest", None, guest_path, graph.types_mut())
+        .with_context(|| format!("reading the guest {}", guest_path.display()))?;
+    let tracing = Package::from_file("compose:tracing", None, tracing_path, graph.types_mut())
+        .with_context(|| format!("reading the tracing component {}", tracing_path.display()))?;
+    let guest = graph.register_package(guest)?;
+    let tracing = graph.register_package(tracing)?;
+
+    let guest_world = &graph.types()[graph[guest].ty()];
+    let guest_imports: Vec<String> = guest_world.imports.keys().cloned().collect();
+    let guest_exports: Vec<String> = guest_world.exports.keys().cloned().collect();
+    let tracing_exports: Vec<String> = graph.types()[graph[tracing].ty()]
+        .exports
+        .keys()
+        .cloned()
+        .collect();
+
+    let tracing_instance = graph.instantiate(tracing);
+    let guest_instance = graph.instantiate(guest);
+
+    // Each guest import the tracing component exports (`tracer`, `propagation`) is plugged.
+    let mut plugged = 0;
+    for import in &guest_imports {
+        if tracing_interface(import).is_none() || !tracing_exports.contains(import) {
+            continue;
+        }
+        let export = graph.alias_instance_export(tracing_instance, import)?;
+        graph
+            .set_instantiation_argument(guest_instance, import, export)
+            .with_context(|| format!("plugging the tracing component's {import} into the guest"))?;
+        plugged += 1;
+    }
+    if plugged == 0 {
+        bail!(
+            "the guest imports none of the tracing component's interfaces (it imports {guest_imports:?}): is it of world `traced`?"
+        );
+    }
+
+    for name in &guest_exports {
+        let export = graph.alias_instance_export(guest_instance, name)?;
+        graph
+            .export(export, name)
+            .with_context(|| format!("exporting the guest's {name}"))?;
+    }
+    for name in &tracing_exports {
+        if tracing_interface(name).is_some_and(|interface| HOST_EXPORTS.contains(&interface)) {
+            let export = graph.alias_instance_export(tracing_instance, name)?;
+            graph.export(export, name).with_context(|| {
+                format!("exporting the tracing component's {name} (does the guest export it too?)")
+            })?;
+        }
+    }
+    let exported: BTreeSet<&str> = tracing_exports
+        .iter()
+        .filter_map(|name| tracing_interface(name))
+        .filter(|interface| HOST_EXPORTS.contains(interface))
+        .collect();
+    if exported.len() != HOST_EXPORTS.len() {
+        bail!(
+            "the tracing component exports {tracing_exports:?}, not all of {HOST_EXPORTS:?}: is it of world `tracing`?"
+        );
+    }
+
+    let foreign: Vec<&str> = graph
+        .imports()
+        .map(|(name, _, _)| name)
+        .filter(|name| !tracing_interface(name).is_some_and(|i| ALLOWED_IMPORTS.contains(&i)))
+        .collect();
+    if !foreign.is_empty() {
+        bail!(
+            "the composed component would import {foreign:?}, which a host of the tracing component does not provide: \
+             the guest must import only wasm-otlp:tracing interfaces (build it for wasm32-unknown-unknown, without WASI)"
+        );
+    }
+
+    let processor = Processor {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    graph
+        .encode(EncodeOptions {
+            processor: Some(processor),
+            ..EncodeOptions::default()
+        })
+        .context("encoding the composed component")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interfaces_of_the_tracing_package_are_named_without_version() {
+        assert_eq!(
+            tracing_interface("wasm-otlp:tracing/tracer@0.1.0"),
+            Some("tracer")
+        );
+        assert_eq!(tracing_interface("wasm-otlp:tracing/clock"), Some("clock"));
+        assert_eq!(tracing_interface("wasi:clocks/wall-clock@0.2.0"), None);
+        assert_eq!(
+            tracing_interface("wasm-otlp:traced-guest/checkout@0.1.0"),
+            None
+        );
+    }
+}
