@@ -374,3 +374,46 @@ fn otlp_seeds_are_committed_and_decode() {
         write_or_check(&dir, &name, &bytes);
     }
 }
+
+/// Stack traces as Chromium, Firefox and Safari write them, with lines that are not frames.
+fn stack_traces() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "chromium",
+            "TypeError: Cannot read properties of undefined (reading 'price')\n    \
+             at n (https://shop.example.com/assets/app.min.js:1:92)\n    \
+             at async Object.c [as run] (https://shop.example.com/assets/app.min.js:2:9)\n    \
+             at new t (https://shop.example.com/assets/app.min.js:1:5)\n    \
+             at https://shop.example.com/assets/app.min.js:1:146\n    \
+             at eval (eval at f (https://shop.example.com/a.js:1:2), <anonymous>:1:1)\n    \
+             at Array.map (<anonymous>)",
+        ),
+        (
+            "firefox",
+            "n@https://shop.example.com/assets/app.min.js:1:92\n\
+             c/<@https://cdn.example.com/npm/@scope/pkg.js:3:10\n\
+             @https://shop.example.com/assets/app.min.js:1:146\n",
+        ),
+        (
+            "safari",
+            "n@https://shop.example.com/assets/app.min.js:1:92\r\n\
+             checkout@https://shop.example.com/assets/app.min.js:4:17\r\n\
+             global code@https://shop.example.com/:12:3\r\n\
+             [native code]",
+        ),
+    ]
+}
+
+#[test]
+fn stack_trace_seeds_are_committed_and_hold_frames() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/stack_trace");
+    for (name, trace) in stack_traces() {
+        let frames = trace
+            .split('\n')
+            .filter(|line| collector_decode::stack::Frame::parse(line).is_some())
+            .count();
+        assert!(frames >= 3, "{name}: {frames} frames");
+        crate::stack::stack_trace(trace.as_bytes());
+        write_or_check(&dir, name, trace.as_bytes());
+    }
+}

@@ -15,6 +15,9 @@
 //! bytes as prost writes for opentelemetry-proto's messages, without building those
 //! messages.
 //!
+//! [`stack`] splits the lines of a JavaScript stack trace (an `exception.stacktrace`
+//! attribute's value) into frames, for mapping them to their sources.
+//!
 //! Everything here parses untrusted bytes: it is fuzzed (`fuzz/`) and checked by property
 //! tests against opentelemetry-proto, for both signals: the JSON decoder against its
 //! serde model, the protobuf decoder against prost's decoding of its messages (on random
@@ -28,6 +31,7 @@ pub mod json;
 pub mod model;
 pub mod protobuf;
 mod signal;
+pub mod stack;
 
 /// The payload encoding of an export request, from its `Content-Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

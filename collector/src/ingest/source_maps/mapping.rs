@@ -14,7 +14,7 @@ use std::ops::Deref;
 use sourcemap::SourceMap;
 
 use super::lookup::ScriptUrl;
-use super::stack::{Frame, Location, renamed};
+use collector_decode::stack::{Frame, Location, renamed};
 
 /// Where a frame's position is in the original sources.
 #[derive(Debug)]

@@ -6,13 +6,12 @@
 //! [`MINIFIED_STACKTRACE`]. Mapping never fails a request: a frame without a usable map
 //! stays as it was.
 //!
-//! [`stack`] reads frames, [`lookup`] finds a script's map file, [`cache`] keeps parsed
+//! `collector_decode::stack` reads frames, [`lookup`] finds a script's map file, [`cache`] keeps parsed
 //! maps, [`mapping`] writes a stack again (pure).
 
 mod cache;
 mod lookup;
 mod mapping;
-mod stack;
 
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;

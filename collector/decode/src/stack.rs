@@ -120,9 +120,10 @@ impl<'a> Frame<'a> {
 fn parse_location(location: &str) -> Option<(&str, u32, u32)> {
     let (rest, column) = location.rsplit_once(':')?;
     let (url, line) = rest.rsplit_once(':')?;
+    // Digits only, from 1, no leading zero (so that the frame writes back as it was).
     let number = |s: &str| -> Option<u32> {
         let n = s.parse().ok().filter(|&n| n > 0)?;
-        s.bytes().all(|b| b.is_ascii_digit()).then_some(n)
+        (s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0')).then_some(n)
     };
     if url.is_empty() || url.contains(char::is_whitespace) {
         return None;
