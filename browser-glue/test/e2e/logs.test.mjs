@@ -74,7 +74,10 @@ test('an uncaught error is a log record on its exception span; log() outside any
   const { page } = await stack.open();
   const sessionId = await page.evaluate(() => window.demo.api.getSessionId());
   await page.click('#throw');
-  await page.evaluate(() => {
+  await page.evaluate(async () => {
+    // The click's span stays active as a flow until the task after its dispatch; the
+    // evaluation may come first, so log() waits for a later task.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     window.demo.api.log('warn', 'cart total mismatch', { attributes: { 'cart.items': 3 } });
     window.demo.api.flush();
   });
