@@ -256,24 +256,11 @@ async fn a_rate_limited_origin_gets_429_while_other_origins_are_served() {
         429
     );
 
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for expected in [
-        r#"wasm_otlp_collector_requests_total{signal="traces",outcome="rejected",reason="rate_limited"} 1"#,
-        r#"wasm_otlp_collector_requests_total{signal="logs",outcome="rejected",reason="rate_limited"} 1"#,
-    ] {
-        assert!(
-            metrics.lines().any(|l| l == expected),
-            "{expected} not in\n{metrics}"
-        );
-    }
+    assert_rejected(
+        &server,
+        &[("traces", "rate_limited"), ("logs", "rate_limited")],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -314,23 +301,21 @@ async fn a_key_over_its_limit_gets_429_from_all_its_origins() {
         401
     );
 
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    for expected in [
-        r#"wasm_otlp_collector_requests_total{signal="traces",outcome="rejected",reason="rate_limited"} 1"#,
-        r#"wasm_otlp_collector_requests_total{signal="traces",outcome="rejected",reason="unauthorized"} 1"#,
-    ] {
-        assert!(
-            metrics.lines().any(|l| l == expected),
-            "{expected} not in\n{metrics}"
+    assert_rejected(
+        &server,
+        &[("traces", "rate_limited"), ("traces", "unauthorized")],
+    )
+    .await;
+}
+
+/// Checks that the metrics count one rejected request of each `(signal, reason)`.
+async fn assert_rejected(server: &TestServer, expected: &[(&str, &str)]) {
+    let metrics = metrics_at(&server.client, &server.base).await;
+    for (signal, reason) in expected {
+        let series = format!(
+            "wasm_otlp_collector_requests_total{{outcome=\"rejected\",reason={reason:?},signal={signal:?}}}"
         );
+        assert_eq!(metrics.get(&series), Some(&1.0), "{series} in {metrics:?}");
     }
 }
 

@@ -308,6 +308,16 @@ pub async fn post_good(client: &reqwest::Client, base: &str, n: u64) -> Duration
     elapsed
 }
 
+/// The metrics of the collector at `base` (`GET /metrics`), by series with their labels
+/// sorted (`name{a="1",b="2"}`).
+pub async fn metrics_at(
+    client: &reqwest::Client,
+    base: &str,
+) -> std::collections::BTreeMap<String, f64> {
+    let response = client.get(format!("{base}/metrics")).send().await.unwrap();
+    crate::metrics::parse(&response.text().await.unwrap())
+}
+
 /// GETs `url` and parses its JSON body.
 pub async fn get_json_from(client: &reqwest::Client, url: &str) -> Value {
     client.get(url).send().await.unwrap().json().await.unwrap()

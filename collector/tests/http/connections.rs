@@ -365,13 +365,7 @@ async fn an_export_that_finds_no_room_waits_then_gets_503() {
         "{waited:?}"
     );
     post_good(&server.client, &server.base, 8).await;
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    let metrics = crate::metrics::parse(&metrics.text().await.unwrap());
+    let metrics = metrics_at(&server.client, &server.base).await;
     assert_eq!(
         metrics["wasm_otlp_collector_requests_total{outcome=\"rejected\",reason=\"busy\",signal=\"traces\"}"],
         1.0

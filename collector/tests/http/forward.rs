@@ -13,7 +13,6 @@ use serde_json::Value;
 
 use crate::common::*;
 use crate::logs::{logs_export, record};
-use crate::metrics::parse;
 
 /// A loopback port free now (for an upstream started later).
 fn free_port() -> u16 {
@@ -22,19 +21,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// The metrics of the collector at `base`.
-async fn metrics_of(client: &reqwest::Client, base: &str) -> BTreeMap<String, f64> {
-    let text = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    parse(&text)
 }
 
 /// The value of `series` (`name{labels}` with labels sorted), 0 when absent.
@@ -145,11 +131,11 @@ async fn nothing_acknowledged_is_lost_while_the_upstream_is_down_and_the_edge_is
     }
     assert_eq!(post_logs(&client, &base, 1, 3).await, 200);
     eventually(Duration::from_secs(10), "a failed attempt counted", || async {
-        let metrics = metrics_of(&client, &base).await;
+        let metrics = metrics_at(&client, &base).await;
         value(&metrics, &format!("wasm_otlp_collector_forward_attempts_total{{result=\"retried\",upstream={upstream_url:?}}}")) >= 1.0
     })
     .await;
-    let metrics = metrics_of(&client, &base).await;
+    let metrics = metrics_at(&client, &base).await;
     assert_eq!(
         value(
             &metrics,
@@ -191,12 +177,12 @@ async fn nothing_acknowledged_is_lost_while_the_upstream_is_down_and_the_edge_is
     .await;
     let base = edge.url("");
     eventually(Duration::from_secs(5), "the delivery counted", || async {
-        let metrics = metrics_of(&client, &base).await;
+        let metrics = metrics_at(&client, &base).await;
         value(&metrics, &items(&upstream_url, "traces", "delivered")) == 100.0
             && value(&metrics, &items(&upstream_url, "logs", "delivered")) == 3.0
     })
     .await;
-    let metrics = metrics_of(&client, &base).await;
+    let metrics = metrics_at(&client, &base).await;
     assert_eq!(
         value(
             &metrics,
@@ -239,7 +225,7 @@ async fn beyond_its_bound_the_queue_drops_the_oldest_and_counts_them() {
     for n in 1..=sent {
         assert_eq!(post_trace(&edge.client, &edge.base, n).await, 200);
     }
-    let metrics = metrics_of(&edge.client, &edge.base).await;
+    let metrics = metrics_at(&edge.client, &edge.base).await;
     let dropped = value(&metrics, &items(&upstream_url, "traces", "dropped"));
     assert!(dropped > 0.0, "nothing dropped: {metrics:?}");
     assert!(value(&metrics, "wasm_otlp_collector_forward_queue_bytes") <= f64::from(128 << 10));
@@ -251,7 +237,7 @@ async fn beyond_its_bound_the_queue_drops_the_oldest_and_counts_them() {
         Duration::from_secs(30),
         "what was kept delivered",
         || async {
-            let metrics = metrics_of(&edge.client, &edge.base).await;
+            let metrics = metrics_at(&edge.client, &edge.base).await;
             value(&metrics, &items(&upstream_url, "traces", "delivered")) + dropped
                 == (sent * 5) as f64
         },
@@ -324,7 +310,7 @@ async fn rotel_as_the_upstream_relays_everything_to_a_collector() {
         || async { held(&store, 20, 3).await == (20, 4) },
     )
     .await;
-    let metrics = metrics_of(&edge.client, &edge.base).await;
+    let metrics = metrics_at(&edge.client, &edge.base).await;
     assert_eq!(
         value(&metrics, &items(&rotel_url, "traces", "delivered")),
         100.0
@@ -376,7 +362,7 @@ async fn an_upstream_that_answers_429_is_retried_after_its_retry_after() {
         "{:?}",
         started.elapsed()
     );
-    let edge_metrics = metrics_of(&edge.client, &edge.base).await;
+    let edge_metrics = metrics_at(&edge.client, &edge.base).await;
     let upstream_url = &upstream.base;
     assert_eq!(
         value(
@@ -391,7 +377,7 @@ async fn an_upstream_that_answers_429_is_retried_after_its_retry_after() {
         value(&edge_metrics, &items(upstream_url, "traces", "delivered")),
         10.0
     );
-    let upstream_metrics = metrics_of(&upstream.client, &upstream.base).await;
+    let upstream_metrics = metrics_at(&upstream.client, &upstream.base).await;
     assert_eq!(
         value(
             &upstream_metrics,
