@@ -4,10 +4,13 @@
 # hosts, other components) and world `browser` (the same crate without the direct API).
 component := "dist/wasm_otlp_tracing.wasm"
 browser-component := "dist/wasm_otlp_browser.wasm"
-# The example guest of world `traced` (examples/traced-guest) and the guest composed with
-# the world `tracing` component into one component (`just compose`).
+# The example guests, of world `traced` (examples/traced-guest) and of world `otel-traced`
+# (examples/otel-guest, through wasi:otel), and each composed with the world `tracing`
+# component into one component (`just compose`).
 guest := "dist/traced_guest.wasm"
 composed := "dist/traced_guest_composed.wasm"
+otel-guest := "dist/otel_guest.wasm"
+otel-composed := "dist/otel_guest_composed.wasm"
 # Where cargo writes the wasm-release core modules (CARGO_TARGET_DIR, if set).
 wasm-out := env("CARGO_TARGET_DIR", "target") / "wasm32-unknown-unknown/wasm-release"
 core := wasm-out / "wasm_otlp_component.wasm"
@@ -25,15 +28,18 @@ build-component: setup
     cargo build -p wasm-otlp-component --target wasm32-unknown-unknown --profile wasm-release --no-default-features
     cargo run -q -p component-pack -- {{core}} {{browser-component}}
 
-# The example guest (examples/traced-guest) is of world `traced`: it imports `tracer` and
-# `propagation`. component-compose (wac's composition graph as a library) plugs the world
-# `tracing` component into those imports; the result exports the guest's `checkout` and the
-# tracing component's `pipeline` and `setup`, and imports only `clock`, `random` and `transport`.
-# Build the example guest and compose it with the tracing component into one component (size printed).
+# The example guests import `tracer` and `propagation` (examples/traced-guest) or wasi:otel's
+# `tracing` and `logs` (examples/otel-guest). component-compose (wac's composition graph as a
+# library) plugs the world `tracing` component into those imports; each result exports the
+# guest's interface and the tracing component's `pipeline`, `setup` and `tracer`, and imports
+# only `clock`, `random` and `transport` (and the wall clock, for the wasi:otel guest).
+# Build the example guests and compose each with the tracing component into one component (sizes printed).
 compose: build-component
-    cargo build -p traced-guest --target wasm32-unknown-unknown --profile wasm-release
+    cargo build -p traced-guest -p otel-guest --target wasm32-unknown-unknown --profile wasm-release
     cargo run -q -p component-pack -- {{wasm-out}}/traced_guest.wasm {{guest}}
     cargo run -q -p component-compose -- {{guest}} {{component}} {{composed}}
+    cargo run -q -p component-pack -- {{wasm-out}}/otel_guest.wasm {{otel-guest}} --guest
+    cargo run -q -p component-compose -- {{otel-guest}} {{component}} {{otel-composed}}
 
 # Install the browser package's pinned npm dependencies (jco, esbuild, ...).
 npm-setup:
@@ -50,10 +56,12 @@ transpile: build-component npm-setup
     cd browser-glue && node tools/inline-small-modules.mjs gen
     cd browser-glue && node tools/strip-jco-loader.mjs gen/tracing.js
 
-# For the composition's end-to-end test in Chromium (browser-glue/test/e2e/composed.test.mjs).
-# Transpile the composed example with jco into browser-glue/gen/composed/.
+# For the compositions' end-to-end tests in Chromium (browser-glue/test/e2e/composed.test.mjs,
+# otel-composed.test.mjs).
+# Transpile the composed examples with jco into browser-glue/gen/composed/ and gen/otel-composed/.
 transpile-composed: compose npm-setup
     cd browser-glue && npx jco transpile ../{{composed}} -o gen/composed --name composed --instantiation async --no-nodejs-compat --quiet
+    cd browser-glue && npx jco transpile ../{{otel-composed}} -o gen/otel-composed --name composed --instantiation async --no-nodejs-compat --quiet
 
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
 build-browser: transpile
@@ -112,7 +120,7 @@ lint: setup
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown --no-default-features -- -D warnings
-    cargo clippy -p traced-guest --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy -p traced-guest -p otel-guest --target wasm32-unknown-unknown -- -D warnings
 
 # The binary from PyPI installs in 2 s; `cargo install`, the fallback, compiles for 45 s or
 # more. The libfuzzer-sys crate builds libFuzzer from C++ (g++): no clang runtime is needed.

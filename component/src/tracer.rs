@@ -2,7 +2,7 @@
 //! bounded export queues and batching by size and by time. Free of I/O: the clock and the
 //! transport are reached through [`Host`], so all of it is unit-tested natively.
 
-use alloc::{boxed::Box, string::String, vec::Vec};
+use alloc::{boxed::Box, collections::VecDeque, string::String, vec::Vec};
 
 use crate::config::{BatchSettings, Config};
 pub use crate::export_queue::Signal;
@@ -142,6 +142,10 @@ pub struct Tracer {
     transport_busy: bool,
     /// Nanoseconds added to every time as it is encoded (`set_clock_correction`).
     clock_correction: i64,
+    /// Spans entered and not yet ended, innermost last ([`Tracer::current_context`]). A
+    /// deque for its `remove`, which returns an `Option` where `Vec::remove` panics with a
+    /// formatted message (core's number formatting, several KB of the component).
+    entered: VecDeque<SpanContext>,
 }
 
 /// A log record as a host hands it over, before limits.
@@ -157,10 +161,45 @@ pub struct LogInput {
     pub body: String,
     /// Its attributes.
     pub attributes: Vec<KeyValue>,
+    /// Attributes its source dropped already (counted with those the limits drop).
+    pub dropped_attributes: u32,
     /// The span it belongs to (a valid context), if any.
     pub context: Option<SpanContext>,
     /// Index of its instrumentation scope.
     pub scope: u32,
+}
+
+/// A span that another SDK recorded and ended (`wasi:otel`'s `on-end`), before the
+/// tracer's sampler and limits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FinishedSpan {
+    /// The span's context, as its SDK made it (`sampled` unset: it is not exported).
+    pub context: SpanContext,
+    /// Parent span ID, 0 for a root span.
+    pub parent_span_id: u64,
+    /// Span name.
+    pub name: String,
+    /// Span kind.
+    pub kind: SpanKind,
+    /// Unix nanoseconds.
+    pub start_time: u64,
+    /// Unix nanoseconds (never before the start once recorded).
+    pub end_time: u64,
+    /// Its attributes, with what its SDK (or reading them) dropped.
+    pub attributes: Attributes,
+    /// Events, oldest first.
+    pub events: Vec<Event>,
+    /// Events its SDK dropped.
+    pub dropped_events: u32,
+    /// Links.
+    pub links: Vec<Link>,
+    /// Links its SDK dropped.
+    pub dropped_links: u32,
+    /// Status.
+    pub status: Status,
+    /// The scope that recorded it, found among the registered scopes by name and
+    /// version or registered on first sight.
+    pub scope: Scope,
 }
 
 type Result<T> = core::result::Result<T, TracingError>;
@@ -184,6 +223,7 @@ impl Tracer {
             shut_down: false,
             transport_busy: false,
             clock_correction: 0,
+            entered: VecDeque::new(),
         };
         tracer.apply_config(Config::default());
         tracer
@@ -335,6 +375,14 @@ impl Tracer {
             }
             self.stats.truncated_values += truncated;
         }
+        self.enter(
+            self.open
+                .get(span_id)
+                .expect("just opened")
+                .span
+                .context
+                .clone(),
+        );
         Ok(span_id)
     }
 
@@ -482,7 +530,7 @@ impl Tracer {
         &mut self,
         host: &mut impl Host,
         handle: u64,
-        mut name: String,
+        name: String,
         attributes: Vec<KeyValue>,
         time: Option<u64>,
     ) -> Result<()> {
@@ -493,22 +541,15 @@ impl Tracer {
             None => 0,
         };
         self.with_recording(handle, |span| {
-            if span.events.len() >= limits.max_events as usize {
-                span.dropped_events = span.dropped_events.saturating_add(1);
-                return 0;
-            }
-            let (attributes, truncated) = Attributes::bounded(
-                attributes,
-                limits.max_attributes_per_item,
-                limits.max_value_length,
-            );
-            let name_cut = u64::from(truncate(&mut name, limits.max_value_length));
-            span.events.push(Event {
+            let event = Event {
                 name,
                 time,
-                attributes,
-            });
-            truncated + name_cut
+                attributes: Attributes {
+                    items: attributes,
+                    dropped: 0,
+                },
+            };
+            push_event(span, event, &limits)
         })
     }
 
@@ -581,6 +622,8 @@ impl Tracer {
         let Some(open) = self.open.remove(handle) else {
             return self.tally(Err(TracingError::UnknownSpan));
         };
+        #[cfg(feature = "direct-api")] // Only world `tracing` answers `current-span-context`.
+        self.exit(handle);
         self.stats.spans_ended += 1;
         if !open.recording {
             return Ok(());
@@ -596,6 +639,138 @@ impl Tracer {
         }
         self.queued(host, now);
         Ok(())
+    }
+
+    /// Queues a span another SDK recorded and ended (`wasi:otel`'s `on-end`): its
+    /// `sampled` flag and then this tracer's sampler decide, as at a start, and its
+    /// attributes, events, links and strings are bounded by this tracer's limits on top of
+    /// what its SDK dropped. It leaves the entered spans, if `on-start` entered it.
+    pub fn record_finished(&mut self, host: &mut impl Host, finished: FinishedSpan) -> Result<()> {
+        if self.shut_down {
+            return self.tally(Err(TracingError::ShutDown));
+        }
+        let FinishedSpan {
+            context,
+            parent_span_id,
+            name,
+            kind,
+            start_time,
+            end_time,
+            attributes,
+            events,
+            dropped_events,
+            links,
+            dropped_links,
+            status,
+            scope,
+        } = finished;
+        self.exit(context.span_id);
+        if !context.is_valid() {
+            let refused = Err(TracingError::InvalidArgument(
+                "a span needs a valid trace ID and span ID".into(),
+            ));
+            return self.tally(refused);
+        }
+        self.stats.spans_started += 1;
+        self.stats.spans_ended += 1;
+        // The parent's flags are not handed over; a child carries them on.
+        let parent = (parent_span_id != 0).then(|| SpanContext {
+            span_id: parent_span_id,
+            ..context.clone()
+        });
+        if !context.is_sampled()
+            || !self
+                .config
+                .sampler
+                .should_sample(context.trace_id, parent.as_ref())
+        {
+            self.stats.spans_unsampled += 1;
+            return Ok(());
+        }
+        let scope = self.scope_index(scope);
+        let limits = self.config.limits;
+        let mut span = self.new_span(
+            context,
+            parent_span_id,
+            false,
+            name,
+            kind,
+            scope,
+            start_time,
+        );
+        span.end_time = end_time.max(start_time);
+        let (mut bounded, mut truncated) = Attributes::bounded(
+            attributes.items,
+            limits.max_attributes,
+            limits.max_value_length,
+        );
+        bounded.dropped = bounded.dropped.saturating_add(attributes.dropped);
+        span.attributes = bounded;
+        for event in events {
+            truncated += push_event(&mut span, event, &limits);
+        }
+        span.dropped_events = span.dropped_events.saturating_add(dropped_events);
+        for link in links {
+            let dropped = link.attributes.dropped;
+            truncated += push_link(&mut span, link.context, link.attributes.items, &limits);
+            if let Some(pushed) = span.links.last_mut().filter(|_| dropped > 0) {
+                pushed.attributes.dropped = pushed.attributes.dropped.saturating_add(dropped);
+            }
+        }
+        span.dropped_links = span.dropped_links.saturating_add(dropped_links);
+        span.status = match status {
+            Status::Error(mut message) => {
+                truncated += u64::from(truncate(&mut message, limits.max_value_length));
+                Status::Error(message)
+            }
+            other => other,
+        };
+        self.stats.truncated_values += truncated;
+        if !self.spans.push(span, self.config.batch.max_queue_size) {
+            self.stats.spans_dropped_queue_full += 1;
+        }
+        let now = host.now();
+        self.queued(host, now);
+        Ok(())
+    }
+
+    /// The index of the registered scope with `scope`'s name and version, registering it
+    /// if there is none; the default scope (0) once [`MAX_SCOPES`] are registered.
+    pub fn scope_index(&mut self, scope: Scope) -> u32 {
+        let same = |s: &Scope| s.name == scope.name && s.version == scope.version;
+        if let Some(index) = self.scopes.iter().position(same) {
+            return index as u32;
+        }
+        let Scope {
+            name,
+            version,
+            attributes,
+        } = scope;
+        self.register_scope(name, version, attributes.items)
+            .unwrap_or(0)
+    }
+
+    /// Marks a span as entered (`wasi:otel`'s `on-start`; spans the direct API starts are
+    /// entered too): it is the current span until it ends or another is entered. At most
+    /// `max-open-spans` are kept; beyond, the outermost is forgotten.
+    pub fn enter(&mut self, context: SpanContext) {
+        if self.entered.len() >= self.config.batch.max_open_spans as usize {
+            self.entered.pop_front();
+        }
+        self.entered.push_back(context);
+    }
+
+    /// Forgets the innermost entered span with this ID, if any.
+    fn exit(&mut self, span_id: u64) {
+        if let Some(i) = self.entered.iter().rposition(|c| c.span_id == span_id) {
+            self.entered.remove(i);
+        }
+    }
+
+    /// The innermost entered span's context (`wasi:otel`'s `current-span-context`), or the
+    /// invalid context when none is entered.
+    pub fn current_context(&self) -> SpanContext {
+        self.entered.back().cloned().unwrap_or_default()
     }
 
     /// Records a log record (limits applied: attributes as a span's, strings cut at the
@@ -614,11 +789,12 @@ impl Tracer {
             return self.tally(Err(TracingError::UnknownScope));
         }
         let limits = self.config.limits;
-        let (attributes, mut truncated) = Attributes::bounded(
+        let (mut attributes, mut truncated) = Attributes::bounded(
             log.attributes,
             limits.max_attributes,
             limits.max_value_length,
         );
+        attributes.dropped = attributes.dropped.saturating_add(log.dropped_attributes);
         let (mut body, mut severity_text) = (log.body, log.severity_text);
         truncated += u64::from(truncate(&mut body, limits.max_value_length))
             + u64::from(truncate(&mut severity_text, limits.max_value_length));
@@ -709,6 +885,7 @@ impl Tracer {
     pub fn shutdown(&mut self, host: &mut impl Host) {
         self.force_flush(host);
         self.open.clear();
+        self.entered.clear();
         self.shut_down = true;
     }
 
@@ -793,11 +970,38 @@ fn drain<T: Queued>(
 }
 
 /// Adds a link under the limits; returns how many strings were truncated.
+/// Adds `event` to `span` under the limits (its attributes bounded, what it dropped
+/// already kept in the count); returns how many strings were truncated.
+fn push_event(span: &mut Span, event: Event, limits: &SpanLimits) -> u64 {
+    if span.events.len() >= limits.max_events as usize {
+        span.dropped_events = span.dropped_events.saturating_add(1);
+        return 0;
+    }
+    let Event {
+        mut name,
+        time,
+        attributes,
+    } = event;
+    let (mut bounded, truncated) = Attributes::bounded(
+        attributes.items,
+        limits.max_attributes_per_item,
+        limits.max_value_length,
+    );
+    bounded.dropped = bounded.dropped.saturating_add(attributes.dropped);
+    let name_cut = u64::from(truncate(&mut name, limits.max_value_length));
+    span.events.push(Event {
+        name,
+        time,
+        attributes: bounded,
+    });
+    truncated + name_cut
+}
+
 fn push_link(
     span: &mut Span,
     context: SpanContext,
     attributes: Vec<KeyValue>,
-    limits: &crate::limits::SpanLimits,
+    limits: &SpanLimits,
 ) -> u64 {
     if span.links.len() >= limits.max_links as usize || !context.is_valid() {
         span.dropped_links = span.dropped_links.saturating_add(1);
@@ -819,6 +1023,7 @@ fn push_link(
 mod tests {
     use super::*;
     use crate::config::BatchSettings;
+    use crate::model::TraceId;
     use crate::test_host::{TestHost, tracer};
 
     fn configured(batch: BatchSettings) -> (Tracer, TestHost) {
@@ -844,6 +1049,155 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    fn finished(trace: u64, span: u64, parent: u64, flags: u8) -> FinishedSpan {
+        FinishedSpan {
+            context: SpanContext {
+                trace_id: TraceId { hi: 1, lo: trace },
+                span_id: span,
+                trace_flags: flags,
+                ..SpanContext::default()
+            },
+            parent_span_id: parent,
+            name: "guest-span".into(),
+            start_time: 10,
+            end_time: 20,
+            scope: Scope {
+                name: "guest-sdk".into(),
+                version: "0.1".into(),
+                ..Scope::default()
+            },
+            ..FinishedSpan::default()
+        }
+    }
+
+    fn attribute(key: &str, value: i64) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Value::Int(value),
+        }
+    }
+
+    #[test]
+    fn a_finished_span_is_bounded_by_the_limits_and_keeps_what_its_sdk_dropped() {
+        let (mut t, mut host) = configured(BatchSettings {
+            max_export_batch_size: 1,
+            ..BatchSettings::default()
+        });
+        t.config.limits.max_attributes = 2;
+        t.config.limits.max_events = 1;
+        t.config.limits.max_value_length = 8;
+        let mut span = finished(7, 8, 9, SAMPLED);
+        span.kind = SpanKind::Client;
+        span.attributes = Attributes {
+            items: (0..3)
+                .map(|i| attribute(&alloc::format!("a{i}"), i))
+                .collect(),
+            dropped: 4,
+        };
+        span.events = (0..2)
+            .map(|i| Event {
+                name: "an event name".into(),
+                time: 15 + i,
+                attributes: Attributes {
+                    items: alloc::vec![attribute("e", 1)],
+                    dropped: 1,
+                },
+            })
+            .collect();
+        span.dropped_events = 5;
+        span.status = Status::Error("a long error message".into());
+        span.end_time = 5; // Before its start: ends at its start.
+        t.record_finished(&mut host, span).unwrap();
+
+        let spans = host.spans();
+        assert_eq!(spans.len(), 1);
+        let json = &spans[0];
+        assert_eq!(json["name"], "guest-sp");
+        assert_eq!(json["kind"], 3);
+        assert_eq!(json["parentSpanId"], "0000000000000009");
+        assert_eq!(json["endTimeUnixNano"], "10");
+        assert_eq!(json["attributes"].as_array().unwrap().len(), 2);
+        assert_eq!(json["droppedAttributesCount"], 5);
+        assert_eq!(json["events"].as_array().unwrap().len(), 1);
+        assert_eq!(json["events"][0]["name"], "an event");
+        assert_eq!(json["events"][0]["droppedAttributesCount"], 1);
+        assert_eq!(json["droppedEventsCount"], 6);
+        assert_eq!(json["status"]["message"], "a long e");
+        let scope = &host.sent[0].0["resourceSpans"][0]["scopeSpans"][0]["scope"];
+        assert_eq!(
+            (&scope["name"], &scope["version"]),
+            (&"guest-sd".into(), &"0.1".into())
+        );
+        let stats = t.stats();
+        assert_eq!(
+            (stats.spans_started, stats.spans_ended, stats.spans_exported),
+            (1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn finished_spans_share_a_scope_by_name_and_version() {
+        let (mut t, mut host) = configured(BatchSettings::default());
+        let scopes_before = t.scopes.len();
+        for span in 1..=3 {
+            t.record_finished(&mut host, finished(7, span, 0, SAMPLED))
+                .unwrap();
+        }
+        let mut other = finished(7, 4, 0, SAMPLED);
+        other.scope.version = "0.2".into();
+        t.record_finished(&mut host, other).unwrap();
+        assert_eq!(t.scopes.len(), scopes_before + 2);
+    }
+
+    #[test]
+    fn finished_spans_its_sdk_or_the_sampler_did_not_sample_are_not_exported() {
+        let (mut t, mut host) = configured(BatchSettings::default());
+        t.record_finished(&mut host, finished(7, 8, 0, 0)).unwrap();
+        t.config.sampler = Sampler::AlwaysOff;
+        t.record_finished(&mut host, finished(7, 9, 0, SAMPLED))
+            .unwrap();
+        t.force_flush(&mut host);
+        assert!(host.spans().is_empty());
+        assert_eq!(t.stats().spans_unsampled, 2);
+        assert_eq!(
+            t.record_finished(&mut host, finished(7, 0, 0, SAMPLED)),
+            Err(TracingError::InvalidArgument(
+                "a span needs a valid trace ID and span ID".into()
+            ))
+        );
+        t.shutdown(&mut host);
+        assert_eq!(
+            t.record_finished(&mut host, finished(7, 10, 0, SAMPLED)),
+            Err(TracingError::ShutDown)
+        );
+    }
+
+    #[test]
+    fn the_current_span_is_the_innermost_entered_one_not_yet_ended() {
+        let (mut t, mut host) = configured(BatchSettings::default());
+        assert!(!t.current_context().is_valid());
+        let outer = start(&mut t, &mut host, Parent::None);
+        assert_eq!(t.current_context().span_id, outer);
+        let guest = finished(7, 100, outer, SAMPLED);
+        t.enter(guest.context.clone());
+        assert_eq!(t.current_context().span_id, 100);
+        t.record_finished(&mut host, guest).unwrap();
+        assert_eq!(t.current_context().span_id, outer);
+        t.end_span(&mut host, outer, None).unwrap();
+        assert!(!t.current_context().is_valid());
+
+        t.config.batch.max_open_spans = 2;
+        for span in 1..=3 {
+            t.enter(finished(7, span, 0, SAMPLED).context);
+        }
+        assert_eq!(
+            t.entered.iter().map(|c| c.span_id).collect::<Vec<_>>(),
+            [2, 3]
+        );
+        t.shutdown(&mut host);
+        assert!(!t.current_context().is_valid());
     }
 
     #[test]

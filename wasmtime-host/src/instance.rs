@@ -12,6 +12,7 @@
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{AsContextMut, Store};
 
+use crate::bindings::exports::wasi::otel::{logs as otel_logs, tracing as otel_tracing};
 use crate::bindings::exports::wasm_otlp::tracing::{
     pipeline, propagation, recorder, setup, tracer,
 };
@@ -43,6 +44,8 @@ struct DirectIndices {
     setup: setup::GuestIndices,
     propagation: propagation::GuestIndices,
     tracer: tracer::GuestIndices,
+    otel_tracing: otel_tracing::GuestIndices,
+    otel_logs: otel_logs::GuestIndices,
 }
 
 impl ExportIndices {
@@ -58,6 +61,8 @@ impl ExportIndices {
                 setup: setup::GuestIndices::new(pre)?,
                 propagation: propagation::GuestIndices::new(pre)?,
                 tracer: tracer::GuestIndices::new(pre)?,
+                otel_tracing: otel_tracing::GuestIndices::new(pre)?,
+                otel_logs: otel_logs::GuestIndices::new(pre)?,
             })
         };
         Ok(Self {
@@ -83,6 +88,8 @@ impl ExportIndices {
                 setup: d.setup.load(&mut store, instance)?,
                 propagation: d.propagation.load(&mut store, instance)?,
                 tracer: d.tracer.load(&mut store, instance)?,
+                otel_tracing: d.otel_tracing.load(&mut store, instance)?,
+                otel_logs: d.otel_logs.load(&mut store, instance)?,
             })
         };
         let direct = self.direct.as_ref().map(&mut direct).transpose()?;
@@ -106,6 +113,8 @@ struct Direct {
     setup: setup::Guest,
     propagation: propagation::Guest,
     tracer: tracer::Guest,
+    otel_tracing: otel_tracing::Guest,
+    otel_logs: otel_logs::Guest,
 }
 
 impl Exports {
@@ -343,5 +352,31 @@ impl TracingInstance {
     ) -> wasmtime::Result<Result<SpanContext, String>> {
         let propagation = &self.exports.direct("propagation")?.propagation;
         propagation.call_extract(&mut self.store, traceparent, tracestate)
+    }
+
+    // --- wasi:otel (world `tracing` only) ---
+
+    /// `wasi:otel/tracing.on-start`: a guest's SDK started a span (it becomes the current span).
+    pub fn otel_on_start(&mut self, context: &otel_tracing::SpanContext) -> wasmtime::Result<()> {
+        let otel = &self.exports.direct("wasi:otel/tracing")?.otel_tracing;
+        otel.call_on_start(&mut self.store, context)
+    }
+
+    /// `wasi:otel/tracing.on-end`: a guest's SDK ended a span; it is sampled, bounded and queued.
+    pub fn otel_on_end(&mut self, span: &otel_tracing::SpanData) -> wasmtime::Result<()> {
+        let otel = &self.exports.direct("wasi:otel/tracing")?.otel_tracing;
+        otel.call_on_end(&mut self.store, span)
+    }
+
+    /// `wasi:otel/tracing.current-span-context`: the innermost entered span, or all zeros.
+    pub fn otel_current_span_context(&mut self) -> wasmtime::Result<otel_tracing::SpanContext> {
+        let otel = &self.exports.direct("wasi:otel/tracing")?.otel_tracing;
+        otel.call_current_span_context(&mut self.store)
+    }
+
+    /// `wasi:otel/logs.on-emit`: a guest's SDK emitted a log record.
+    pub fn otel_on_emit(&mut self, record: &otel_logs::LogRecord) -> wasmtime::Result<()> {
+        let otel = &self.exports.direct("wasi:otel/logs")?.otel_logs;
+        otel.call_on_emit(&mut self.store, record)
     }
 }

@@ -7,6 +7,7 @@
 //! * [`instance`]: one instantiated component with a method per exported function (the
 //!   `tracer` ones return an error on a world `browser` component).
 //! * [`path`]: where the built components are found.
+//! * [`wasi_otel`]: `wasi:otel` for guests that import it, answered by a tracing instance.
 //! * [`bindings`]: the Rust types generated from `wit/tracing.wit` (with shorthands such as
 //!   [`SpanOptions::root`] and [`KeyValue::new`]).
 //!
@@ -30,6 +31,7 @@ pub mod instance;
 pub mod path;
 pub mod runtime;
 mod values;
+pub mod wasi_otel;
 
 pub use bindings::Tracing;
 pub use bindings::exports::wasm_otlp::tracing::propagation::TraceHeaders;

@@ -1,14 +1,18 @@
 //! `component-compose GUEST.wasm TRACING.wasm OUT.wasm`: composes a component of world
-//! `traced` (it imports `wasm-otlp:tracing/tracer` and `propagation`) with the tracing
-//! component (world `tracing`) into one component, using wac's composition graph.
+//! `traced` (it imports `wasm-otlp:tracing/tracer` and `propagation`) or `otel-traced` (it
+//! imports `wasi:otel/tracing` and `logs`) with the tracing component (world `tracing`)
+//! into one component, using wac's composition graph.
 //!
-//! Inside, the guest's `wasm-otlp:tracing/*` imports are the tracing component's exports.
-//! The composed component exports what the guest exports, and the tracing component's
-//! `pipeline` and `setup` (for the host: configuration, flush, timer, shutdown); the
-//! tracing component's `tracer`, `propagation` and `recorder` stay inside. It imports only
-//! what the tracing component imports from its host (`clock`, `random`, `transport`, and
-//! `types`, which carries only types), so any host of the tracing component runs it; a guest
-//! that imports anything else is refused.
+//! Inside, each guest import that the tracing component exports is that export. The
+//! composed component exports what the guest exports, and the tracing component's
+//! `pipeline`, `setup` and `tracer` (for the host: configuration, flush, timer, shutdown,
+//! and spans of its own, which a `wasi:otel` guest's spans hang under); its `propagation`,
+//! `recorder` and `wasi:otel` exports stay inside. It imports what the tracing component
+//! imports from its host (`clock`, `random`, `transport`, and for their types alone
+//! `types`, `wasi:otel/types` and `wasi:clocks/wall-clock`), and the wall clock's
+//! functions, which an OpenTelemetry SDK in the guest reads: any host of the tracing
+//! component that also has the WASI wall clock (wasmtime-host, jco's browser shim) runs
+//! it. A guest that imports anything else is refused.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,10 +25,17 @@ use wac_graph::{CompositionGraph, EncodeOptions, Processor};
 const TRACING_PACKAGE: &str = "wasm-otlp:tracing/";
 
 /// The tracing component's exports the composed component exports too.
-const HOST_EXPORTS: [&str; 2] = ["pipeline", "setup"];
+const HOST_EXPORTS: [&str; 3] = ["pipeline", "setup", "tracer"];
 
-/// What the composed component may import: the tracing component's host imports.
+/// What the composed component may import from the tracing package: the tracing
+/// component's host imports.
 const ALLOWED_IMPORTS: [&str; 4] = ["types", "clock", "random", "transport"];
+
+/// What else it may import: `wasi:otel`'s types (the tracing component imports them for
+/// its `wasi:otel` exports) and the wall clock (the tracing component imports it for
+/// `datetime`; a guest's SDK reads the time from it).
+const ALLOWED_WASI_IMPORTS: [&str; 2] =
+    ["wasi:otel/types@0.2.0-rc.2", "wasi:clocks/wall-clock@0.2.0"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -72,10 +83,11 @@ fn compose(guest_path: &Path, tracing_path: &Path) -> Result<Vec<u8>> {
     let tracing_instance = graph.instantiate(tracing);
     let guest_instance = graph.instantiate(guest);
 
-    // Each guest import the tracing component exports (`tracer`, `propagation`) is plugged.
+    // Each guest import the tracing component exports (`tracer`, `propagation`, or
+    // `wasi:otel`'s `tracing` and `logs`) is plugged.
     let mut plugged = 0;
     for import in &guest_imports {
-        if tracing_interface(import).is_none() || !tracing_exports.contains(import) {
+        if !tracing_exports.contains(import) {
             continue;
         }
         let export = graph.alias_instance_export(tracing_instance, import)?;
@@ -86,7 +98,7 @@ fn compose(guest_path: &Path, tracing_path: &Path) -> Result<Vec<u8>> {
     }
     if plugged == 0 {
         bail!(
-            "the guest imports none of the tracing component's interfaces (it imports {guest_imports:?}): is it of world `traced`?"
+            "the guest imports none of the tracing component's interfaces (it imports {guest_imports:?}): is it of world `traced` or `otel-traced`?"
         );
     }
 
@@ -118,12 +130,15 @@ fn compose(guest_path: &Path, tracing_path: &Path) -> Result<Vec<u8>> {
     let foreign: Vec<&str> = graph
         .imports()
         .map(|(name, _, _)| name)
-        .filter(|name| !tracing_interface(name).is_some_and(|i| ALLOWED_IMPORTS.contains(&i)))
+        .filter(|name| {
+            !tracing_interface(name).is_some_and(|i| ALLOWED_IMPORTS.contains(&i))
+                && !ALLOWED_WASI_IMPORTS.contains(name)
+        })
         .collect();
     if !foreign.is_empty() {
         bail!(
             "the composed component would import {foreign:?}, which a host of the tracing component does not provide: \
-             the guest must import only wasm-otlp:tracing interfaces (build it for wasm32-unknown-unknown, without WASI)"
+             the guest must import only the tracing component's interfaces and the wall clock (build it for wasm32-unknown-unknown, without WASI)"
         );
     }
 

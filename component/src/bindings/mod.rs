@@ -1,8 +1,8 @@
 //! The thin layer between the WIT contract and the plain-Rust tracer: keeps the one
 //! tracer of this instance, reaches the host's imports, and implements the exports of
 //! world `browser` (`pipeline`, `recorder`) here and those only world `tracing` has
-//! (`setup`, `propagation`, `tracer`, with the WIT <-> model conversions they need) in
-//! submodules. No tracing logic lives here.
+//! (`setup`, `propagation`, `tracer`, with the WIT <-> model conversions they need, and
+//! `wasi:otel`'s `tracing` and `logs` in `otel`) in submodules. No tracing logic lives here.
 #![allow(unsafe_code)] // wit-bindgen's generated glue (canonical ABI) is unsafe by nature.
 
 use ::core::cell::RefCell;
@@ -17,6 +17,11 @@ use crate::tracer::{Host, Signal, Tracer};
 wit_bindgen::generate!({
     path: "../wit",
     world: "tracing",
+    // Types only: `wasi:otel`'s records use `datetime`, and `logs` the shared `types`.
+    with: {
+        "wasi:clocks/wall-clock@0.2.0": generate,
+        "wasi:otel/types@0.2.0-rc.2": generate,
+    },
 });
 #[cfg(not(feature = "direct-api"))]
 wit_bindgen::generate!({
@@ -27,6 +32,8 @@ wit_bindgen::generate!({
 // The one-call-per-operation exports of world `tracing`.
 #[cfg(feature = "direct-api")]
 mod convert;
+#[cfg(feature = "direct-api")]
+mod otel;
 #[cfg(feature = "direct-api")]
 mod propagation;
 #[cfg(feature = "direct-api")]

@@ -122,6 +122,7 @@ impl tracer::Guest for Component {
             severity_text: entry.severity_text,
             body: entry.body,
             attributes: key_values(entry.attributes),
+            dropped_attributes: 0,
             context: entry.context.map(context),
             scope: entry.scope,
         };

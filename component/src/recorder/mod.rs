@@ -284,6 +284,7 @@ impl<'a> Reader<'a> {
             severity_text,
             body,
             attributes,
+            dropped_attributes: 0,
             context: Some(context),
             scope,
         })

@@ -199,7 +199,7 @@ fn is_child(child: &Span, parent: &Span) -> bool {
 }
 
 #[test]
-fn the_composition_exports_the_guest_and_the_pipeline_and_imports_only_host_services() {
+fn the_composition_exports_the_guest_and_the_host_interfaces_and_imports_only_host_services() {
     let component = composed().instance_pre().component();
     let engine = composed().engine();
     let ty = component.component_type();
@@ -208,16 +208,21 @@ fn the_composition_exports_the_guest_and_the_pipeline_and_imports_only_host_serv
         "wasm-otlp:traced-guest/checkout@0.1.0",
         "wasm-otlp:tracing/pipeline@0.1.0",
         "wasm-otlp:tracing/setup@0.1.0",
+        "wasm-otlp:tracing/tracer@0.1.0",
     ]
     .into_iter()
     .map(String::from)
     .collect();
-    // The tracing component's `tracer`, `propagation` and `recorder` stay inside.
+    // The tracing component's `propagation`, `recorder` and `wasi:otel` stay inside.
     assert_eq!(exports, expected);
 
     let mut functions = BTreeSet::new();
     for (name, import) in ty.imports(engine) {
-        assert!(name.starts_with("wasm-otlp:tracing/"), "imports {name}");
+        assert!(
+            name.starts_with("wasm-otlp:tracing/")
+                || crate::imports::WASI_TYPE_IMPORTS.contains(&name),
+            "imports {name}"
+        );
         if let ComponentItem::ComponentInstance(instance) = import.ty {
             functions.extend(
                 instance

@@ -1,4 +1,5 @@
-//! The component's imports: only this package's host services, never `wasi:*`, and the
+//! The component's imports: only this package's host services, never a `wasi:*` function
+//! (the `wasi:*` interfaces its `wasi:otel` exports use, for their types alone), and the
 //! host answers them with real randomness.
 
 use std::collections::BTreeSet;
@@ -8,20 +9,28 @@ use crate::common::{Harness, runtime};
 const PACKAGE: &str = "wasm-otlp:tracing";
 const VERSION: &str = "0.1.0";
 
+/// The `wasi:otel` interfaces world `tracing` exports.
+pub const WASI_OTEL_EXPORTS: [&str; 2] =
+    ["wasi:otel/tracing@0.2.0-rc.2", "wasi:otel/logs@0.2.0-rc.2"];
+
+/// What world `tracing` imports for its `wasi:otel` exports' types (`datetime`, `key-value`).
+pub const WASI_TYPE_IMPORTS: [&str; 2] =
+    ["wasi:clocks/wall-clock@0.2.0", "wasi:otel/types@0.2.0-rc.2"];
+
 fn interface(name: &str) -> String {
     format!("{PACKAGE}/{name}@{VERSION}")
 }
 
 #[test]
-fn the_component_imports_no_wasi_interface() {
-    let imports = runtime().component_imports();
-    let wasi: Vec<_> = imports
+fn the_component_imports_no_wasi_function() {
+    let functions = runtime().imported_functions();
+    let wasi: Vec<_> = functions
         .iter()
         .filter(|name| name.starts_with("wasi:"))
         .collect();
     assert!(
         wasi.is_empty(),
-        "wasi imports: {wasi:?} (all imports: {imports:?})"
+        "wasi functions: {wasi:?} (all imported functions: {functions:?})"
     );
 }
 
@@ -38,6 +47,7 @@ fn the_component_imports_only_the_clock_random_and_transport_interfaces() {
         .iter()
         .cloned()
         .chain([interface("types")])
+        .chain(WASI_TYPE_IMPORTS.map(String::from))
         .collect();
     assert!(imports.is_superset(&host_services), "imports: {imports:?}");
     assert!(imports.is_subset(&allowed), "imports: {imports:?}");
@@ -58,11 +68,12 @@ fn the_only_imported_functions_are_now_random_bytes_and_send() {
 }
 
 #[test]
-fn the_component_exports_setup_pipeline_tracer_recorder_and_propagation() {
+fn the_component_exports_setup_pipeline_tracer_recorder_propagation_and_wasi_otel() {
     let exports = crate::common::exported_interfaces(runtime());
     let expected: BTreeSet<String> = ["setup", "pipeline", "tracer", "recorder", "propagation"]
         .into_iter()
         .map(interface)
+        .chain(WASI_OTEL_EXPORTS.map(String::from))
         .collect();
     assert_eq!(exports, expected);
 }
