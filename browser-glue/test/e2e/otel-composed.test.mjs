@@ -1,0 +1,125 @@
+// The wasi:otel example guest composed with the tracing component (`just compose`) in
+// headless Chromium through jco: the guest's own SDK hands finished spans and log records
+// to the tracing component's wasi:otel exports, and they reach the real collector nested
+// under the page's span (`current-span-context`), with the JSON attribute values read.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { openBuiltPage, startStack } from './harness.mjs';
+
+const GEN = fileURLToPath(new URL('../../gen/otel-composed/', import.meta.url));
+const HTML = `<!doctype html>
+<meta charset="utf-8">
+<script type="module" src="./app.js"></script>
+`;
+const SERVICE = 'otel-composed-e2e';
+
+let stack;
+let out;
+before(async () => {
+  if (!existsSync(join(GEN, 'composed.js'))) {
+    throw new Error(`no transpiled composition in ${GEN}: run \`just transpile-composed\``);
+  }
+  out = mkdtempSync(join(tmpdir(), 'wasm-otlp-e2e-otel-composed-'));
+  await build({
+    entryPoints: { app: fileURLToPath(new URL('./otel-composed-app.js', import.meta.url)) },
+    outdir: out,
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    logLevel: 'warning',
+  });
+  // The core modules jco extracted, served beside the page.
+  for (const file of readdirSync(GEN).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(GEN, file), join(out, file));
+  stack = await startStack();
+}, { timeout: 30_000 });
+after(async () => {
+  await stack?.stop();
+  if (out) rmSync(out, { recursive: true, force: true });
+}, { timeout: 30_000 });
+
+/** A page running the composition, configured to export to the test's collector. */
+async function openComposed() {
+  const { page, errors } = await openBuiltPage(stack, 'otel-composed', out, HTML);
+  await page.evaluate(([endpoint, service]) => window.app.init(endpoint, service), [stack.collector.url, SERVICE]);
+  return { page, errors };
+}
+
+/** The log records the collector serves with trace `traceId`, once there are `count`. */
+async function logRecords(traceId, count) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await fetch(`${stack.collector.url}/api/traces/${traceId}`);
+    const doc = response.ok ? await response.json() : {};
+    const records = (doc.resourceLogs ?? []).flatMap((rl) => rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? []);
+    if (records.length >= count) return records;
+    assert.ok(Date.now() < deadline, `fewer than ${count} log records in trace ${traceId}: ${JSON.stringify(doc).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+test('the guest\'s spans arrive under the page\'s span, with every JSON attribute shape read', { timeout: 30_000 }, async () => {
+  const { page, errors } = await openComposed();
+  const before = Date.now();
+  const { reservation } = await page.evaluate(() => window.app.reserve('CUP-PORCELAIN', 4, true));
+  assert.deepEqual(reservation, { sku: 'CUP-PORCELAIN', reserved: 4, remaining: 2 });
+  await page.evaluate(() => window.app.flush());
+
+  const [pageSpan] = await stack.api.waitFor((spans) => spans.filter((s) => s.name === 'click reserve').length > 0 && spans.filter((s) => s.name === 'click reserve'), { what: 'the page span' });
+  const spans = await stack.api.waitFor((spans) => spans.length >= 4 && spans, { traceId: pageSpan.traceId, what: 'the page span and the guest\'s three' });
+  assert.equal(spans.length, 4, spans.map((s) => s.name).join(', '));
+  const named = (name) => spans.find((s) => s.name === name);
+  const reserve = named('inventory.reserve');
+  assert.equal(reserve.parentSpanId, pageSpan.spanId, 'the guest\'s root hangs under the page\'s open span');
+  assert.equal(named('stock.lookup').parentSpanId, reserve.spanId);
+  assert.equal(named('stock.update').parentSpanId, reserve.spanId);
+  for (const span of spans) assert.equal(span.service, SERVICE);
+  for (const name of ['inventory.reserve', 'stock.lookup', 'stock.update']) {
+    assert.equal(named(name).scope, 'otel-guest', name);
+    const start = Number(BigInt(named(name).startTimeUnixNano) / 1_000_000n);
+    assert.ok(start >= before - 1_000 && start <= Date.now(), `${name} is stamped by the browser's wall clock`);
+  }
+  assert.equal(pageSpan.scope, 'page');
+  assert.deepEqual(
+    { sku: reserve.attrs['product.sku'], quantity: reserve.attrs['reserve.quantity'], remaining: reserve.attrs['reserve.remaining'] },
+    { sku: 'CUP-PORCELAIN', quantity: 4, remaining: 2 },
+  );
+  const lookup = named('stock.lookup');
+  assert.deepEqual(
+    [lookup.attrs['stock.on_hand'], lookup.attrs['stock.unit_weight_kg'], lookup.attrs['stock.warehouses'], lookup.attrs['stock.location']],
+    [6, 0.3, ['lyon'], '{"aisle":"C1","bay":"4"}'],
+  );
+  assert.equal(named('stock.update').attrs['stock.low'], true);
+  assert.deepEqual(reserve.events.map((e) => e.name), ['reservation.made']);
+
+  const [record] = await logRecords(pageSpan.traceId, 1);
+  assert.equal(record.spanId, reserve.spanId, 'the low-stock record belongs to inventory.reserve');
+  assert.equal(record.severityNumber, 9);
+  assert.equal(record.body?.stringValue, 'stock of CUP-PORCELAIN is low: 2 left');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('without a page span the guest starts its own trace; a refusal is an error and a warning', { timeout: 30_000 }, async () => {
+  const { page, errors } = await openComposed();
+  const { error } = await page.evaluate(() => window.app.reserve('TEA-BLACK-250', 41, false));
+  assert.equal(error, 'not enough stock: TEA-BLACK-250');
+  await page.evaluate(() => window.app.flush());
+
+  const [root] = await stack.api.waitFor((spans) => {
+    const roots = spans.filter((s) => s.name === 'inventory.reserve' && s.status?.code === 2);
+    return roots.length > 0 && roots;
+  }, { what: 'the refused reservation' });
+  assert.equal(root.parentSpanId, '', 'a root span');
+  assert.deepEqual(root.status, { code: 2, message: error });
+  assert.deepEqual(root.events.map((e) => [e.name, e.attrs['exception.type'], e.attrs['exception.message']]), [['exception', 'InsufficientStock', error]]);
+  const [record] = await logRecords(root.traceId, 1);
+  assert.equal(record.severityNumber, 13);
+  assert.equal(record.body?.stringValue, `reservation refused: ${error}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
