@@ -417,3 +417,35 @@ fn stack_trace_seeds_are_committed_and_hold_frames() {
         write_or_check(&dir, name, trace.as_bytes());
     }
 }
+
+/// `wasi:otel` attribute values of every JSON shape the reader maps.
+fn otel_values() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("string", r#""GET /cart \"quoted\" \u00e9\ud83d\ude00""#),
+        ("int", "-9223372036854775808"),
+        ("double", "0.25e-3"),
+        ("bool", "true"),
+        ("arrays", r#"[["a", "b"], [1, 2.5], [true], []]"#),
+        (
+            "map",
+            r#"{"user": {"id": 7, "roles": ["admin", null]}, "ok": false}"#,
+        ),
+        (
+            "bytes",
+            r#""data:application/octet-stream;base64,AAECAw==""#,
+        ),
+    ]
+}
+
+#[test]
+fn otel_value_seeds_are_committed_and_read() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/otel_value");
+    for (name, json) in otel_values() {
+        assert!(
+            wasm_otlp_component::otel::value::read(json).is_some(),
+            "{name}: the seed reads as a value"
+        );
+        crate::otel::otel_value(json.as_bytes());
+        write_or_check(&dir, name, json.as_bytes());
+    }
+}
