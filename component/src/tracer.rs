@@ -371,7 +371,7 @@ impl Tracer {
                         .set(kv, limits.max_attributes, limits.max_value_length);
             }
             for (ctx, attributes) in options.links {
-                truncated += push_link(&mut open.span, ctx, attributes, &limits);
+                truncated += push_link(&mut open.span, link(ctx, attributes), &limits);
             }
             self.stats.truncated_values += truncated;
         }
@@ -586,7 +586,9 @@ impl Tracer {
         attributes: Vec<KeyValue>,
     ) -> Result<()> {
         let limits = self.config.limits;
-        self.with_recording(handle, |span| push_link(span, context, attributes, &limits))
+        self.with_recording(handle, |span| {
+            push_link(span, link(context, attributes), &limits)
+        })
     }
 
     /// Sets the status: `Ok` is final, `Unset` is ignored.
@@ -711,11 +713,7 @@ impl Tracer {
         }
         span.dropped_events = span.dropped_events.saturating_add(dropped_events);
         for link in links {
-            let dropped = link.attributes.dropped;
-            truncated += push_link(&mut span, link.context, link.attributes.items, &limits);
-            if let Some(pushed) = span.links.last_mut().filter(|_| dropped > 0) {
-                pushed.attributes.dropped = pushed.attributes.dropped.saturating_add(dropped);
-            }
+            truncated += push_link(&mut span, link, &limits);
         }
         span.dropped_links = span.dropped_links.saturating_add(dropped_links);
         span.status = match status {
@@ -997,26 +995,36 @@ fn push_event(span: &mut Span, event: Event, limits: &SpanLimits) -> u64 {
     truncated + name_cut
 }
 
-fn push_link(
-    span: &mut Span,
-    context: SpanContext,
-    attributes: Vec<KeyValue>,
-    limits: &SpanLimits,
-) -> u64 {
-    if span.links.len() >= limits.max_links as usize || !context.is_valid() {
+/// Adds `link` to `span` under the limits (a link to an invalid context is dropped; its
+/// attributes bounded, what it dropped already kept in the count); returns how many
+/// strings were truncated.
+fn push_link(span: &mut Span, link: Link, limits: &SpanLimits) -> u64 {
+    if span.links.len() >= limits.max_links as usize || !link.context.is_valid() {
         span.dropped_links = span.dropped_links.saturating_add(1);
         return 0;
     }
-    let (attributes, truncated) = Attributes::bounded(
-        attributes,
+    let (mut attributes, truncated) = Attributes::bounded(
+        link.attributes.items,
         limits.max_attributes_per_item,
         limits.max_value_length,
     );
+    attributes.dropped = attributes.dropped.saturating_add(link.attributes.dropped);
     span.links.push(Link {
-        context,
+        context: link.context,
         attributes,
     });
     truncated
+}
+
+/// A link with attributes as given (none dropped yet).
+fn link(context: SpanContext, attributes: Vec<KeyValue>) -> Link {
+    Link {
+        context,
+        attributes: Attributes {
+            items: attributes,
+            dropped: 0,
+        },
+    }
 }
 
 #[cfg(test)]
@@ -1107,6 +1115,18 @@ mod tests {
             })
             .collect();
         span.dropped_events = 5;
+        let linked = finished(3, 4, 0, SAMPLED).context;
+        span.links = [linked, SpanContext::default()]
+            .into_iter()
+            .map(|context| Link {
+                context,
+                attributes: Attributes {
+                    items: Vec::new(),
+                    dropped: 2,
+                },
+            })
+            .collect();
+        span.dropped_links = 1;
         span.status = Status::Error("a long error message".into());
         span.end_time = 5; // Before its start: ends at its start.
         t.record_finished(&mut host, span).unwrap();
@@ -1124,6 +1144,12 @@ mod tests {
         assert_eq!(json["events"][0]["name"], "an event");
         assert_eq!(json["events"][0]["droppedAttributesCount"], 1);
         assert_eq!(json["droppedEventsCount"], 6);
+        assert_eq!(json["links"].as_array().unwrap().len(), 1);
+        assert_eq!(json["links"][0]["droppedAttributesCount"], 2);
+        assert_eq!(
+            json["droppedLinksCount"], 2,
+            "the invalid link and the SDK's one"
+        );
         assert_eq!(json["status"]["message"], "a long e");
         let scope = &host.sent[0].0["resourceSpans"][0]["scopeSpans"][0]["scope"];
         assert_eq!(

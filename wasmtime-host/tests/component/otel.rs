@@ -3,6 +3,7 @@
 //! alone with the host providing `wasi:otel` (`wasmtime_host::wasi_otel`); and the tracing
 //! component's `wasi:otel` exports fed hostile input directly.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -11,6 +12,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
+use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
 use wasmtime_host::bindings::exports::wasi::otel::logs::LogRecord;
@@ -275,6 +277,44 @@ fn assert_reservation_under(spans: &[(Span, String, String)], host: &Span) {
         "a map keeps its JSON text"
     );
     assert_eq!(attr(update, "stock.low"), Some(Value::BoolValue(false)));
+}
+
+#[test]
+fn the_composition_imports_the_host_services_and_the_wall_clock_only() {
+    let engine = composed().engine();
+    let ty = composed().instance_pre().component().component_type();
+    let exports: BTreeSet<String> = ty.exports(engine).map(|(name, _)| name.into()).collect();
+    let expected: BTreeSet<String> = [
+        "wasm-otlp:otel-guest/inventory@0.1.0",
+        "wasm-otlp:tracing/pipeline@0.1.0",
+        "wasm-otlp:tracing/setup@0.1.0",
+        "wasm-otlp:tracing/tracer@0.1.0",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(exports, expected, "wasi:otel stays inside");
+    let mut functions = BTreeSet::new();
+    for (name, import) in ty.imports(engine) {
+        if let ComponentItem::ComponentInstance(instance) = import.ty {
+            functions.extend(
+                instance
+                    .exports(engine)
+                    .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+                    .map(|(function, _)| format!("{name}#{function}")),
+            );
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "wasm-otlp:tracing/clock@0.1.0#now-unix-nanos",
+        "wasm-otlp:tracing/random@0.1.0#random-bytes",
+        "wasm-otlp:tracing/transport@0.1.0#send",
+        "wasi:clocks/wall-clock@0.2.0#now",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(functions, expected);
 }
 
 #[test]
