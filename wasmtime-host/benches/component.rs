@@ -16,6 +16,13 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use ops::{Ops, Start, parse_roots};
+use wasmtime_host::bindings::exports::wasi::otel::tracing::{
+    SpanContext as OtelContext, SpanData, SpanKind as OtelKind, Status as OtelStatus, TraceFlags,
+};
+use wasmtime_host::bindings::wasi::clocks::wall_clock::Datetime;
+use wasmtime_host::bindings::wasi::otel::types::{
+    InstrumentationScope as OtelScope, KeyValue as OtelKeyValue,
+};
 use wasmtime_host::{
     AttributeValue, BatchSettings, Clock, Config, HostState, KeyValue, PayloadLog, SpanOptions,
     TracingInstance, TracingRuntime, default_component_path,
@@ -75,6 +82,58 @@ fn direct_spans(tracing: &mut TracingInstance, count: u32) -> wasmtime::Result<(
         tracing
             .end_span(span, None)?
             .map_err(|err| wasmtime::format_err!("end-span: {err}"))?;
+    }
+    Ok(())
+}
+
+/// The same span handed over finished through `wasi:otel` (`on-start`, then `on-end`
+/// with its attribute as JSON text), as a guest's SDK does; IDs are made by the caller.
+fn wasi_otel_spans(tracing: &mut TracingInstance, count: u32, first: u64) -> wasmtime::Result<()> {
+    // Now, as the component's clock reads it: a span that ended long ago is exported at
+    // once rather than batched (its scheduled delay has passed).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|err| wasmtime::format_err!("clock before 1970: {err}"))?;
+    let time = Datetime {
+        seconds: now.as_secs(),
+        nanoseconds: now.subsec_nanos(),
+    };
+    let mut span = SpanData {
+        span_context: OtelContext {
+            trace_id: String::new(),
+            span_id: String::new(),
+            trace_flags: TraceFlags::SAMPLED,
+            is_remote: false,
+            trace_state: Vec::new(),
+        },
+        parent_span_id: "0000000000000000".into(),
+        span_kind: OtelKind::Internal,
+        name: NAME.into(),
+        start_time: time,
+        end_time: time,
+        attributes: vec![OtelKeyValue {
+            key: KEY.into(),
+            value: format!("\"{VALUE}\""),
+        }],
+        events: Vec::new(),
+        links: Vec::new(),
+        status: OtelStatus::Unset,
+        instrumentation_scope: OtelScope {
+            name: "bench".into(),
+            version: None,
+            schema_url: None,
+            attributes: Vec::new(),
+        },
+        dropped_attributes: 0,
+        dropped_events: 0,
+        dropped_links: 0,
+    };
+    for i in 0..u64::from(count) {
+        let id = first + i;
+        span.span_context.trace_id = format!("{id:032x}");
+        span.span_context.span_id = format!("{id:016x}");
+        tracing.otel_on_start(&span.span_context)?;
+        tracing.otel_on_end(&span)?;
     }
     Ok(())
 }
@@ -166,6 +225,21 @@ fn bench_direct_hot_path(runtime: &TracingRuntime, plan: &Plan) -> wasmtime::Res
     })
 }
 
+/// `wasi:otel`: on-start and on-end per span, batches of 512 exported to bytes. Writing the
+/// IDs as hex text is timed too, as a guest's SDK does it.
+fn bench_wasi_otel(runtime: &TracingRuntime, plan: &Plan) -> wasmtime::Result<Rounds> {
+    let (mut tracing, payloads) = instance(runtime, &config(BATCH, 4 * BATCH))?;
+    let mut first = 1;
+    measure(plan.rounds, plan.spans, || {
+        let begin = Instant::now();
+        wasi_otel_spans(&mut tracing, plan.spans, first)?;
+        tracing.force_flush()?;
+        let time = begin.elapsed();
+        first += u64::from(plan.spans);
+        Ok((time, drained_bytes(&payloads)))
+    })
+}
+
 /// The recorder: op batches of 512 spans (start, one attribute, end) applied, exported
 /// in payloads of 512, collected as bytes. IDs are reserved and batches built untimed.
 fn bench_recorder(runtime: &TracingRuntime, plan: &Plan) -> wasmtime::Result<Rounds> {
@@ -251,6 +325,7 @@ fn main() -> wasmtime::Result<()> {
 
     let direct = bench_direct_with_export(&runtime, &plan)?;
     let hot = bench_direct_hot_path(&runtime, &plan)?;
+    let otel = bench_wasi_otel(&runtime, &plan)?;
     let recorder = bench_recorder(&runtime, &plan)?;
     let reserve = bench_reserve_roots(&runtime, &plan)?;
     let encoding = bench_encoding(&runtime, &plan)?;
@@ -277,6 +352,10 @@ fn main() -> wasmtime::Result<()> {
     for (label, rounds) in [
         ("direct API, batches of 512 exported to bytes", &direct),
         ("direct API hot path (start/attribute/end, no export)", &hot),
+        (
+            "wasi:otel on-start + on-end, batches of 512 to bytes",
+            &otel,
+        ),
         (
             "recorder: apply op batches of 512, exported to bytes",
             &recorder,
