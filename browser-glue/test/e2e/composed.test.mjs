@@ -3,51 +3,20 @@
 // caller's trace, nested as the guest started them, under the configured resource.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { openBuiltPage, startStack } from './harness.mjs';
+import { logRecords, startComposition } from './composition.mjs';
 
-const GEN = fileURLToPath(new URL('../../gen/composed/', import.meta.url));
-const HTML = `<!doctype html>
-<meta charset="utf-8">
-<script type="module" src="./app.js"></script>
-`;
 const SERVICE = 'composed-e2e';
 
+let composition;
 let stack;
-let out;
 before(async () => {
-  if (!existsSync(join(GEN, 'composed.js'))) {
-    throw new Error(`no transpiled composition in ${GEN}: run \`just transpile-composed\``);
-  }
-  out = mkdtempSync(join(tmpdir(), 'wasm-otlp-e2e-composed-'));
-  await build({
-    entryPoints: { app: fileURLToPath(new URL('./composed-app.js', import.meta.url)) },
-    outdir: out,
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    logLevel: 'warning',
-  });
-  // The core modules jco extracted, served beside the page.
-  for (const file of readdirSync(GEN).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(GEN, file), join(out, file));
-  stack = await startStack();
-}, { timeout: 30_000 });
-after(async () => {
-  await stack?.stop();
-  if (out) rmSync(out, { recursive: true, force: true });
-}, { timeout: 30_000 });
+  composition = await startComposition({ dir: 'composed', app: './composed-app.js', service: SERVICE });
+  stack = composition.stack;
+}, { timeout: 60_000 });
+after(() => composition?.stop(), { timeout: 30_000 });
 
-/** A page running the composition, configured to export to the test's collector. */
-async function openComposed() {
-  const { page, errors } = await openBuiltPage(stack, 'composed', out, HTML);
-  await page.evaluate(([endpoint, service]) => window.app.init(endpoint, service), [stack.collector.url, SERVICE]);
-  return { page, errors };
-}
+const openComposed = () => composition.open();
 
 /** A caller's span context: a fresh trace ID and span ID as hex. */
 function callerContext() {
@@ -122,17 +91,7 @@ test('an unknown SKU fails the call and marks the spans it went through; an unkn
   assert.deepEqual(root.events.map((e) => [e.name, e.attrs['exception.type'], e.attrs['exception.message']]), [['exception', 'PricingError', error]]);
 
   // The log record arrives through /v1/logs and is served with its trace.
-  const deadline = Date.now() + 15_000;
-  let record;
-  while (!record) {
-    const response = await fetch(`${stack.collector.url}/api/traces/${couponless.traceId}`);
-    const doc = response.ok ? await response.json() : {};
-    record = (doc.resourceLogs ?? []).flatMap((rl) => rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? [])[0];
-    if (!record) {
-      assert.ok(Date.now() < deadline, `no log record in trace ${couponless.traceId}: ${JSON.stringify(doc).slice(0, 500)}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
+  const [record] = await logRecords(stack, couponless.traceId);
   const coupon = (await stack.api.trace(couponless.traceId)).find((s) => s.name === 'apply-coupon');
   assert.equal(record.spanId, coupon.spanId, 'the log record belongs to apply-coupon');
   assert.equal(record.severityNumber, 13);

@@ -6,57 +6,36 @@
 import { wallClock } from '@bytecodealliance/preview2-shim/clocks';
 import { instantiate } from '../../gen/otel-composed/composed.js';
 import { hostImports } from '../../src/host/imports.ts';
+import { config, fetchSender, getCoreModule, outcome } from './composition-page.js';
 
 let composed;
-/** Requests still in flight, so that `flush` resolves once they have arrived. */
-const inFlight = new Set();
+let transport;
 
 window.app = {
   /** Instantiates the composition and configures its tracing component. */
   async init(endpoint, serviceName) {
-    const sender = {
-      send(signal, body, count) {
-        const request = fetch(`${endpoint}/v1/${signal}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-          .then((response) => {
-            if (!response.ok) throw new Error(`${signal}: ${response.status} for ${count} items`);
-          })
-          .finally(() => inFlight.delete(request));
-        inFlight.add(request);
-        return true;
-      },
-    };
-    const getCoreModule = (file) => fetch(new URL(file, location.href)).then((r) => r.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+    transport = fetchSender(endpoint);
     composed = await instantiate(getCoreModule, {
-      ...hostImports(sender),
+      ...hostImports(transport.sender),
       'wasi:clocks/wall-clock': wallClock,
+      // Carries types only.
       'wasi:otel/types': {},
     });
-    composed.setup.configure({
-      resource: [{ key: 'service.name', value: { tag: 'string', val: serviceName } }],
-      defaultScope: { name: 'page', version: '1.0.0', attributes: [] },
-      sampler: { tag: 'always-on' },
-      limits: { maxAttributes: 128, maxValueLength: 4096, maxEvents: 128, maxLinks: 128, maxAttributesPerItem: 128 },
-      batch: { maxExportBatchSize: 512, maxExportBatchBytes: 0, maxQueueSize: 2048, scheduledDelayMs: 5000, maxOpenSpans: 1024 },
-    });
+    composed.setup.configure(config(serviceName, { name: 'page', version: '1.0.0' }));
   },
 
   /**
-   * Calls the guest's `inventory.reserve` inside a span of the page's own (started through
-   * the composition's `tracer`), or outside any when `pageSpan` is false: `{ reservation,
-   * pageSpan }` (the page span's IDs as hex) or `{ error }` with its reason.
+   * Calls the guest's `inventory.reserve`, inside a span of the page's own (started through
+   * the composition's `tracer`) when `pageSpan` is true: `{ reservation }` or `{ error }`
+   * with its reason.
    */
   reserve(sku, quantity, pageSpan) {
-    let handle;
-    if (pageSpan) {
-      handle = composed.tracer.startSpan('click reserve', { kind: 'internal', parent: { tag: 'none' }, attributes: [], links: [], startTime: undefined, scope: 0 });
-    }
+    const handle = pageSpan
+      ? composed.tracer.startSpan('click reserve', { kind: 'internal', parent: { tag: 'none' }, attributes: [], links: [], startTime: undefined, scope: 0 })
+      : undefined;
     try {
-      const reservation = composed.inventory.reserve(sku, quantity);
-      return { reservation };
-    } catch (error) {
-      // jco throws a result's error as a ComponentError carrying it as `payload`.
-      if (error?.payload === undefined) throw error;
-      return { error: error.payload };
+      const { value: reservation, error } = outcome(() => composed.inventory.reserve(sku, quantity));
+      return error === undefined ? { reservation } : { error };
     } finally {
       if (handle !== undefined) composed.tracer.endSpan(handle, undefined);
     }
@@ -65,6 +44,6 @@ window.app = {
   /** Exports everything queued and waits until the collector has answered. */
   async flush() {
     composed.pipeline.forceFlush();
-    await Promise.all([...inFlight]);
+    await transport.settled();
   },
 };

@@ -4,63 +4,19 @@
 // under the page's span (`current-span-context`), with the JSON attribute values read.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { openBuiltPage, startStack } from './harness.mjs';
+import { logRecords, startComposition } from './composition.mjs';
 
-const GEN = fileURLToPath(new URL('../../gen/otel-composed/', import.meta.url));
-const HTML = `<!doctype html>
-<meta charset="utf-8">
-<script type="module" src="./app.js"></script>
-`;
 const SERVICE = 'otel-composed-e2e';
 
+let composition;
 let stack;
-let out;
 before(async () => {
-  if (!existsSync(join(GEN, 'composed.js'))) {
-    throw new Error(`no transpiled composition in ${GEN}: run \`just transpile-composed\``);
-  }
-  out = mkdtempSync(join(tmpdir(), 'wasm-otlp-e2e-otel-composed-'));
-  await build({
-    entryPoints: { app: fileURLToPath(new URL('./otel-composed-app.js', import.meta.url)) },
-    outdir: out,
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    logLevel: 'warning',
-  });
-  // The core modules jco extracted, served beside the page.
-  for (const file of readdirSync(GEN).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(GEN, file), join(out, file));
-  stack = await startStack();
-}, { timeout: 30_000 });
-after(async () => {
-  await stack?.stop();
-  if (out) rmSync(out, { recursive: true, force: true });
-}, { timeout: 30_000 });
+  composition = await startComposition({ dir: 'otel-composed', app: './otel-composed-app.js', service: SERVICE });
+  stack = composition.stack;
+}, { timeout: 60_000 });
+after(() => composition?.stop(), { timeout: 30_000 });
 
-/** A page running the composition, configured to export to the test's collector. */
-async function openComposed() {
-  const { page, errors } = await openBuiltPage(stack, 'otel-composed', out, HTML);
-  await page.evaluate(([endpoint, service]) => window.app.init(endpoint, service), [stack.collector.url, SERVICE]);
-  return { page, errors };
-}
-
-/** The log records the collector serves with trace `traceId`, once there are `count`. */
-async function logRecords(traceId, count) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const response = await fetch(`${stack.collector.url}/api/traces/${traceId}`);
-    const doc = response.ok ? await response.json() : {};
-    const records = (doc.resourceLogs ?? []).flatMap((rl) => rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? []);
-    if (records.length >= count) return records;
-    assert.ok(Date.now() < deadline, `fewer than ${count} log records in trace ${traceId}: ${JSON.stringify(doc).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const openComposed = () => composition.open();
 
 test('the guest\'s spans arrive under the page\'s span, with every JSON attribute shape read', { timeout: 30_000 }, async () => {
   const { page, errors } = await openComposed();
@@ -96,7 +52,7 @@ test('the guest\'s spans arrive under the page\'s span, with every JSON attribut
   assert.equal(named('stock.update').attrs['stock.low'], true);
   assert.deepEqual(reserve.events.map((e) => e.name), ['reservation.made']);
 
-  const [record] = await logRecords(pageSpan.traceId, 1);
+  const [record] = await logRecords(stack, pageSpan.traceId);
   assert.equal(record.spanId, reserve.spanId, 'the low-stock record belongs to inventory.reserve');
   assert.equal(record.severityNumber, 9);
   assert.equal(record.body?.stringValue, 'stock of CUP-PORCELAIN is low: 2 left');
@@ -117,7 +73,7 @@ test('without a page span the guest starts its own trace; a refusal is an error 
   assert.equal(root.parentSpanId, '', 'a root span');
   assert.deepEqual(root.status, { code: 2, message: error });
   assert.deepEqual(root.events.map((e) => [e.name, e.attrs['exception.type'], e.attrs['exception.message']]), [['exception', 'InsufficientStock', error]]);
-  const [record] = await logRecords(root.traceId, 1);
+  const [record] = await logRecords(stack, root.traceId);
   assert.equal(record.severityNumber, 13);
   assert.equal(record.body?.stringValue, `reservation refused: ${error}`);
   assert.deepEqual(errors, []);
