@@ -17,9 +17,8 @@ window.app = {
     transport = fetchSender(endpoint);
     composed = await instantiate(getCoreModule, {
       ...hostImports(transport.sender),
+      // `wasi:otel/types` carries types only: jco asks for nothing.
       'wasi:clocks/wall-clock': wallClock,
-      // Carries types only.
-      'wasi:otel/types': {},
     });
     composed.setup.configure(config(serviceName, { name: 'page', version: '1.0.0' }));
   },
