@@ -11,6 +11,9 @@ guest := "dist/traced_guest.wasm"
 composed := "dist/traced_guest_composed.wasm"
 otel-guest := "dist/otel_guest.wasm"
 otel-composed := "dist/otel_guest_composed.wasm"
+# The same guest built against the tag text of wasi:otel 0.2.0-rc.2 (`outer-span-context`).
+otel-tag-guest := "dist/otel_guest_tag_text.wasm"
+otel-tag-composed := "dist/otel_guest_tag_text_composed.wasm"
 # Where cargo writes the wasm-release core modules (CARGO_TARGET_DIR, if set).
 wasm-out := env("CARGO_TARGET_DIR", "target") / "wasm32-unknown-unknown/wasm-release"
 core := wasm-out / "wasm_otlp_component.wasm"
@@ -40,6 +43,9 @@ compose: build-component
     cargo run -q -p component-compose -- {{guest}} {{component}} {{composed}}
     cargo run -q -p component-pack -- {{wasm-out}}/otel_guest.wasm {{otel-guest}} --guest
     cargo run -q -p component-compose -- {{otel-guest}} {{component}} {{otel-composed}}
+    cargo build -p otel-guest --features tag-text --target wasm32-unknown-unknown --profile wasm-release
+    cargo run -q -p component-pack -- {{wasm-out}}/otel_guest.wasm {{otel-tag-guest}} --guest
+    cargo run -q -p component-compose -- {{otel-tag-guest}} {{component}} {{otel-tag-composed}}
 
 # Install the browser package's pinned npm dependencies (jco, esbuild, ...).
 npm-setup:
@@ -121,6 +127,7 @@ lint: setup
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown -- -D warnings
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown --no-default-features -- -D warnings
     cargo clippy -p traced-guest -p otel-guest --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy -p otel-guest --features tag-text --target wasm32-unknown-unknown -- -D warnings
 
 # The binary from PyPI installs in 2 s; `cargo install`, the fallback, compiles for 45 s or
 # more. The libfuzzer-sys crate builds libFuzzer from C++ (g++): no clang runtime is needed.

@@ -145,7 +145,7 @@ pub struct Tracer {
     /// Spans entered and not yet ended, innermost last ([`Tracer::current_context`]). A
     /// deque for its `remove`, which returns an `Option` where `Vec::remove` panics with a
     /// formatted message (core's number formatting, several KB of the component).
-    entered: VecDeque<SpanContext>,
+    entered: VecDeque<Entered>,
 }
 
 /// A log record as a host hands it over, before limits.
@@ -167,6 +167,13 @@ pub struct LogInput {
     pub context: Option<SpanContext>,
     /// Index of its instrumentation scope.
     pub scope: u32,
+}
+
+/// A span entered and not yet ended, and who entered it.
+struct Entered {
+    context: SpanContext,
+    /// Started through the direct API (the host), not announced by a guest's SDK.
+    by_host: bool,
 }
 
 /// A span that another SDK recorded and ended (`wasi:otel`'s `on-end`), before the
@@ -375,14 +382,17 @@ impl Tracer {
             }
             self.stats.truncated_values += truncated;
         }
-        self.enter(
-            self.open
-                .get(span_id)
-                .expect("just opened")
-                .span
-                .context
-                .clone(),
-        );
+        let context = self
+            .open
+            .get(span_id)
+            .expect("just opened")
+            .span
+            .context
+            .clone();
+        self.push_entered(Entered {
+            context,
+            by_host: true,
+        });
         Ok(span_id)
     }
 
@@ -748,19 +758,31 @@ impl Tracer {
             .unwrap_or(0)
     }
 
-    /// Marks a span as entered (`wasi:otel`'s `on-start`; spans the direct API starts are
-    /// entered too): it is the current span until it ends or another is entered. At most
-    /// `max-open-spans` are kept; beyond, the outermost is forgotten.
+    /// Marks a span a guest's SDK started as entered (`wasi:otel`'s `on-start`; spans the
+    /// direct API starts are entered too): it is the current span until it ends or another
+    /// is entered.
     pub fn enter(&mut self, context: SpanContext) {
+        self.push_entered(Entered {
+            context,
+            by_host: false,
+        });
+    }
+
+    /// Keeps at most `max-open-spans` entered spans; beyond, the outermost is forgotten.
+    fn push_entered(&mut self, entered: Entered) {
         if self.entered.len() >= self.config.batch.max_open_spans as usize {
             self.entered.pop_front();
         }
-        self.entered.push_back(context);
+        self.entered.push_back(entered);
     }
 
     /// Forgets the innermost entered span with this ID, if any.
     fn exit(&mut self, span_id: u64) {
-        if let Some(i) = self.entered.iter().rposition(|c| c.span_id == span_id) {
+        if let Some(i) = self
+            .entered
+            .iter()
+            .rposition(|e| e.context.span_id == span_id)
+        {
             self.entered.remove(i);
         }
     }
@@ -768,7 +790,22 @@ impl Tracer {
     /// The innermost entered span's context (`wasi:otel`'s `current-span-context`), or the
     /// invalid context when none is entered.
     pub fn current_context(&self) -> SpanContext {
-        self.entered.back().cloned().unwrap_or_default()
+        self.entered
+            .back()
+            .map(|e| e.context.clone())
+            .unwrap_or_default()
+    }
+
+    /// The innermost span the host entered through the direct API (the tag text of
+    /// `wasi:otel`'s `outer-span-context`: "the span context of the host"), or the invalid
+    /// context.
+    pub fn host_context(&self) -> SpanContext {
+        self.entered
+            .iter()
+            .rev()
+            .find(|e| e.by_host)
+            .map(|e| e.context.clone())
+            .unwrap_or_default()
     }
 
     /// Records a log record (limits applied: attributes as a span's, strings cut at the
@@ -1209,17 +1246,26 @@ mod tests {
         let guest = finished(7, 100, outer, SAMPLED);
         t.enter(guest.context.clone());
         assert_eq!(t.current_context().span_id, 100);
+        assert_eq!(
+            t.host_context().span_id,
+            outer,
+            "the host's span is the outer one"
+        );
         t.record_finished(&mut host, guest).unwrap();
         assert_eq!(t.current_context().span_id, outer);
         t.end_span(&mut host, outer, None).unwrap();
         assert!(!t.current_context().is_valid());
+        assert!(!t.host_context().is_valid());
 
         t.config.batch.max_open_spans = 2;
         for span in 1..=3 {
             t.enter(finished(7, span, 0, SAMPLED).context);
         }
         assert_eq!(
-            t.entered.iter().map(|c| c.span_id).collect::<Vec<_>>(),
+            t.entered
+                .iter()
+                .map(|e| e.context.span_id)
+                .collect::<Vec<_>>(),
             [2, 3]
         );
         t.shutdown(&mut host);

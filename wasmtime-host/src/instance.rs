@@ -374,6 +374,13 @@ impl TracingInstance {
         otel.call_current_span_context(&mut self.store)
     }
 
+    /// `wasi:otel/tracing.outer-span-context` (the tag text's name): the innermost span the
+    /// host started through `tracer`, or all zeros.
+    pub fn otel_outer_span_context(&mut self) -> wasmtime::Result<otel_tracing::SpanContext> {
+        let otel = &self.exports.direct("wasi:otel/tracing")?.otel_tracing;
+        otel.call_outer_span_context(&mut self.store)
+    }
+
     /// `wasi:otel/logs.on-emit`: a guest's SDK emitted a log record.
     pub fn otel_on_emit(&mut self, record: &otel_logs::LogRecord) -> wasmtime::Result<()> {
         let otel = &self.exports.direct("wasi:otel/logs")?.otel_logs;

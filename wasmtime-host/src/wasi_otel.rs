@@ -15,11 +15,17 @@ use wasmtime::component::{Linker, Val};
 
 use crate::instance::TracingInstance;
 
-/// The interfaces and functions forwarded.
+/// The interfaces and functions forwarded (`outer-span-context` for guests built against
+/// the tag text of `0.2.0-rc.2`, `current-span-context` for the later one).
 const FORWARDED: [(&str, &[&str]); 2] = [
     (
         "wasi:otel/tracing@0.2.0-rc.2",
-        &["on-start", "on-end", "current-span-context"],
+        &[
+            "on-start",
+            "on-end",
+            "current-span-context",
+            "outer-span-context",
+        ],
     ),
     ("wasi:otel/logs@0.2.0-rc.2", &["on-emit"]),
 ];

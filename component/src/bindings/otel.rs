@@ -63,23 +63,11 @@ impl otel::Guest for Component {
     }
 
     fn current_span_context() -> otel::SpanContext {
-        let c = with_tracer(|t, _| t.current_context());
-        otel::SpanContext {
-            trace_id: hex::format_trace_id(c.trace_id),
-            span_id: hex::format_span_id(c.span_id),
-            trace_flags: if c.is_sampled() {
-                TraceFlags::SAMPLED
-            } else {
-                TraceFlags::empty()
-            },
-            is_remote: c.is_remote,
-            trace_state: c
-                .trace_state
-                .split([','])
-                .filter_map(|member| member.split_once('='))
-                .map(|(key, value)| (key.into(), value.into()))
-                .collect(),
-        }
+        wit_context(with_tracer(|t, _| t.current_context()))
+    }
+
+    fn outer_span_context() -> otel::SpanContext {
+        wit_context(with_tracer(|t, _| t.host_context()))
     }
 }
 
@@ -129,6 +117,26 @@ impl logs::Guest for Component {
             }
             t.emit_log(host, log)
         });
+    }
+}
+
+/// A model context as `wasi:otel`'s.
+fn wit_context(c: SpanContext) -> otel::SpanContext {
+    otel::SpanContext {
+        trace_id: hex::format_trace_id(c.trace_id),
+        span_id: hex::format_span_id(c.span_id),
+        trace_flags: if c.is_sampled() {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::empty()
+        },
+        is_remote: c.is_remote,
+        trace_state: c
+            .trace_state
+            .split([','])
+            .filter_map(|member| member.split_once('='))
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect(),
     }
 }
 

@@ -1,8 +1,12 @@
 //! A small OpenTelemetry-style SDK over `wasi:otel`, doing what a guest's SDK does with
-//! it: a span starts under the current span (`current-span-context`) and says so
-//! (`on-start`, which makes it the current span); when it ends, the whole span goes to
-//! `on-end`; log records go to `on-emit` with the span's IDs. Attribute values are JSON
-//! text ([`crate::json`]), times come from `wasi:clocks/wall-clock`.
+//! it: a span starts under the current span and says so (`on-start`); when it ends, the
+//! whole span goes to `on-end`; log records go to `on-emit` with the span's IDs. Attribute
+//! values are JSON text ([`crate::json`]), times come from `wasi:clocks/wall-clock`.
+//!
+//! The current span comes from `current-span-context` (the tracing component keeps the
+//! nesting: `on-start` makes a span current until it ends). With the `tag-text` feature,
+//! the SDK keeps its own nesting and asks `outer-span-context` (the host's span: the tag
+//! text of `0.2.0-rc.2`, which has no `current-span-context`) only for a root's parent.
 //!
 //! IDs come from a generator seeded by the wall clock: this keeps the example's imports to
 //! `wasi:otel` and the clock. An SDK for production takes them from `wasi:random`.
@@ -28,7 +32,7 @@ impl Span {
     /// Starts `name` as a child of the current span, or as the root of a new, sampled
     /// trace when there is none, and makes it the current span.
     pub fn start(name: &str, kind: SpanKind) -> Span {
-        let current = otel::current_span_context();
+        let current = current_span();
         let has_parent = is_valid(&current);
         let context = SpanContext {
             trace_id: if has_parent {
@@ -50,6 +54,8 @@ impl Span {
             },
         };
         otel::on_start(&context);
+        #[cfg(feature = "tag-text")]
+        OPEN.with(|open| open.borrow_mut().push(context.clone()));
         let start = wall_clock::now();
         Span {
             data: SpanData {
@@ -124,8 +130,32 @@ impl Span {
     /// Ends the span now and hands it over; its parent is the current span again.
     pub fn end(mut self) {
         self.data.end_time = wall_clock::now();
+        #[cfg(feature = "tag-text")]
+        OPEN.with(|open| {
+            let mut open = open.borrow_mut();
+            open.retain(|c| c.span_id != self.data.span_context.span_id);
+        });
         otel::on_end(&self.data);
     }
+}
+
+/// The span new spans start under: the tracing component's current span.
+#[cfg(not(feature = "tag-text"))]
+fn current_span() -> SpanContext {
+    otel::current_span_context()
+}
+
+#[cfg(feature = "tag-text")]
+thread_local! {
+    /// This SDK's open spans, innermost last.
+    static OPEN: std::cell::RefCell<Vec<SpanContext>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The span new spans start under: this SDK's innermost open span, else the host's.
+#[cfg(feature = "tag-text")]
+fn current_span() -> SpanContext {
+    OPEN.with(|open| open.borrow().last().cloned())
+        .unwrap_or_else(otel::outer_span_context)
 }
 
 /// One attribute with a JSON value.

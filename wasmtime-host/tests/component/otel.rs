@@ -79,21 +79,29 @@ fn dist(file: &str) -> std::path::PathBuf {
     path
 }
 
-/// The composition, compiled and linked once per test binary.
+/// The composition `file`, compiled and linked.
+fn link_composed(file: &str) -> ComposedPre<HostState> {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, dist(file)).expect("compiling the composition");
+    let mut linker = Linker::new(&engine);
+    Composed::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+        .expect("linking the host imports");
+    let pre = linker
+        .instantiate_pre(&component)
+        .expect("the composition imports the tracing component's host services and the wall clock");
+    ComposedPre::new(pre).expect("the composition has world composed's exports")
+}
+
+/// The composition of the guest (`current-span-context`), compiled once per test binary.
 fn composed() -> &'static ComposedPre<HostState> {
     static PRE: OnceLock<ComposedPre<HostState>> = OnceLock::new();
-    PRE.get_or_init(|| {
-        let engine = Engine::default();
-        let component = Component::from_file(&engine, dist("otel_guest_composed.wasm"))
-            .expect("compiling the composition");
-        let mut linker = Linker::new(&engine);
-        Composed::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
-            .expect("linking the host imports");
-        let pre = linker.instantiate_pre(&component).expect(
-            "the composition imports the tracing component's host services and the wall clock",
-        );
-        ComposedPre::new(pre).expect("the composition has world composed's exports")
-    })
+    PRE.get_or_init(|| link_composed("otel_guest_composed.wasm"))
+}
+
+/// The composition of the guest built against the tag text (`outer-span-context`).
+fn tag_text_composed() -> &'static ComposedPre<HostState> {
+    static PRE: OnceLock<ComposedPre<HostState>> = OnceLock::new();
+    PRE.get_or_init(|| link_composed("otel_guest_tag_text_composed.wasm"))
 }
 
 /// The configuration both ways of running the guest use.
@@ -118,10 +126,14 @@ struct ComposedGuest {
 
 impl ComposedGuest {
     fn new() -> Self {
+        Self::of(composed())
+    }
+
+    fn of(pre: &ComposedPre<HostState>) -> Self {
         let host = HostState::new().with_clock(Clock::Manual(ManualClock::new(T0)));
         let payloads = host.payloads();
-        let mut store = Store::new(composed().engine(), host);
-        let bindings = no_trap(composed().instantiate(&mut store));
+        let mut store = Store::new(pre.engine(), host);
+        let bindings = no_trap(pre.instantiate(&mut store));
         let setup = bindings.wasm_otlp_tracing_setup();
         no_trap(setup.call_configure(&mut store, &config())).expect("config accepted");
         Self {
@@ -339,6 +351,39 @@ fn composed_guest_spans_hang_under_the_hosts_open_span() {
 }
 
 #[test]
+fn a_guest_built_against_the_tag_text_composes_and_hangs_under_the_hosts_span() {
+    // The guest asks `outer-span-context`, the tag text's name, and not `current-span-context`.
+    let engine = Engine::default();
+    let guest = Component::from_file(&engine, dist("otel_guest_tag_text.wasm"))
+        .expect("compiling the guest");
+    let ty = guest.component_type();
+    let (_, tracing) = ty
+        .imports(&engine)
+        .find(|(name, _)| *name == "wasi:otel/tracing@0.2.0-rc.2")
+        .expect("the guest imports wasi:otel/tracing");
+    let ComponentItem::ComponentInstance(tracing) = tracing.ty else {
+        panic!("an instance import");
+    };
+    let functions: BTreeSet<&str> = tracing
+        .exports(&engine)
+        .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        functions,
+        BTreeSet::from(["on-start", "on-end", "outer-span-context"])
+    );
+
+    let mut guest = ComposedGuest::of(tag_text_composed());
+    let request = guest.start("POST /reserve");
+    guest.reserve("TEA-BLACK-250", 2).expect("reserved");
+    guest.end(request);
+    let spans = spans(&guest.flush());
+    assert_eq!(spans.len(), 4);
+    assert_reservation_under(&spans, named(&spans, "POST /reserve"));
+}
+
+#[test]
 fn without_a_host_span_the_guest_starts_a_trace_and_logs_in_it() {
     let mut guest = ComposedGuest::new();
     let reservation = guest.reserve("CUP-PORCELAIN", 4).expect("reserved");
@@ -514,6 +559,51 @@ fn kv(key: &str, json: &str) -> OtelKeyValue {
     OtelKeyValue {
         key: key.into(),
         value: json.into(),
+    }
+}
+
+#[test]
+fn the_current_span_is_the_innermost_entered_and_the_outer_one_the_hosts() {
+    let mut harness = Harness::with_config(&config());
+    let host = harness.start("POST /reserve");
+    let host_id = format!("{host:016x}");
+    let tracing = &mut harness.tracing;
+    let guest = OtelContext {
+        trace_id: no_trap(tracing.otel_current_span_context()).trace_id,
+        span_id: "00f067aa0ba902b7".into(),
+        trace_flags: TraceFlags::SAMPLED,
+        is_remote: false,
+        trace_state: Vec::new(),
+    };
+    assert_eq!(
+        no_trap(tracing.otel_current_span_context()).span_id,
+        host_id
+    );
+    no_trap(tracing.otel_on_start(&guest));
+    assert_eq!(
+        no_trap(tracing.otel_current_span_context()).span_id,
+        guest.span_id
+    );
+    assert_eq!(
+        no_trap(tracing.otel_outer_span_context()).span_id,
+        host_id,
+        "the tag text's outer-span-context is the host's span"
+    );
+    let mut ended = span_data(&guest.trace_id, &guest.span_id, Vec::new());
+    ended.parent_span_id = host_id.clone();
+    no_trap(tracing.otel_on_end(&ended));
+    assert_eq!(
+        no_trap(tracing.otel_current_span_context()).span_id,
+        host_id
+    );
+    harness.end(host);
+    let tracing = &mut harness.tracing;
+    for context in [
+        no_trap(tracing.otel_current_span_context()),
+        no_trap(tracing.otel_outer_span_context()),
+    ] {
+        assert_eq!(context.span_id, "0000000000000000");
+        assert!(!context.trace_flags.contains(TraceFlags::SAMPLED));
     }
 }
 
