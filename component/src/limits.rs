@@ -88,6 +88,14 @@ impl Attributes {
             .sum();
         (attributes, truncated)
     }
+
+    /// `source` bounded as [`Attributes::bounded`] does, keeping in the count what its
+    /// source dropped already (another SDK's limits, values that could not be read).
+    pub fn bounded_from(source: Attributes, max_count: u32, max_len: u32) -> (Self, u64) {
+        let (mut attributes, truncated) = Self::bounded(source.items, max_count, max_len);
+        attributes.dropped = attributes.dropped.saturating_add(source.dropped);
+        (attributes, truncated)
+    }
 }
 
 #[cfg(test)]

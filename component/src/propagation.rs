@@ -138,6 +138,30 @@ pub fn validate_tracestate(header: &str) -> Result<String, String> {
     Ok(normalised)
 }
 
+/// A `tracestate` from key-value pairs (`wasi:otel`'s `trace-state`), or none when a key
+/// or value is invalid, a key repeats, or there are more than 32 pairs: the proposal
+/// treats such a list as empty. Each pair is checked as it is, so a value holding `,` or
+/// `=` cannot smuggle in members.
+pub fn tracestate_from_pairs<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut keys: Vec<&str> = Vec::new();
+    for (key, value) in pairs {
+        if !valid_key(key) || !valid_value(value) || keys.contains(&key) {
+            return None;
+        }
+        if !keys.is_empty() {
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push('=');
+        out.push_str(value);
+        keys.push(key);
+    }
+    (keys.len() <= MAX_TRACESTATE_MEMBERS).then_some(out)
+}
+
 /// `s` without leading and trailing spaces and tabs (the optional white space around
 /// header values and `tracestate` members). Byte-wise: `trim_matches` with a char
 /// pattern decodes UTF-8 from both ends, several hundred bytes of code in the download.
@@ -302,6 +326,31 @@ mod tests {
         assert_eq!(
             extract(GOOD, Some(&many.join(","))).unwrap().trace_state,
             ""
+        );
+    }
+
+    #[test]
+    fn tracestate_pairs_are_checked_one_by_one() {
+        assert_eq!(
+            tracestate_from_pairs([("congo", "t61rcWkgMzE"), ("rojo", "00f067aa0ba902b7")]),
+            Some("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7".into())
+        );
+        assert_eq!(tracestate_from_pairs([]), Some(String::new()));
+        for pairs in [
+            [("a", "1,b=2")],
+            [(" a", "1")],
+            [("A", "1")],
+            [("a", "x=1")],
+            [("a", "trailing ")],
+            [("", "1")],
+        ] {
+            assert_eq!(tracestate_from_pairs(pairs), None, "{pairs:?}");
+        }
+        assert_eq!(tracestate_from_pairs([("a", "1"), ("a", "2")]), None);
+        let keys: Vec<String> = (0..33).map(|i| alloc::format!("k{i}")).collect();
+        assert_eq!(
+            tracestate_from_pairs(keys.iter().map(|k| (k.as_str(), "v"))),
+            None
         );
     }
 }

@@ -11,7 +11,8 @@ use crate::ids::IdGenerator;
 use crate::limits::{SpanLimits, truncate};
 use crate::log_record::{LogRecord, MAX_SEVERITY};
 use crate::model::{
-    Attributes, Event, KeyValue, Link, SAMPLED, Scope, Span, SpanContext, SpanKind, Status, Value,
+    Attributes, Event, KeyValue, Link, SAMPLED, Scope, Span, SpanContext, SpanKind, Status,
+    TraceId, Value,
 };
 use crate::msg::{concat, int};
 use crate::sampler::Sampler;
@@ -170,10 +171,21 @@ pub struct LogInput {
 }
 
 /// A span entered and not yet ended, and who entered it.
-struct Entered {
-    context: SpanContext,
-    /// Started through the direct API (the host), not announced by a guest's SDK.
-    by_host: bool,
+enum Entered {
+    /// Started through the direct API (the host): its handle, its context read from the
+    /// open spans when asked (no copy on the direct API's path).
+    Host(u64),
+    /// Announced by a guest's SDK (`on-start`).
+    Guest(SpanContext),
+}
+
+impl Entered {
+    fn span_id(&self) -> u64 {
+        match self {
+            Entered::Host(handle) => *handle,
+            Entered::Guest(context) => context.span_id,
+        }
+    }
 }
 
 /// A span that another SDK recorded and ended (`wasi:otel`'s `on-end`), before the
@@ -382,17 +394,7 @@ impl Tracer {
             }
             self.stats.truncated_values += truncated;
         }
-        let context = self
-            .open
-            .get(span_id)
-            .expect("just opened")
-            .span
-            .context
-            .clone();
-        self.push_entered(Entered {
-            context,
-            by_host: true,
-        });
+        self.push_entered(Entered::Host(span_id));
         Ok(span_id)
     }
 
@@ -628,14 +630,26 @@ impl Tracer {
         })
     }
 
-    /// Ends a span at `time` (`None` = now; never before its start), queues it for export
-    /// and exports a full batch, or a partial one whose delay has passed.
+    /// Ends a span the direct API started (it leaves the entered spans) at `time` (`None`
+    /// = now), as [`Tracer::end_recorded`] does.
     pub fn end_span(&mut self, host: &mut impl Host, handle: u64, time: Option<u64>) -> Result<()> {
+        self.exit(handle);
+        self.end_recorded(host, handle, time)
+    }
+
+    /// Ends a span at `time` (`None` = now; never before its start), queues it for export
+    /// and exports a full batch, or a partial one whose delay has passed. The recorder's
+    /// spans (never entered: the browser has no `current-span-context`) end here, without
+    /// the entered spans' bookkeeping and its code in the browser build.
+    pub fn end_recorded(
+        &mut self,
+        host: &mut impl Host,
+        handle: u64,
+        time: Option<u64>,
+    ) -> Result<()> {
         let Some(open) = self.open.remove(handle) else {
             return self.tally(Err(TracingError::UnknownSpan));
         };
-        #[cfg(feature = "direct-api")] // Only world `tracing` answers `current-span-context`.
-        self.exit(handle);
         self.stats.spans_ended += 1;
         if !open.recording {
             return Ok(());
@@ -654,7 +668,7 @@ impl Tracer {
     }
 
     /// Queues a span another SDK recorded and ended (`wasi:otel`'s `on-end`): its
-    /// `sampled` flag and then this tracer's sampler decide, as at a start, and its
+    /// `sampled` flag and then this tracer's sampler decide (see the rule inside), and its
     /// attributes, events, links and strings are bounded by this tracer's limits on top of
     /// what its SDK dropped. It leaves the entered spans, if `on-start` entered it.
     pub fn record_finished(&mut self, host: &mut impl Host, finished: FinishedSpan) -> Result<()> {
@@ -685,17 +699,13 @@ impl Tracer {
         }
         self.stats.spans_started += 1;
         self.stats.spans_ended += 1;
-        // The parent's flags are not handed over; a child carries them on.
-        let parent = (parent_span_id != 0).then(|| SpanContext {
-            span_id: parent_span_id,
-            ..context.clone()
-        });
-        if !context.is_sampled()
-            || !self
-                .config
-                .sampler
-                .should_sample(context.trace_id, parent.as_ref())
-        {
+        // In a trace the host started or joined, the guest's SDK copied the host span's
+        // decision into the flags; any other trace (the guest's own, or one it joined
+        // itself) is decided by its trace ID alone, so that all its spans agree (a guest's
+        // parent spans are not known here, and their flags are the guest SDK's decision).
+        let sampler_keeps = self.host_is_in(context.trace_id)
+            || self.config.sampler.should_sample(context.trace_id, None);
+        if !context.is_sampled() || !sampler_keeps {
             self.stats.spans_unsampled += 1;
             return Ok(());
         }
@@ -711,12 +721,8 @@ impl Tracer {
             start_time,
         );
         span.end_time = end_time.max(start_time);
-        let (mut bounded, mut truncated) = Attributes::bounded(
-            attributes.items,
-            limits.max_attributes,
-            limits.max_value_length,
-        );
-        bounded.dropped = bounded.dropped.saturating_add(attributes.dropped);
+        let (bounded, mut truncated) =
+            Attributes::bounded_from(attributes, limits.max_attributes, limits.max_value_length);
         span.attributes = bounded;
         for event in events {
             truncated += push_event(&mut span, event, &limits);
@@ -742,35 +748,38 @@ impl Tracer {
         Ok(())
     }
 
-    /// The index of the registered scope with `scope`'s name and version, registering it
-    /// if there is none; the default scope (0) once [`MAX_SCOPES`] are registered.
+    /// The index of the registered scope with `scope`'s name and version (cut to the value
+    /// length, as registered scopes are), registering it if there is none; the default
+    /// scope (0) once [`MAX_SCOPES`] are registered.
     pub fn scope_index(&mut self, scope: Scope) -> u32 {
-        let same = |s: &Scope| s.name == scope.name && s.version == scope.version;
+        let Scope {
+            mut name,
+            mut version,
+            attributes,
+        } = scope;
+        let max = self.config.limits.max_value_length;
+        let cut = u64::from(truncate(&mut name, max)) + u64::from(truncate(&mut version, max));
+        let same = |s: &Scope| s.name == name && s.version == version;
         if let Some(index) = self.scopes.iter().position(same) {
             return index as u32;
         }
-        let Scope {
-            name,
-            version,
-            attributes,
-        } = scope;
+        self.stats.truncated_values += cut;
         self.register_scope(name, version, attributes.items)
             .unwrap_or(0)
     }
 
     /// Marks a span a guest's SDK started as entered (`wasi:otel`'s `on-start`; spans the
     /// direct API starts are entered too): it is the current span until it ends or another
-    /// is entered.
+    /// is entered. Ignored once shut down.
     pub fn enter(&mut self, context: SpanContext) {
-        self.push_entered(Entered {
-            context,
-            by_host: false,
-        });
+        if !self.shut_down {
+            self.push_entered(Entered::Guest(context));
+        }
     }
 
-    /// Keeps at most `max-open-spans` entered spans; beyond, the outermost is forgotten.
+    /// Keeps at most `max-open-spans` entered spans; beyond, the outermost are forgotten.
     fn push_entered(&mut self, entered: Entered) {
-        if self.entered.len() >= self.config.batch.max_open_spans as usize {
+        while self.entered.len() >= self.config.batch.max_open_spans as usize {
             self.entered.pop_front();
         }
         self.entered.push_back(entered);
@@ -778,12 +787,16 @@ impl Tracer {
 
     /// Forgets the innermost entered span with this ID, if any.
     fn exit(&mut self, span_id: u64) {
-        if let Some(i) = self
-            .entered
-            .iter()
-            .rposition(|e| e.context.span_id == span_id)
-        {
+        if let Some(i) = self.entered.iter().rposition(|e| e.span_id() == span_id) {
             self.entered.remove(i);
+        }
+    }
+
+    /// The context of an entered span (a host span's from the open spans).
+    fn entered_context(&self, entered: &Entered) -> Option<SpanContext> {
+        match entered {
+            Entered::Host(handle) => self.open.get(*handle).map(|o| o.span.context.clone()),
+            Entered::Guest(context) => Some(context.clone()),
         }
     }
 
@@ -792,7 +805,7 @@ impl Tracer {
     pub fn current_context(&self) -> SpanContext {
         self.entered
             .back()
-            .map(|e| e.context.clone())
+            .and_then(|e| self.entered_context(e))
             .unwrap_or_default()
     }
 
@@ -803,9 +816,21 @@ impl Tracer {
         self.entered
             .iter()
             .rev()
-            .find(|e| e.by_host)
-            .map(|e| e.context.clone())
+            .find(|e| matches!(e, Entered::Host(_)))
+            .and_then(|e| self.entered_context(e))
             .unwrap_or_default()
+    }
+
+    /// Whether one of the host's entered spans is in `trace`: a guest's span in such a
+    /// trace carries the host's sampling decision in its flags.
+    fn host_is_in(&self, trace: TraceId) -> bool {
+        self.entered.iter().any(|e| match e {
+            Entered::Host(handle) => self
+                .open
+                .get(*handle)
+                .is_some_and(|o| o.span.context.trace_id == trace),
+            Entered::Guest(_) => false,
+        })
     }
 
     /// Records a log record (limits applied: attributes as a span's, strings cut at the
@@ -824,12 +849,12 @@ impl Tracer {
             return self.tally(Err(TracingError::UnknownScope));
         }
         let limits = self.config.limits;
-        let (mut attributes, mut truncated) = Attributes::bounded(
-            log.attributes,
-            limits.max_attributes,
-            limits.max_value_length,
-        );
-        attributes.dropped = attributes.dropped.saturating_add(log.dropped_attributes);
+        let source = Attributes {
+            items: log.attributes,
+            dropped: log.dropped_attributes,
+        };
+        let (attributes, mut truncated) =
+            Attributes::bounded_from(source, limits.max_attributes, limits.max_value_length);
         let (mut body, mut severity_text) = (log.body, log.severity_text);
         truncated += u64::from(truncate(&mut body, limits.max_value_length))
             + u64::from(truncate(&mut severity_text, limits.max_value_length));
@@ -1017,12 +1042,11 @@ fn push_event(span: &mut Span, event: Event, limits: &SpanLimits) -> u64 {
         time,
         attributes,
     } = event;
-    let (mut bounded, truncated) = Attributes::bounded(
-        attributes.items,
+    let (bounded, truncated) = Attributes::bounded_from(
+        attributes,
         limits.max_attributes_per_item,
         limits.max_value_length,
     );
-    bounded.dropped = bounded.dropped.saturating_add(attributes.dropped);
     let name_cut = u64::from(truncate(&mut name, limits.max_value_length));
     span.events.push(Event {
         name,
@@ -1040,12 +1064,11 @@ fn push_link(span: &mut Span, link: Link, limits: &SpanLimits) -> u64 {
         span.dropped_links = span.dropped_links.saturating_add(1);
         return 0;
     }
-    let (mut attributes, truncated) = Attributes::bounded(
-        link.attributes.items,
+    let (attributes, truncated) = Attributes::bounded_from(
+        link.attributes,
         limits.max_attributes_per_item,
         limits.max_value_length,
     );
-    attributes.dropped = attributes.dropped.saturating_add(link.attributes.dropped);
     span.links.push(Link {
         context: link.context,
         attributes,
@@ -1068,7 +1091,6 @@ fn link(context: SpanContext, attributes: Vec<KeyValue>) -> Link {
 mod tests {
     use super::*;
     use crate::config::BatchSettings;
-    use crate::model::TraceId;
     use crate::test_host::{TestHost, tracer};
 
     fn configured(batch: BatchSettings) -> (Tracer, TestHost) {
@@ -1215,6 +1237,66 @@ mod tests {
     }
 
     #[test]
+    fn a_guest_trace_is_kept_or_dropped_whole_and_one_the_host_is_in_follows_its_flags() {
+        let (mut t, mut host) = configured(BatchSettings::default());
+        t.config.sampler = Sampler::ParentBasedRatio(0.5);
+        let mut kept = 0;
+        for trace in 1..=64u64 {
+            // The trace ID's low half decides the ratio: spread them over the range.
+            let trace = trace * (u64::MAX / 64);
+            let root = finished(trace, 1, 0, SAMPLED);
+            let child = finished(trace, 2, 1, SAMPLED);
+            let before = t.stats().spans_unsampled;
+            t.record_finished(&mut host, child).unwrap();
+            t.record_finished(&mut host, root).unwrap();
+            let dropped = t.stats().spans_unsampled - before;
+            assert!(
+                dropped == 0 || dropped == 2,
+                "trace {trace:x}: {dropped} of 2 dropped"
+            );
+            kept += u32::from(dropped == 0);
+        }
+        assert!((16..=48).contains(&kept), "{kept} of 64 traces kept at 0.5");
+
+        // Under a host span, the guest's flags carry the host's decision.
+        t.config.sampler = Sampler::ParentBasedRatio(0.0);
+        let host_span = start(
+            &mut t,
+            &mut host,
+            Parent::Context(finished(5, 9, 0, SAMPLED).context),
+        );
+        let before = t.stats().spans_unsampled;
+        t.record_finished(&mut host, finished(5, 10, host_span, SAMPLED))
+            .unwrap();
+        assert_eq!(
+            t.stats().spans_unsampled,
+            before,
+            "kept under the host's sampled span"
+        );
+        t.record_finished(&mut host, finished(6, 11, 0, SAMPLED))
+            .unwrap();
+        assert_eq!(
+            t.stats().spans_unsampled,
+            before + 1,
+            "a trace of its own: ratio 0"
+        );
+    }
+
+    #[test]
+    fn a_scope_name_over_the_value_length_is_registered_once() {
+        let (mut t, mut host) = configured(BatchSettings::default());
+        t.config.limits.max_value_length = 4;
+        let scopes = t.scopes.len();
+        for span in 1..=3 {
+            t.record_finished(&mut host, finished(7, span, 0, SAMPLED))
+                .unwrap();
+        }
+        assert_eq!(t.scopes.len(), scopes + 1);
+        assert_eq!(t.scopes[scopes].name, "gues");
+        assert_eq!(t.stats().rejected_operations, 0);
+    }
+
+    #[test]
     fn finished_spans_its_sdk_or_the_sampler_did_not_sample_are_not_exported() {
         let (mut t, mut host) = configured(BatchSettings::default());
         t.record_finished(&mut host, finished(7, 8, 0, 0)).unwrap();
@@ -1262,10 +1344,7 @@ mod tests {
             t.enter(finished(7, span, 0, SAMPLED).context);
         }
         assert_eq!(
-            t.entered
-                .iter()
-                .map(|e| e.context.span_id)
-                .collect::<Vec<_>>(),
+            t.entered.iter().map(Entered::span_id).collect::<Vec<_>>(),
             [2, 3]
         );
         t.shutdown(&mut host);

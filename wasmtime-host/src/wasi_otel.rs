@@ -9,7 +9,7 @@
 //! (`wit/deps/wasi-otel`), so the guest's arguments are the tracing component's
 //! parameters, and no type is converted twice by hand.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 
 use wasmtime::component::{Linker, Val};
 
@@ -35,7 +35,9 @@ const TYPES: &str = "wasi:otel/types@0.2.0-rc.2";
 
 /// Defines `wasi:otel/tracing`, `logs` and `types` in `linker`, answered by `tracing` (a
 /// world `tracing` instance, shared with the host, which keeps configuring, flushing and
-/// tracing through it).
+/// tracing through it). The host must not hold `tracing`'s lock while it calls the guest:
+/// the guest's next `wasi:otel` call would find it taken, and traps with that message
+/// rather than waiting for ever.
 pub fn add_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     tracing: &Arc<Mutex<TracingInstance>>,
@@ -64,8 +66,13 @@ pub fn add_to_linker<T: 'static>(
             defined.func_new(
                 function,
                 move |_guest, _ty, params: &[Val], results: &mut [Val]| {
-                    let mut tracing = tracing.lock().map_err(|_| {
-                        wasmtime::format_err!("the tracing instance's lock is poisoned")
+                    let mut tracing = tracing.try_lock().map_err(|err| match err {
+                        TryLockError::WouldBlock => wasmtime::format_err!(
+                            "the tracing instance is locked: the host holds its lock while calling the guest"
+                        ),
+                        TryLockError::Poisoned(_) => {
+                            wasmtime::format_err!("the tracing instance's lock is poisoned")
+                        }
                     })?;
                     let (store, _) = tracing.parts();
                     func.call(store, params, results)

@@ -3,7 +3,7 @@
 //! component's sampler, limits, queue and encoder. The JSON values and hex IDs are read by
 //! [`crate::otel`]; this file only moves WIT types into the model.
 
-use alloc::{string::String, vec::Vec};
+use alloc::vec::Vec;
 
 use super::exports::wasi::otel::logs::{self, LogRecord};
 use super::exports::wasi::otel::tracing::{self as otel, SpanData, TraceFlags};
@@ -12,7 +12,7 @@ use super::wasi::otel::types::{InstrumentationScope, KeyValue};
 use super::{Component, with_tracer};
 use crate::model::{self, Attributes, Event, Link, SAMPLED, Scope, SpanContext, SpanKind, Status};
 use crate::otel::{hex, value};
-use crate::propagation::validate_tracestate;
+use crate::propagation::tracestate_from_pairs;
 use crate::tracer::{FinishedSpan, LogInput};
 
 impl otel::Guest for Component {
@@ -142,21 +142,17 @@ fn wit_context(c: SpanContext) -> otel::SpanContext {
 
 /// A `wasi:otel` context in the model; invalid IDs read as zero (an invalid context).
 fn span_context(c: otel::SpanContext) -> SpanContext {
-    let mut members = String::new();
-    for (key, value) in c.trace_state {
-        if !members.is_empty() {
-            members.push(',');
-        }
-        members.push_str(&key);
-        members.push('=');
-        members.push_str(&value);
-    }
     SpanContext {
         trace_id: hex::trace_id(&c.trace_id),
         span_id: hex::span_id(&c.span_id),
         trace_flags: flags(c.trace_flags),
         // Invalid keys or values make the whole list empty, as the proposal says.
-        trace_state: validate_tracestate(&members).unwrap_or_default(),
+        trace_state: tracestate_from_pairs(
+            c.trace_state
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.as_str())),
+        )
+        .unwrap_or_default(),
         is_remote: c.is_remote,
     }
 }

@@ -1,5 +1,5 @@
-//! `wasi:otel`'s trace and span IDs: lowercase hex text (32 and 16 digits), read into the
-//! model's integers and written back. What is not such text reads as the invalid (zero)
+//! `wasi:otel`'s trace and span IDs: hex text (32 and 16 digits; read in either case,
+//! written in lowercase), read into the model's integers and written back. What is not such text reads as the invalid (zero)
 //! ID, which OpenTelemetry treats as "no span".
 
 use alloc::string::String;

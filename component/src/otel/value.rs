@@ -6,7 +6,7 @@
 //! | string | `String` (a bytes value, `data:application/octet-stream;base64,...`, stays that string) |
 //! | `true`, `false` | `Bool` |
 //! | integer within `i64` | `Int` |
-//! | other number | `Double`, keeping the number's text (none if it overflows a double) |
+//! | other number | `Double`, keeping the number's text (none if it overflows a double or is longer than [`MAX_NUMBER_LENGTH`]) |
 //! | array of strings, of booleans, of integers, of numbers | the matching array (an empty array: strings) |
 //! | object, nested or mixed array | `String` holding the JSON text as received |
 //! | `null`, malformed JSON, nesting deeper than [`MAX_DEPTH`] | none: the attribute is dropped and counted |
@@ -15,8 +15,8 @@
 //! does), so a map or a nested array keeps its data as JSON text rather than losing it.
 //!
 //! Written by hand rather than with serde_json: the reader keeps numbers as the text
-//! they arrived in (the model's [`Decimal`]) and builds the model's values directly, in a
-//! few hundred bytes of code, where a general JSON value parser would build a tree to
+//! they arrived in (the model's [`Decimal`]) and builds the model's values directly, in
+//! about 6 KB of the component, where a general JSON value parser would build a tree to
 //! convert and bring its float parser and error formatting into the component.
 
 use alloc::{string::String, vec::Vec};
@@ -26,6 +26,10 @@ use crate::model::{Decimal, Value};
 /// Deepest nesting of arrays and objects read; deeper values are refused (a bound on the
 /// reader's recursion).
 pub const MAX_DEPTH: usize = 64;
+
+/// Longest number text kept as a double: the shortest text of any double is at most 24
+/// bytes, and number text is not cut to the value length as strings are.
+pub const MAX_NUMBER_LENGTH: usize = 64;
 
 /// The value `json` writes, or none (see the module's table).
 pub fn read(json: &str) -> Option<Value> {
@@ -45,7 +49,7 @@ pub fn read(json: &str) -> Option<Value> {
         }
         _ => match reader.scalar()? {
             Scalar::Bool(b) => Value::Bool(b),
-            Scalar::Int(i) => Value::Int(i),
+            Scalar::Int(i, _) => Value::Int(i),
             Scalar::Number(text) => Value::Double(Decimal::parse(text)),
         },
     };
@@ -107,10 +111,11 @@ fn decimal_exponent(number: &str) -> i64 {
     }
 }
 
-/// A number, boolean or string inside an array.
+/// A number or a boolean.
 enum Scalar<'a> {
     Bool(bool),
-    Int(i64),
+    /// An integer within `i64`, and its text.
+    Int(i64, &'a str),
     /// A finite number that is not an `i64`, as its text.
     Number(&'a str),
 }
@@ -165,21 +170,25 @@ impl<'a> Reader<'a> {
             b't' => self.literal("true").map(|()| Scalar::Bool(true)),
             b'f' => self.literal("false").map(|()| Scalar::Bool(false)),
             _ => {
-                let start = self.pos;
-                while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
-                    self.pos += 1;
-                }
-                let text = self.slice(start)?;
-                if !Decimal::parse(text).is_finite() {
-                    return None; // Not JSON's number grammar.
-                }
+                let text = self.number()?;
                 if let Ok(int) = text.parse::<i64>() {
-                    return Some(Scalar::Int(int));
+                    return Some(Scalar::Int(int, text));
                 }
                 // Valid JSON, but beyond a double (1e400) has no OTLP form.
-                (decimal_exponent(text) < MAX_EXPONENT).then_some(Scalar::Number(text))
+                (decimal_exponent(text) < MAX_EXPONENT && text.len() <= MAX_NUMBER_LENGTH)
+                    .then_some(Scalar::Number(text))
             }
         }
+    }
+
+    /// A number's text, if it follows JSON's number grammar.
+    fn number(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
+            self.pos += 1;
+        }
+        let text = self.slice(start)?;
+        Decimal::parse(text).is_finite().then_some(text)
     }
 
     /// A string (at its opening quote), unescaped. A lone surrogate escape reads as
@@ -246,11 +255,11 @@ impl<'a> Reader<'a> {
     }
 
     /// An array (at its `[`, which starts at `start`): a typed array when its items are
-    /// scalars of one kind, else its JSON text.
+    /// scalars of one kind (integers and other numbers make doubles), else its JSON text.
     fn array(&mut self, start: usize) -> Option<Value> {
         self.pos += 1;
-        let mut strings = Vec::new();
-        let mut scalars = Vec::new();
+        let (mut strings, mut bools, mut ints, mut numbers) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut nested = false;
         if !self.eat(b']') {
             loop {
@@ -261,7 +270,14 @@ impl<'a> Reader<'a> {
                         self.skip(1)?;
                         nested = true;
                     }
-                    _ => scalars.push(self.scalar()?),
+                    _ => match self.scalar()? {
+                        Scalar::Bool(b) => bools.push(b),
+                        Scalar::Int(i, text) => {
+                            ints.push(i);
+                            numbers.push(text);
+                        }
+                        Scalar::Number(text) => numbers.push(text),
+                    },
                 }
                 if self.eat(b']') {
                     break;
@@ -271,36 +287,19 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        let text = || self.slice(start).map(|json| Value::String(json.into()));
-        if nested || (!strings.is_empty() && !scalars.is_empty()) {
-            return text();
+        let kinds = [!strings.is_empty(), !bools.is_empty(), !numbers.is_empty()];
+        if nested || kinds.iter().filter(|&&present| present).count() > 1 {
+            return self.slice(start).map(|json| Value::String(json.into()));
         }
-        if scalars.is_empty() {
-            return Some(Value::StringArray(strings));
-        }
-        if scalars.iter().all(|s| matches!(s, Scalar::Bool(_))) {
-            let bools = scalars.iter().filter_map(|s| match s {
-                Scalar::Bool(b) => Some(*b),
-                _ => None,
-            });
-            return Some(Value::BoolArray(bools.collect()));
-        }
-        if scalars.iter().all(|s| matches!(s, Scalar::Int(_))) {
-            let ints = scalars.iter().filter_map(|s| match s {
-                Scalar::Int(i) => Some(*i),
-                _ => None,
-            });
-            return Some(Value::IntArray(ints.collect()));
-        }
-        if scalars.iter().any(|s| matches!(s, Scalar::Bool(_))) {
-            return text();
-        }
-        let numbers = scalars.iter().map(|s| match s {
-            Scalar::Int(i) => Decimal::parse(itoa::Buffer::new().format(*i)),
-            Scalar::Number(text) => Decimal::parse(text),
-            Scalar::Bool(_) => Decimal::default(),
-        });
-        Some(Value::DoubleArray(numbers.collect()))
+        Some(if !bools.is_empty() {
+            Value::BoolArray(bools)
+        } else if numbers.is_empty() {
+            Value::StringArray(strings)
+        } else if ints.len() == numbers.len() {
+            Value::IntArray(ints)
+        } else {
+            Value::DoubleArray(numbers.into_iter().map(Decimal::parse).collect())
+        })
     }
 
     /// Checks any value (at its first byte) and moves past it. `depth` counts the arrays
@@ -339,7 +338,10 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
-            _ => self.scalar().map(drop),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            // Kept as text: the grammar is all that matters here.
+            _ => self.number().map(drop),
         }
     }
 }
@@ -476,6 +478,13 @@ mod tests {
         assert_eq!(read("9.9e307"), Some(Value::Double(d("9.9e307"))));
         assert_eq!(read("1e-400"), Some(Value::Double(d("1e-400"))));
         assert_eq!(read("[1, 1e308]"), None);
+        let long = alloc::format!("1.{}", "0".repeat(MAX_NUMBER_LENGTH));
+        assert_eq!(read(&long), None, "number text is bounded");
+        assert_eq!(
+            read(r#"{"a": 1e400}"#),
+            Some(s(r#"{"a": 1e400}"#)),
+            "a map keeps its text"
+        );
     }
 
     #[test]

@@ -221,7 +221,7 @@ impl<'a> Reader<'a> {
             }
             ops::END => {
                 let time = self.time()?;
-                tracer.end_span(host, span, Some(time))
+                tracer.end_recorded(host, span, Some(time))
             }
             ops::NAME => {
                 let name = self.string()?;

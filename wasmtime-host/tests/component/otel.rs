@@ -222,7 +222,9 @@ fn string(text: &str) -> Value {
 }
 
 /// The guest's spans of one successful reservation of 2 `TEA-BLACK-250` under `host`
-/// (the host's span): nested through `current-span-context`, with every JSON shape read.
+/// (the host's span): nested through `current-span-context`, with strings, integers, a
+/// double, a boolean, a string array and a map read from their JSON (the reader's unit
+/// tests cover the other shapes).
 #[track_caller]
 fn assert_reservation_under(spans: &[(Span, String, String)], host: &Span) {
     let reserve = named(spans, "inventory.reserve");
@@ -512,12 +514,56 @@ fn a_wasmtime_host_provides_wasi_otel_to_the_guest_directly() {
         no_trap(inventory.call_reserve(&mut store, "TEA-BLACK-250", 2)).expect("reserved");
     assert_eq!(reservation.remaining, 38);
 
+    // The low-stock log record goes through the forwarded `on-emit`.
+    let low = no_trap(inventory.call_reserve(&mut store, "CUP-PORCELAIN", 4)).expect("reserved");
+    assert_eq!(low.remaining, 2);
+
+    // Holding the instance's lock while calling the guest makes its wasi:otel calls trap,
+    // with the reason, rather than hang.
+    let held = tracing.lock().unwrap();
+    let trap = inventory
+        .call_reserve(&mut store, "TEA-BLACK-250", 1)
+        .expect_err("the guest's on-start finds the lock taken");
+    assert!(
+        format!("{trap:?}").contains("the host holds its lock"),
+        "{trap:?}"
+    );
+    drop(held);
+
     let mut tracing = tracing.lock().unwrap();
     crate::common::ok(tracing.end_span(host_span, None));
     no_trap(tracing.force_flush());
-    let spans = spans(&payloads.drain());
-    assert_eq!(spans.len(), 4);
-    assert_reservation_under(&spans, named(&spans, "POST /reserve"));
+    let payloads = payloads.drain();
+    let spans = spans(&payloads);
+    let host = named(&spans, "POST /reserve");
+    assert_eq!(spans.len(), 7, "the host's span and three per reservation");
+    let reserves: Vec<&Span> = spans
+        .iter()
+        .map(|(s, ..)| s)
+        .filter(|s| s.name == "inventory.reserve")
+        .collect();
+    assert_eq!(reserves.len(), 2);
+    for reserve in &reserves {
+        assert_eq!(
+            reserve.parent_span_id, host.span_id,
+            "both under the host's span"
+        );
+    }
+    let tea = reserves
+        .iter()
+        .find(|s| attribute(&s.attributes, "product.sku") == Some(&string("TEA-BLACK-250")))
+        .unwrap();
+    let tea_spans: Vec<_> = spans
+        .iter()
+        .filter(|(s, ..)| {
+            s.span_id == tea.span_id || s.parent_span_id == tea.span_id || s.name == host.name
+        })
+        .cloned()
+        .collect();
+    assert_reservation_under(&tea_spans, host);
+    let logs = logs(&payloads);
+    assert_eq!(logs.len(), 1, "the low-stock record");
+    assert_eq!(logs[0].trace_id, host.trace_id);
 }
 
 /// A span as a hostile or buggy guest SDK might hand it over.
