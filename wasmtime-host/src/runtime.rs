@@ -89,20 +89,7 @@ impl TracingRuntime {
     /// [`component_imports`](Self::component_imports) this leaves out imports that only
     /// carry types, such as the `types` interface the exported interfaces `use`.
     pub fn imported_functions(&self) -> Vec<String> {
-        let mut functions = Vec::new();
-        for (name, import) in self.component.component_type().imports(&self.engine) {
-            match import.ty {
-                ComponentItem::ComponentFunc(_) => functions.push(name.to_owned()),
-                ComponentItem::ComponentInstance(instance) => functions.extend(
-                    instance
-                        .exports(&self.engine)
-                        .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
-                        .map(|(function, _)| format!("{name}#{function}")),
-                ),
-                _ => {}
-            }
-        }
-        functions
+        imported_functions(&self.engine, &self.component)
     }
 
     /// The engine the component was compiled with.
@@ -114,6 +101,25 @@ impl TracingRuntime {
     pub fn component(&self) -> &Component {
         &self.component
     }
+}
+
+/// The functions `component` imports, as `interface#function`, leaving out imports that
+/// only carry types (for any component: a composition's tests check theirs too).
+pub fn imported_functions(engine: &Engine, component: &Component) -> Vec<String> {
+    let mut functions = Vec::new();
+    for (name, import) in component.component_type().imports(engine) {
+        match import.ty {
+            ComponentItem::ComponentFunc(_) => functions.push(name.to_owned()),
+            ComponentItem::ComponentInstance(instance) => functions.extend(
+                instance
+                    .exports(engine)
+                    .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
+                    .map(|(function, _)| format!("{name}#{function}")),
+            ),
+            _ => {}
+        }
+    }
+    functions
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
-use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store};
+use wasmtime_host::runtime::imported_functions;
 use wasmtime_host::{
     Clock, Config, HostState, InstrumentationScope, KeyValue, ManualClock, Payload, PayloadLog,
     Signal,
@@ -216,22 +216,14 @@ fn the_composition_exports_the_guest_and_the_host_interfaces_and_imports_only_ho
     // The tracing component's `propagation`, `recorder` and `wasi:otel` stay inside.
     assert_eq!(exports, expected);
 
-    let mut functions = BTreeSet::new();
-    for (name, import) in ty.imports(engine) {
+    for (name, _) in ty.imports(engine) {
         assert!(
             name.starts_with("wasm-otlp:tracing/")
                 || crate::imports::WASI_TYPE_IMPORTS.contains(&name),
             "imports {name}"
         );
-        if let ComponentItem::ComponentInstance(instance) = import.ty {
-            functions.extend(
-                instance
-                    .exports(engine)
-                    .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
-                    .map(|(function, _)| format!("{name}#{function}")),
-            );
-        }
     }
+    let functions: BTreeSet<String> = imported_functions(engine, component).into_iter().collect();
     let host_functions: BTreeSet<String> = [
         "wasm-otlp:tracing/clock@0.1.0#now-unix-nanos",
         "wasm-otlp:tracing/random@0.1.0#random-bytes",

@@ -23,6 +23,7 @@ use wasmtime_host::bindings::wasi::clocks::wall_clock::{self, Datetime};
 use wasmtime_host::bindings::wasi::otel::types::{
     InstrumentationScope as OtelScope, KeyValue as OtelKeyValue,
 };
+use wasmtime_host::runtime::imported_functions;
 use wasmtime_host::{
     Clock, Config, HostState, InstrumentationScope, KeyValue, ManualClock, Payload, PayloadLog,
     Signal, TracingInstance, wasi_otel,
@@ -308,17 +309,8 @@ fn the_composition_imports_the_host_services_and_the_wall_clock_only() {
     .map(String::from)
     .collect();
     assert_eq!(exports, expected, "wasi:otel stays inside");
-    let mut functions = BTreeSet::new();
-    for (name, import) in ty.imports(engine) {
-        if let ComponentItem::ComponentInstance(instance) = import.ty {
-            functions.extend(
-                instance
-                    .exports(engine)
-                    .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
-                    .map(|(function, _)| format!("{name}#{function}")),
-            );
-        }
-    }
+    let component = composed().instance_pre().component();
+    let functions: BTreeSet<String> = imported_functions(engine, component).into_iter().collect();
     let expected: BTreeSet<String> = [
         "wasm-otlp:tracing/clock@0.1.0#now-unix-nanos",
         "wasm-otlp:tracing/random@0.1.0#random-bytes",
