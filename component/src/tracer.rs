@@ -2,7 +2,7 @@
 //! bounded export queues and batching by size and by time. Free of I/O: the clock and the
 //! transport are reached through [`Host`], so all of it is unit-tested natively.
 
-use alloc::{boxed::Box, collections::VecDeque, string::String, vec::Vec};
+use alloc::{boxed::Box, string::String, vec::Vec};
 
 use crate::config::{BatchSettings, Config};
 pub use crate::export_queue::Signal;
@@ -143,10 +143,11 @@ pub struct Tracer {
     transport_busy: bool,
     /// Nanoseconds added to every time as it is encoded (`set_clock_correction`).
     clock_correction: i64,
-    /// Spans entered and not yet ended, innermost last ([`Tracer::current_context`]). A
-    /// deque for its `remove`, which returns an `Option` where `Vec::remove` panics with a
-    /// formatted message (core's number formatting, several KB of the component).
-    entered: VecDeque<Entered>,
+    /// Spans entered and not yet ended, innermost last ([`Tracer::current_context`]).
+    /// Changed only with methods that cannot panic with a formatted message (`Vec::remove`
+    /// and `VecDeque` would bring core's number formatting, or half a KB to the browser
+    /// build, which keeps this field empty).
+    entered: Vec<Entered>,
 }
 
 /// A log record as a host hands it over, before limits.
@@ -242,7 +243,7 @@ impl Tracer {
             shut_down: false,
             transport_busy: false,
             clock_correction: 0,
-            entered: VecDeque::new(),
+            entered: Vec::new(),
         };
         tracer.apply_config(Config::default());
         tracer
@@ -779,17 +780,21 @@ impl Tracer {
 
     /// Keeps at most `max-open-spans` entered spans; beyond, the outermost are forgotten.
     fn push_entered(&mut self, entered: Entered) {
-        while self.entered.len() >= self.config.batch.max_open_spans as usize {
-            self.entered.pop_front();
+        let max = (self.config.batch.max_open_spans as usize).max(1);
+        if self.entered.len() >= max {
+            let excess = self.entered.len() + 1 - max;
+            let mut index = 0;
+            self.entered.retain(|_| {
+                index += 1;
+                index > excess
+            });
         }
-        self.entered.push_back(entered);
+        self.entered.push(entered);
     }
 
-    /// Forgets the innermost entered span with this ID, if any.
+    /// Forgets the entered span with this ID, if any (IDs of entered spans are unique).
     fn exit(&mut self, span_id: u64) {
-        if let Some(i) = self.entered.iter().rposition(|e| e.span_id() == span_id) {
-            self.entered.remove(i);
-        }
+        self.entered.retain(|e| e.span_id() != span_id);
     }
 
     /// The context of an entered span (a host span's from the open spans).
@@ -804,7 +809,7 @@ impl Tracer {
     /// invalid context when none is entered.
     pub fn current_context(&self) -> SpanContext {
         self.entered
-            .back()
+            .last()
             .and_then(|e| self.entered_context(e))
             .unwrap_or_default()
     }
