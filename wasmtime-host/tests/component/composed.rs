@@ -224,14 +224,7 @@ fn the_composition_exports_the_guest_and_the_host_interfaces_and_imports_only_ho
         );
     }
     let functions: BTreeSet<String> = imported_functions(engine, component).into_iter().collect();
-    let host_functions: BTreeSet<String> = [
-        "wasm-otlp:tracing/clock@0.1.0#now-unix-nanos",
-        "wasm-otlp:tracing/random@0.1.0#random-bytes",
-        "wasm-otlp:tracing/transport@0.1.0#send",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    let host_functions: BTreeSet<String> = crate::imports::HOST_FUNCTIONS.map(String::from).into();
     assert_eq!(functions, host_functions);
 }
 

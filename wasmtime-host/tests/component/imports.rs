@@ -13,6 +13,13 @@ const VERSION: &str = "0.1.0";
 pub const WASI_OTEL_EXPORTS: [&str; 2] =
     ["wasi:otel/tracing@0.2.0-rc.2", "wasi:otel/logs@0.2.0-rc.2"];
 
+/// The functions the tracing component imports (a composition with it imports them too).
+pub const HOST_FUNCTIONS: [&str; 3] = [
+    "wasm-otlp:tracing/clock@0.1.0#now-unix-nanos",
+    "wasm-otlp:tracing/random@0.1.0#random-bytes",
+    "wasm-otlp:tracing/transport@0.1.0#send",
+];
+
 /// What world `tracing` imports for its `wasi:otel` exports' types (`datetime`, `key-value`).
 pub const WASI_TYPE_IMPORTS: [&str; 2] =
     ["wasi:clocks/wall-clock@0.2.0", "wasi:otel/types@0.2.0-rc.2"];
@@ -56,14 +63,7 @@ fn the_component_imports_only_the_clock_random_and_transport_interfaces() {
 #[test]
 fn the_only_imported_functions_are_now_random_bytes_and_send() {
     let functions: BTreeSet<String> = runtime().imported_functions().into_iter().collect();
-    let expected: BTreeSet<String> = [
-        ("clock", "now-unix-nanos"),
-        ("random", "random-bytes"),
-        ("transport", "send"),
-    ]
-    .into_iter()
-    .map(|(name, function)| format!("{}#{function}", interface(name)))
-    .collect();
+    let expected: BTreeSet<String> = HOST_FUNCTIONS.map(String::from).into();
     assert_eq!(functions, expected);
 }
 
