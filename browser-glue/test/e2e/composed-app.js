@@ -2,7 +2,7 @@
 // (`just compose`, transpiled by jco into gen/composed/ by `just transpile-composed`),
 // given the SDK's own clock and randomness and a transport that POSTs each payload to the
 // collector. Bundled by the test with esbuild.
-import { instantiate } from '../../gen/composed/composed.js';
+import { instantiate } from 'composition';
 import { hostImports } from '../../src/host/imports.ts';
 import { config, fetchSender, getCoreModule, outcome } from './composition-page.js';
 

@@ -1,7 +1,7 @@
 // What composed.test.mjs and otel-composed.test.mjs share: a page running a composition
 // that jco transpiled into gen/<dir>/ (`just transpile-composed`), bundled with esbuild
-// from its app script, served beside the core modules jco extracted, in the test stack
-// (collector, demo server, Chromium).
+// from its app script (which imports it as `composition`), served beside the core modules
+// jco extracted, in the test stack (collector, demo server, Chromium).
 import { existsSync, copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,8 @@ const HTML = `<!doctype html>
 `;
 
 /**
- * Builds the page of `app` (a script beside this file) for the composition in gen/`dir`/
- * and starts the stack. `open()` loads a page and runs `window.app.init(collector URL,
+ * Builds the page of `app` (a script beside this file) for the composition in gen/`dir`/,
+ * which `app` imports as `composition`, and starts the stack. `open()` loads a page and runs `window.app.init(collector URL,
  * service)`; `stop()` ends it all.
  */
 export async function startComposition({ dir, app, service }) {
@@ -31,6 +31,7 @@ export async function startComposition({ dir, app, service }) {
       entryPoints: { app: fileURLToPath(new URL(app, import.meta.url)) },
       outdir: out,
       bundle: true,
+      alias: { composition: join(gen, 'composed.js') },
       format: 'esm',
       target: 'es2022',
       logLevel: 'warning',

@@ -1,4 +1,4 @@
-//! `component-compose GUEST.wasm TRACING.wasm OUT.wasm`: composes a component of world
+//! `component-compose [--wasi] GUEST.wasm TRACING.wasm OUT.wasm`: composes a component of world
 //! `traced` (it imports `wasm-otlp:tracing/tracer` and `propagation`) or `otel-traced` (it
 //! imports `wasi:otel/tracing` and `logs`) with the tracing component (world `tracing`)
 //! into one component, using wac's composition graph.
@@ -37,12 +37,17 @@ const ALLOWED_IMPORTS: [&str; 4] = ["types", "clock", "random", "transport"];
 const ALLOWED_WASI_IMPORTS: [&str; 2] =
     ["wasi:otel/types@0.2.0-rc.2", "wasi:clocks/wall-clock@0.2.0"];
 
+/// The flag that lets the composition import any `wasi:*` interface.
+const WASI_FLAG: &str = "--wasi";
+
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let wasi = args.iter().any(|arg| arg == WASI_FLAG);
+    args.retain(|arg| arg != WASI_FLAG);
     let [guest_path, tracing_path, out_path] = args.as_slice() else {
-        bail!("usage: component-compose GUEST.wasm TRACING.wasm OUT.wasm");
+        bail!("usage: component-compose [{WASI_FLAG}] GUEST.wasm TRACING.wasm OUT.wasm");
     };
-    let composed = compose(Path::new(guest_path), Path::new(tracing_path))?;
+    let composed = compose(Path::new(guest_path), Path::new(tracing_path), wasi)?;
     if let Some(dir) = Path::new(out_path).parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -61,8 +66,17 @@ fn tracing_interface(name: &str) -> Option<&str> {
     )
 }
 
-/// The composed component's bytes, validated.
-fn compose(guest_path: &Path, tracing_path: &Path) -> Result<Vec<u8>> {
+/// Whether the composed component may import `name`: the tracing component's host imports,
+/// the allowed `wasi:*` ones, and with `wasi` any `wasi:*` interface.
+fn allowed_import(name: &str, wasi: bool) -> bool {
+    tracing_interface(name).is_some_and(|i| ALLOWED_IMPORTS.contains(&i))
+        || ALLOWED_WASI_IMPORTS.contains(&name)
+        || (wasi && name.starts_with("wasi:"))
+}
+
+/// The composed component's bytes, validated; with `wasi`, it may import any `wasi:*`
+/// interface.
+fn compose(guest_path: &Path, tracing_path: &Path, wasi: bool) -> Result<Vec<u8>> {
     let mut graph = CompositionGraph::new();
     let guest = Package::from_file("compose:guest", None, guest_path, graph.types_mut())
         .with_context(|| format!("reading the guest {}", guest_path.display()))?;
@@ -130,15 +144,13 @@ fn compose(guest_path: &Path, tracing_path: &Path) -> Result<Vec<u8>> {
     let foreign: Vec<&str> = graph
         .imports()
         .map(|(name, _, _)| name)
-        .filter(|name| {
-            !tracing_interface(name).is_some_and(|i| ALLOWED_IMPORTS.contains(&i))
-                && !ALLOWED_WASI_IMPORTS.contains(name)
-        })
+        .filter(|name| !allowed_import(name, wasi))
         .collect();
     if !foreign.is_empty() {
         bail!(
             "the composed component would import {foreign:?}, which a host of the tracing component does not provide: \
-             the guest must import only the tracing component's interfaces and the wall clock (build it for wasm32-unknown-unknown, without WASI)"
+             the guest must import only the tracing component's interfaces and the wall clock (build it for wasm32-unknown-unknown, without WASI), \
+             or, for a host that gives WASI 0.2 (wasmtime-wasi, jco's preview2-shim), only those and `wasi:*` ({WASI_FLAG})"
         );
     }
 
@@ -170,5 +182,15 @@ mod tests {
             tracing_interface("wasm-otlp:traced-guest/checkout@0.1.0"),
             None
         );
+    }
+
+    #[test]
+    fn wasi_imports_are_allowed_only_with_the_flag() {
+        assert!(allowed_import("wasm-otlp:tracing/transport@0.1.0", false));
+        assert!(allowed_import("wasi:clocks/wall-clock@0.2.0", false));
+        assert!(!allowed_import("wasi:cli/stderr@0.2.6", false));
+        assert!(allowed_import("wasi:cli/stderr@0.2.6", true));
+        assert!(!allowed_import("wasm-otlp:tracing/recorder@0.1.0", true));
+        assert!(!allowed_import("acme:shop/payments@1.0.0", true));
     }
 }

@@ -8,9 +8,11 @@
 //! the SDK keeps its own nesting and asks `outer-span-context` (the host's span: the tag
 //! text of `0.2.0-rc.2`, which has no `current-span-context`) only for a root's parent.
 //!
-//! IDs come from a generator seeded by the wall clock: this keeps the example's imports to
-//! `wasi:otel` and the clock. An SDK for production takes them from `wasi:random`.
+//! Built for wasm32-wasip2, IDs come from `wasi:random`, as in an SDK for production. Built
+//! for wasm32-unknown-unknown (no WASI but `wasi:otel` and the clock), they come from a
+//! generator seeded by the wall clock.
 
+#[cfg(not(target_os = "wasi"))]
 use std::cell::Cell;
 
 use crate::bindings::wasi::clocks::wall_clock;
@@ -182,12 +184,27 @@ fn is_valid(context: &SpanContext) -> bool {
     non_zero(&context.trace_id) && non_zero(&context.span_id)
 }
 
+/// A non-zero 64-bit ID from `wasi:random` (built for wasm32-wasip2).
+#[cfg(target_os = "wasi")]
+fn next_id() -> u64 {
+    loop {
+        // `wasi:random` does not fail; a host that made it fail would trap the guest anyway.
+        let id = getrandom::u64().expect("wasi:random");
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+#[cfg(not(target_os = "wasi"))]
 thread_local! {
     /// The ID generator's state; zero until the first ID.
     static ID_STATE: Cell<u64> = const { Cell::new(0) };
 }
 
-/// A non-zero 64-bit ID (splitmix64 over a state seeded from the clock).
+/// A non-zero 64-bit ID (splitmix64 over a state seeded from the clock), for the build
+/// without WASI (wasm32-unknown-unknown), whose only imports are `wasi:otel` and the clock.
+#[cfg(not(target_os = "wasi"))]
 fn next_id() -> u64 {
     ID_STATE.with(|state| {
         if state.get() == 0 {

@@ -12,6 +12,7 @@ pub mod imports;
 mod limits;
 mod logs;
 mod otel;
+mod otel_wasip2;
 mod payload;
 mod propagation;
 mod recorder;

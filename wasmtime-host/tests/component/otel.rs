@@ -33,7 +33,7 @@ use crate::common::{Harness, T0, attribute, decode, hex, no_trap, runtime, test_
 
 /// Bindings for the guest alone and for its composition (`examples/otel-guest/wit/guest.wit`).
 /// Their imports reuse `wasmtime_host`'s bindings, which `HostState` implements.
-mod bindings {
+pub(crate) mod bindings {
     pub mod guest {
         wasmtime::component::bindgen!({
             world: "wasm-otlp:otel-guest/otel-guest",
@@ -68,7 +68,7 @@ use bindings::composed::{Composed, ComposedPre};
 use bindings::guest::{OtelGuest, OtelGuestPre};
 
 /// A built component under `dist/`, which `just compose` writes.
-fn dist(file: &str) -> std::path::PathBuf {
+pub(crate) fn dist(file: &str) -> std::path::PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../dist")
         .join(file);
@@ -106,7 +106,7 @@ fn tag_text_composed() -> &'static ComposedPre<HostState> {
 }
 
 /// The configuration both ways of running the guest use.
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         resource: vec![KeyValue::new("service.name", "warehouse")],
         default_scope: InstrumentationScope {
@@ -118,22 +118,28 @@ fn config() -> Config {
     }
 }
 
-/// One configured instance of the composition, at [`T0`] on a manual clock.
-struct ComposedGuest {
-    store: Store<HostState>,
+/// One configured instance of a composition, at [`T0`] on a manual clock; its store's
+/// data is the tracing component's host (`T = HostState`) or holds it.
+pub(crate) struct ComposedGuest<T: 'static = HostState> {
+    store: Store<T>,
     bindings: Composed,
     payloads: PayloadLog,
 }
 
 impl ComposedGuest {
     fn new() -> Self {
-        Self::of(composed())
+        Self::of(composed(), |host, _| host)
     }
+}
 
-    fn of(pre: &ComposedPre<HostState>) -> Self {
-        let host = HostState::new().with_clock(Clock::Manual(ManualClock::new(T0)));
+impl<T: 'static> ComposedGuest<T> {
+    /// An instance of `pre` whose store holds what `data` makes of the tracing component's
+    /// host and the manual clock it reads.
+    pub(crate) fn of(pre: &ComposedPre<T>, data: impl FnOnce(HostState, ManualClock) -> T) -> Self {
+        let clock = ManualClock::new(T0);
+        let host = HostState::new().with_clock(Clock::Manual(clock.clone()));
         let payloads = host.payloads();
-        let mut store = Store::new(pre.engine(), host);
+        let mut store = Store::new(pre.engine(), data(host, clock));
         let bindings = no_trap(pre.instantiate(&mut store));
         let setup = bindings.wasm_otlp_tracing_setup();
         no_trap(setup.call_configure(&mut store, &config())).expect("config accepted");
@@ -144,13 +150,13 @@ impl ComposedGuest {
         }
     }
 
-    fn reserve(&mut self, sku: &str, quantity: u32) -> Result<Reservation, String> {
+    pub(crate) fn reserve(&mut self, sku: &str, quantity: u32) -> Result<Reservation, String> {
         let inventory = self.bindings.wasm_otlp_otel_guest_inventory();
         no_trap(inventory.call_reserve(&mut self.store, sku, quantity))
     }
 
     /// Starts a root span of the host's through the composition's `tracer`.
-    fn start(&mut self, name: &str) -> u64 {
+    pub(crate) fn start(&mut self, name: &str) -> u64 {
         let tracer = self.bindings.wasm_otlp_tracing_tracer();
         let options = SpanOptions {
             kind: wasmtime_host::SpanKind::Server,
@@ -163,12 +169,12 @@ impl ComposedGuest {
         no_trap(tracer.call_start_span(&mut self.store, name, &options)).expect("started")
     }
 
-    fn end(&mut self, span: u64) {
+    pub(crate) fn end(&mut self, span: u64) {
         let tracer = self.bindings.wasm_otlp_tracing_tracer();
         no_trap(tracer.call_end_span(&mut self.store, span, None)).expect("ended");
     }
 
-    fn flush(&mut self) -> Vec<Payload> {
+    pub(crate) fn flush(&mut self) -> Vec<Payload> {
         let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
         no_trap(pipeline.call_force_flush(&mut self.store));
         self.payloads.drain()
@@ -176,7 +182,7 @@ impl ComposedGuest {
 }
 
 /// The spans of the traces payloads, with their scope's name and version.
-fn spans(payloads: &[Payload]) -> Vec<(Span, String, String)> {
+pub(crate) fn spans(payloads: &[Payload]) -> Vec<(Span, String, String)> {
     payloads
         .iter()
         .filter(|p| p.signal == Signal::Traces)
@@ -200,7 +206,7 @@ fn spans(payloads: &[Payload]) -> Vec<(Span, String, String)> {
 }
 
 /// The log records of the logs payloads.
-fn logs(payloads: &[Payload]) -> Vec<opentelemetry_proto::tonic::logs::v1::LogRecord> {
+pub(crate) fn logs(payloads: &[Payload]) -> Vec<opentelemetry_proto::tonic::logs::v1::LogRecord> {
     payloads
         .iter()
         .filter(|p| p.signal == Signal::Logs)
@@ -212,13 +218,13 @@ fn logs(payloads: &[Payload]) -> Vec<opentelemetry_proto::tonic::logs::v1::LogRe
 }
 
 #[track_caller]
-fn named<'a>(spans: &'a [(Span, String, String)], name: &str) -> &'a Span {
+pub(crate) fn named<'a>(spans: &'a [(Span, String, String)], name: &str) -> &'a Span {
     let found: Vec<_> = spans.iter().filter(|(s, ..)| s.name == name).collect();
     assert_eq!(found.len(), 1, "one span named {name}");
     &found[0].0
 }
 
-fn string(text: &str) -> Value {
+pub(crate) fn string(text: &str) -> Value {
     Value::StringValue(text.into())
 }
 
@@ -227,7 +233,7 @@ fn string(text: &str) -> Value {
 /// double, a boolean, a string array and a map read from their JSON (the reader's unit
 /// tests cover the other shapes).
 #[track_caller]
-fn assert_reservation_under(spans: &[(Span, String, String)], host: &Span) {
+pub(crate) fn assert_reservation_under(spans: &[(Span, String, String)], host: &Span) {
     let reserve = named(spans, "inventory.reserve");
     let lookup = named(spans, "stock.lookup");
     let update = named(spans, "stock.update");
@@ -361,7 +367,7 @@ fn a_guest_built_against_the_tag_text_composes_and_hangs_under_the_hosts_span() 
         BTreeSet::from(["on-start", "on-end", "outer-span-context"])
     );
 
-    let mut guest = ComposedGuest::of(tag_text_composed());
+    let mut guest = ComposedGuest::of(tag_text_composed(), |host, _| host);
     let request = guest.start("POST /reserve");
     guest.reserve("TEA-BLACK-250", 2).expect("reserved");
     guest.end(request);
