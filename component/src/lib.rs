@@ -46,6 +46,7 @@ pub mod limits;
 pub mod log_record;
 pub mod model;
 mod msg;
+#[cfg(feature = "direct-api")]
 pub mod otel;
 pub mod otlp_json;
 pub mod propagation;

@@ -44,11 +44,25 @@ pub fn truncate(s: &mut String, max: u32) -> bool {
     true
 }
 
-/// Truncates every string inside `value`; returns how many were cut.
+/// Truncates every string and byte string inside `value`, at any depth; returns how many
+/// were cut.
 fn truncate_value(value: &mut Value, max: u32) -> u64 {
     match value {
         Value::String(s) => u64::from(truncate(s, max)),
         Value::StringArray(items) => items.iter_mut().map(|s| u64::from(truncate(s, max))).sum(),
+        #[cfg(feature = "direct-api")]
+        Value::Array(items) => items.iter_mut().map(|v| truncate_value(v, max)).sum(),
+        #[cfg(feature = "direct-api")]
+        Value::Map(entries) => entries
+            .iter_mut()
+            .map(|kv| truncate_value(&mut kv.value, max))
+            .sum(),
+        #[cfg(feature = "direct-api")]
+        Value::Bytes(bytes) => {
+            let cut = bytes.len() > max as usize;
+            bytes.truncate(max as usize);
+            u64::from(cut)
+        }
         _ => 0,
     }
 }
@@ -172,6 +186,30 @@ mod tests {
         assert_eq!(
             attrs.items[0].value,
             Value::StringArray(vec!["abc".into(), "ab".into(), "xyz".into()])
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "direct-api")]
+    fn truncates_strings_and_bytes_at_any_depth() {
+        let nested = Value::Map(vec![
+            kv("s", Value::String("abcdef".into())),
+            kv(
+                "list",
+                Value::Array(vec![Value::Bytes(vec![1, 2, 3, 4]), Value::Empty]),
+            ),
+        ]);
+        let (attrs, truncated) = Attributes::bounded([kv("k", nested)], 10, 3);
+        assert_eq!(truncated, 2);
+        assert_eq!(
+            attrs.items[0].value,
+            Value::Map(vec![
+                kv("s", Value::String("abc".into())),
+                kv(
+                    "list",
+                    Value::Array(vec![Value::Bytes(vec![1, 2, 3]), Value::Empty])
+                ),
+            ])
         );
     }
 }

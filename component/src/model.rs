@@ -65,7 +65,7 @@ pub enum SpanKind {
     Consumer = 5,
 }
 
-/// An attribute value (OTLP `AnyValue` without maps and bytes).
+/// An attribute value (OTLP `AnyValue`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// `stringValue`
@@ -84,6 +84,20 @@ pub enum Value {
     IntArray(Vec<i64>),
     /// `arrayValue` of doubles
     DoubleArray(Vec<Decimal>),
+    // The values below come only from `wasi:otel`'s JSON values, so world `browser`
+    // (without the feature) has none: its encoder and limits carry no code for them.
+    /// `arrayValue` of values of mixed kinds, or nested
+    #[cfg(feature = "direct-api")]
+    Array(Vec<Value>),
+    /// `kvlistValue`: a map's entries, keys unique, in the order given
+    #[cfg(feature = "direct-api")]
+    Map(Vec<KeyValue>),
+    /// `bytesValue`
+    #[cfg(feature = "direct-api")]
+    Bytes(Vec<u8>),
+    /// An `AnyValue` with no value: a JSON `null` inside an array or a map
+    #[cfg(feature = "direct-api")]
+    Empty,
 }
 
 /// A double as the text of a JSON number, which is how OTLP/JSON carries it; empty when
@@ -170,6 +184,10 @@ impl Value {
         match self {
             Value::Double(d) => d.is_finite(),
             Value::DoubleArray(ds) => ds.iter().all(Decimal::is_finite),
+            #[cfg(feature = "direct-api")]
+            Value::Array(items) => items.iter().all(Value::is_encodable),
+            #[cfg(feature = "direct-api")]
+            Value::Map(entries) => entries.iter().all(|kv| kv.value.is_encodable()),
             _ => true,
         }
     }

@@ -329,6 +329,43 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::BoolArray(items) => write_array(out, items, |out, b| bool_value(out, *b)),
         Value::IntArray(items) => write_array(out, items, |out, i| int_value(out, *i)),
         Value::DoubleArray(items) => write_array(out, items, double_value),
+        #[cfg(feature = "direct-api")]
+        Value::Array(items) => write_array(out, items, write_value),
+        #[cfg(feature = "direct-api")]
+        Value::Map(entries) => {
+            out.extend_from_slice(b"{\"kvlistValue\":{\"values\":[");
+            for (i, kv) in entries.iter().enumerate() {
+                comma(out, i);
+                write_key_value(out, kv);
+            }
+            out.extend_from_slice(b"]}}");
+        }
+        #[cfg(feature = "direct-api")]
+        Value::Bytes(bytes) => {
+            out.extend_from_slice(b"{\"bytesValue\":\"");
+            write_base64(out, bytes);
+            out.extend_from_slice(b"\"}");
+        }
+        #[cfg(feature = "direct-api")]
+        Value::Empty => out.extend_from_slice(b"{}"),
+    }
+}
+
+/// `bytes` in base64 (standard alphabet, padded), as OTLP/JSON writes `bytes` fields.
+/// By hand: a dozen lines, where the base64 crate's engines would add kilobytes.
+#[cfg(feature = "direct-api")]
+fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in bytes.chunks(3) {
+        let byte = |i: usize| chunk.get(i).copied().map_or(0, u32::from);
+        let n = byte(0) << 16 | byte(1) << 8 | byte(2);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize]
+            } else {
+                b'='
+            });
+        }
     }
 }
 
@@ -652,6 +689,43 @@ mod tests {
                     longer.len()
                 );
             }
+        }
+    }
+
+    #[test]
+    #[cfg(feature = "direct-api")]
+    fn maps_mixed_arrays_bytes_and_empty_values_are_otlp_any_values() {
+        let value = Value::Map(vec![
+            KeyValue {
+                key: "b".into(),
+                value: Value::Bytes(vec![0, 1, 2, 255, 254]),
+            },
+            KeyValue {
+                key: "list".into(),
+                value: Value::Array(vec![Value::Int(1), Value::Empty, Value::Bytes(vec![])]),
+            },
+        ]);
+        let mut out = Vec::new();
+        write_value(&mut out, &value);
+        let json: Json = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            json,
+            json!({"kvlistValue": {"values": [
+                {"key": "b", "value": {"bytesValue": "AAEC//4="}},
+                {"key": "list", "value": {"arrayValue": {"values": [
+                    {"intValue": "1"}, {}, {"bytesValue": ""}
+                ]}}},
+            ]}})
+        );
+        for (bytes, base64) in [
+            (&b"f"[..], "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+        ] {
+            let mut out = Vec::new();
+            write_base64(&mut out, bytes);
+            assert_eq!(out, base64.as_bytes());
         }
     }
 }

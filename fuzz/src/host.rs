@@ -1,6 +1,8 @@
 //! A [`Host`] for fuzzing: a clock the input moves, a transport the input can make busy,
-//! and a check of every payload the tracer hands over.
+//! and a check of every payload the tracer hands over (JSON, with its item count, that
+//! the collector decodes).
 
+use collector_decode::{Format, Limits, json};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use wasm_otlp_component::tracer::{Host, Signal};
@@ -55,8 +57,19 @@ struct ScopeItems {
 }
 
 /// Panics unless `body` is an OTLP/JSON request of `signal` (well-formed JSON) that
-/// carries `count` spans or log records.
+/// carries `count` spans or log records, and the collector's decoder takes it.
 pub fn check_payload(signal: Signal, body: &[u8], count: u32) {
+    let limits = Limits::for_body(Format::Json, body.len(), count as usize);
+    let decoded = match signal {
+        Signal::Traces => json::decode(body, &limits).map(drop),
+        Signal::Logs => json::decode_logs(body, &limits).map(drop),
+    };
+    if let Err(err) = decoded {
+        panic!(
+            "the collector refuses the payload: {err}: {}",
+            String::from_utf8_lossy(body)
+        );
+    }
     let request: Request = serde_json::from_slice(body).expect("the payload is JSON");
     let resources = match signal {
         Signal::Traces => &request.resource_spans,

@@ -434,6 +434,10 @@ fn otel_values() -> Vec<(&'static str, &'static str)> {
             "bytes",
             r#""data:application/octet-stream;base64,AAECAw==""#,
         ),
+        (
+            "mixed",
+            r#"[1, "x", null, {"k": [[]], "k": 2}, "data:application/octet-stream;base64,AA=="]"#,
+        ),
     ]
 }
 

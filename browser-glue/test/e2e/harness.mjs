@@ -116,7 +116,7 @@ export async function launchBrowser() {
   };
 }
 
-/** `{key: value}` of OTLP JSON attributes (ints as numbers, arrays as arrays). */
+/** `{key: value}` of OTLP JSON attributes (ints as numbers, arrays as arrays, maps as objects). */
 export function attributes(list = []) {
   const value = (v) =>
     'stringValue' in v ? v.stringValue
@@ -124,6 +124,7 @@ export function attributes(list = []) {
     : 'doubleValue' in v ? v.doubleValue
     : 'boolValue' in v ? v.boolValue
     : 'arrayValue' in v ? (v.arrayValue.values ?? []).map(value)
+    : 'kvlistValue' in v ? attributes(v.kvlistValue.values)
     : v;
   return Object.fromEntries(list.map((a) => [a.key, value(a.value ?? {})]));
 }

@@ -58,7 +58,7 @@ for (const { build, dir, app } of BUILDS) describe(`the guest built ${build}`, (
     const lookup = named('stock.lookup');
     assert.deepEqual(
       [lookup.attrs['stock.on_hand'], lookup.attrs['stock.unit_weight_kg'], lookup.attrs['stock.warehouses'], lookup.attrs['stock.location']],
-      [6, 0.3, ['lyon'], '{"aisle":"C1","bay":"4"}'],
+      [6, 0.3, ['lyon'], { aisle: 'C1', bay: '4' }],
     );
     assert.equal(named('stock.update').attrs['stock.low'], true);
     assert.deepEqual(reserve.events.map((e) => e.name), ['reservation.made']);

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue};
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, ArrayValue, KeyValue as OtlpKeyValue, KeyValueList,
+};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use wasmtime::component::types::ComponentItem;
@@ -292,10 +294,19 @@ pub(crate) fn assert_reservation_under(spans: &[(Span, String, String)], host: &
         attr(lookup, "stock.warehouses"),
         Some(array(&["lyon", "porto"]))
     );
+    let entry = |key: &str, value: &str| OtlpKeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(string(value)),
+        }),
+        ..OtlpKeyValue::default()
+    };
     assert_eq!(
         attr(lookup, "stock.location"),
-        Some(string(r#"{"aisle":"A3","bay":"12"}"#)),
-        "a map keeps its JSON text"
+        Some(Value::KvlistValue(KeyValueList {
+            values: vec![entry("aisle", "A3"), entry("bay", "12")],
+        })),
+        "a map is a kvlistValue"
     );
     assert_eq!(attr(update, "stock.low"), Some(Value::BoolValue(false)));
 }
@@ -655,11 +666,22 @@ fn hostile_wasi_otel_input_is_dropped_and_counted_without_trapping() {
     );
 
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    // Deeper than receivers take (the collector, prost): refused.
+    let deep_map = format!("{}1{}", r#"{"k":"#.repeat(17), "}".repeat(17));
+    let dupes = format!(
+        "{{{}}}",
+        (0..10_000)
+            .map(|i| format!(r#""a":{i}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     let attributes = vec![
         kv("ok", "1"),
         kv("null", "null"),
         kv("malformed", "{\"a\":"),
         kv("too.deep", &deep),
+        kv("too.deep.map", &deep_map),
+        kv("dupes", &dupes),
         kv("too.large", "1e400"),
         kv("", "\"empty key\""),
         kv("long", &format!("\"{}\"", "é".repeat(100_000))),
@@ -721,7 +743,20 @@ fn hostile_wasi_otel_input_is_dropped_and_counted_without_trapping() {
         "a parent ID that is not hex is no parent"
     );
     let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
-    assert_eq!(keys, ["ok", "long"]);
+    assert_eq!(keys, ["ok", "dupes", "long"]);
+    assert_eq!(
+        attribute(&span.attributes, "dupes"),
+        Some(&Value::KvlistValue(KeyValueList {
+            values: vec![OtlpKeyValue {
+                key: "a".into(),
+                value: Some(AnyValue {
+                    value: Some(Value::IntValue(9_999))
+                }),
+                ..OtlpKeyValue::default()
+            }],
+        })),
+        "a repeated key's last value"
+    );
     assert_eq!(span.dropped_attributes_count, u32::MAX, "saturated");
     let scope = raw[0].resource_spans[0].scope_spans[0]
         .scope
