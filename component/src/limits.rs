@@ -46,7 +46,7 @@ pub fn truncate(s: &mut String, max: u32) -> bool {
 
 /// Truncates every string and byte string inside `value`, at any depth; returns how many
 /// were cut.
-fn truncate_value(value: &mut Value, max: u32) -> u64 {
+pub fn truncate_value(value: &mut Value, max: u32) -> u64 {
     match value {
         Value::String(s) => u64::from(truncate(s, max)),
         Value::StringArray(items) => items.iter_mut().map(|s| u64::from(truncate(s, max))).sum(),

@@ -3,7 +3,7 @@
 
 use alloc::string::String;
 
-use crate::model::{Attributes, TraceId};
+use crate::model::{Attributes, TraceId, Value};
 
 /// Highest OTLP `SeverityNumber` (`FATAL4`); 0 is `SEVERITY_NUMBER_UNSPECIFIED`.
 pub const MAX_SEVERITY: u8 = 24;
@@ -19,8 +19,9 @@ pub struct LogRecord {
     pub severity_number: u8,
     /// The severity as its source names it (`error`, `warn`, ...); may be empty.
     pub severity_text: String,
-    /// The message (a string body: what consoles and `log()` produce).
-    pub body: String,
+    /// The body: a string from consoles, `log()` and the direct API; any value from
+    /// `wasi:otel` (a map, say).
+    pub body: Value,
     /// Its attributes (`exception.*`, `session.id`, ...).
     pub attributes: Attributes,
     /// The trace of the span it belongs to; all zero when it belongs to none.

@@ -177,6 +177,13 @@ fn is_json_number(text: &[u8]) -> bool {
     rest.is_empty()
 }
 
+/// The empty string (a log record's body when none is given).
+impl Default for Value {
+    fn default() -> Self {
+        Value::String(String::new())
+    }
+}
+
 impl Value {
     /// NaN and infinities have no OTLP/JSON form that common receivers accept
     /// (`JSON.stringify` turns them into `null`); values holding them are dropped.

@@ -267,7 +267,7 @@ fn write_log_record(out: &mut Vec<u8>, record: &LogRecord, shift: i64) {
         write_str(out, &record.severity_text);
     }
     out.extend_from_slice(b",\"body\":");
-    string_value(out, &record.body);
+    write_value(out, &record.body);
     write_attributes(out, &record.attributes, true);
     if record.trace_id.is_valid() {
         out.extend_from_slice(b",\"flags\":");

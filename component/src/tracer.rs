@@ -8,7 +8,7 @@ use crate::config::{BatchSettings, Config};
 pub use crate::export_queue::Signal;
 use crate::export_queue::{ExportQueue, Outlet, Pending, Queued};
 use crate::ids::IdGenerator;
-use crate::limits::{SpanLimits, truncate};
+use crate::limits::{SpanLimits, truncate, truncate_value};
 use crate::log_record::{LogRecord, MAX_SEVERITY};
 use crate::model::{
     Attributes, Event, KeyValue, Link, SAMPLED, Scope, Span, SpanContext, SpanKind, Status,
@@ -159,8 +159,8 @@ pub struct LogInput {
     pub severity_number: u8,
     /// The severity as its source names it.
     pub severity_text: String,
-    /// The message.
-    pub body: String,
+    /// The body (a string, but from `wasi:otel`).
+    pub body: Value,
     /// Its attributes.
     pub attributes: Vec<KeyValue>,
     /// Attributes its source dropped already (counted with those the limits drop).
@@ -861,7 +861,7 @@ impl Tracer {
         let (attributes, mut truncated) =
             Attributes::bounded_from(source, limits.max_attributes, limits.max_value_length);
         let (mut body, mut severity_text) = (log.body, log.severity_text);
-        truncated += u64::from(truncate(&mut body, limits.max_value_length))
+        truncated += truncate_value(&mut body, limits.max_value_length)
             + u64::from(truncate(&mut severity_text, limits.max_value_length));
         self.stats.truncated_values += truncated;
         self.stats.logs_emitted += 1;
@@ -1579,7 +1579,7 @@ mod tests {
         let log = |body: &str, context: Option<SpanContext>| LogInput {
             severity_number: 17,
             severity_text: "error".into(),
-            body: body.into(),
+            body: Value::String(body.into()),
             attributes: alloc::vec![KeyValue {
                 key: "session.id".into(),
                 value: Value::String("s1".into()),

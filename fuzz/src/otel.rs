@@ -2,9 +2,9 @@
 //! (`component/src/otel/value.rs`), checked against serde_json: a value read must be what
 //! serde_json reads (strings, bytes, booleans, integers, doubles, typed and mixed arrays,
 //! maps, nulls inside them, at any depth), valid JSON may be refused only for the reasons
-//! the reader documents (null, nesting, numbers it cannot keep), and a body is never lost.
-//! Every value read is then exported by the component's tracer, and the payload must
-//! decode in the collector ([`crate::host::check_payload`]): the reader never makes a
+//! the reader documents (null, nesting, numbers it cannot keep), and a body is the value
+//! read or else the text. Every value and body read is then exported by the component's
+//! tracer, and the payloads must decode in the collector ([`crate::host::check_payload`]): the reader never makes a
 //! value, nested as deep as it may be, that a receiver refuses.
 
 use base64::Engine;
@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use wasm_otlp_component::ids::IdGenerator;
 use wasm_otlp_component::model::{Decimal, KeyValue, SpanKind, Value};
 use wasm_otlp_component::otel::value::{BYTES_PREFIX, MAX_DEPTH, read, read_body};
-use wasm_otlp_component::tracer::{StartOptions, Tracer};
+use wasm_otlp_component::tracer::{LogInput, StartOptions, Tracer};
 
 use crate::host::FuzzHost;
 
@@ -25,9 +25,15 @@ pub fn otel_value(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let value = read(&text);
     let body = read_body(&text);
-    if let Some(value) = &value {
-        export(value.clone());
+    match &value {
+        Some(value) => assert_eq!(&body, value, "a body is the value read"),
+        None => assert_eq!(
+            body,
+            Value::String(text.trim_matches(WHITE_SPACE).into()),
+            "else its text"
+        ),
     }
+    export(value.clone(), body);
     // serde_json refuses a lone surrogate escape, which the reader reads as U+FFFD: with
     // `\u` escapes, only the absence of a panic is checked (unit tests cover escapes).
     if text.contains("\\u") {
@@ -43,18 +49,11 @@ pub fn otel_value(data: &[u8]) {
         (None, Ok(json)) => assert!(may_be_refused(json), "{text:?} is JSON, refused"),
         (None, Err(_)) => {}
     }
-    match &oracle {
-        Ok(Json::String(string)) => assert_eq!(&body, string, "a string body is its text"),
-        _ => assert_eq!(
-            body,
-            text.trim_matches(WHITE_SPACE),
-            "any other body is its text"
-        ),
-    }
 }
 
-/// Exports `value` as a span's attribute; the host checks the payload.
-pub fn export(value: Value) {
+/// Exports `value` (if any) as a span's attribute and `body` as a log record's; the host
+/// checks the payloads.
+pub fn export(value: Option<Value>, body: Value) {
     let mut tracer = Tracer::new(IdGenerator::from_seed_bytes(&[7; 32]));
     let mut host = FuzzHost {
         now: 1_700_000_000_000_000_000,
@@ -62,18 +61,31 @@ pub fn export(value: Value) {
     };
     let options = StartOptions {
         kind: SpanKind::Internal,
-        attributes: vec![KeyValue {
-            key: "value".into(),
-            value,
-        }],
+        attributes: value
+            .into_iter()
+            .map(|value| KeyValue {
+                key: "value".into(),
+                value,
+            })
+            .collect(),
         ..StartOptions::default()
     };
     let span = tracer
         .start_span(&mut host, "span".into(), options)
         .expect("started");
     tracer.end_span(&mut host, span, None).expect("ended");
+    let log = LogInput {
+        body,
+        ..LogInput::default()
+    };
+    tracer.emit_log(&mut host, log).expect("emitted");
     tracer.force_flush(&mut host);
-    assert_eq!(tracer.stats().spans_exported, 1, "the span was exported");
+    let stats = tracer.stats();
+    assert_eq!(
+        (stats.spans_exported, stats.logs_exported),
+        (1, 1),
+        "the span and the log record were exported"
+    );
 }
 
 /// Whether a value read is what serde_json read.

@@ -120,7 +120,7 @@ impl tracer::Guest for Component {
             time: entry.time,
             severity_number: entry.severity_number,
             severity_text: entry.severity_text,
-            body: entry.body,
+            body: model::Value::String(entry.body),
             attributes: key_values(entry.attributes),
             dropped_attributes: 0,
             context: entry.context.map(context),

@@ -43,20 +43,11 @@ pub fn read(json: &str) -> Option<Value> {
     (reader.pos == json.len() && value != Value::Empty).then_some(value)
 }
 
-/// A log record's body: a JSON string as its text, any other value as its JSON text, and
-/// text that is not JSON as it is (a body is never dropped).
-pub fn read_body(json: &str) -> String {
-    let mut reader = Reader { json, pos: 0 };
-    reader.whitespace();
-    if reader.peek() == Some(b'"')
-        && let Some(text) = reader.string()
-    {
-        reader.whitespace();
-        if reader.pos == json.len() {
-            return text;
-        }
-    }
-    json.trim_matches([' ', '\t', '\n', '\r']).into()
+/// A log record's body: the value `json` writes, or, where that is none (text that is
+/// not JSON, `null`, a value refused), the text itself as a string: a body is never
+/// dropped.
+pub fn read_body(json: &str) -> Value {
+    read(json).unwrap_or_else(|| Value::String(json.trim_matches([' ', '\t', '\n', '\r']).into()))
 }
 
 /// Numbers whose leading digit stands for 10^308 or more are refused: doubles end at
@@ -679,12 +670,17 @@ mod tests {
     }
 
     #[test]
-    fn a_body_is_its_string_or_its_text() {
-        assert_eq!(read_body(r#""checkout failed""#), "checkout failed");
-        assert_eq!(read_body(r#" {"order": 7} "#), r#"{"order": 7}"#);
-        assert_eq!(read_body("42"), "42");
-        assert_eq!(read_body("not json"), "not json");
-        assert_eq!(read_body(r#""a" "b""#), r#""a" "b""#);
+    fn a_body_is_its_value_or_else_its_text() {
+        assert_eq!(read_body(r#""checkout failed""#), s("checkout failed"));
+        assert_eq!(
+            read_body(r#" {"order": 7} "#),
+            Value::Map(vec![kv("order", Value::Int(7))])
+        );
+        assert_eq!(read_body("42"), Value::Int(42));
+        assert_eq!(read_body("not json"), s("not json"));
+        assert_eq!(read_body(r#" "a" "b" "#), s(r#""a" "b""#));
+        assert_eq!(read_body("null"), s("null"));
+        assert_eq!(read_body("1e400"), s("1e400"));
     }
 
     proptest::proptest! {

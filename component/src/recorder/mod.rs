@@ -274,7 +274,7 @@ impl<'a> Reader<'a> {
         let severity_number = self.word()?;
         let scope = self.word()?;
         let severity_text = self.string()?.into();
-        let body = self.string()?.into();
+        let body = Value::String(self.string()?.into());
         let attributes = self.attributes()?;
         let time = self.time()?;
         Ok(LogInput {

@@ -706,13 +706,14 @@ fn hostile_wasi_otel_input_is_dropped_and_counted_without_trapping() {
         (current.span_id.as_str(), current.trace_state),
         ("00f067aa0ba902b8", vec![("vendor".into(), "v1".into())])
     );
-    // A severity beyond 24 is refused; a body that is not JSON is kept as text.
-    let record = |severity| LogRecord {
+    // A severity beyond 24 is refused; a body that is not JSON is kept as text, one that
+    // is keeps its value.
+    let record = |severity, body: &str| LogRecord {
         timestamp: None,
         observed_timestamp: None,
         severity_text: None,
         severity_number: Some(severity),
-        body: Some("not JSON".into()),
+        body: Some(body.into()),
         attributes: Some(vec![kv("null", "null")]),
         event_name: Some("stock.checked".into()),
         resource: None,
@@ -721,8 +722,9 @@ fn hostile_wasi_otel_input_is_dropped_and_counted_without_trapping() {
         span_id: None,
         trace_flags: None,
     };
-    no_trap(tracing.otel_on_emit(&record(200)));
-    no_trap(tracing.otel_on_emit(&record(9)));
+    no_trap(tracing.otel_on_emit(&record(200, "not JSON")));
+    no_trap(tracing.otel_on_emit(&record(9, "not JSON")));
+    no_trap(tracing.otel_on_emit(&record(9, r#"{"order": 7}"#)));
     no_trap(tracing.force_flush());
 
     let stats = no_trap(tracing.read_stats());
@@ -764,10 +766,23 @@ fn hostile_wasi_otel_input_is_dropped_and_counted_without_trapping() {
         .unwrap();
     assert!(scope.name.len() <= test_config().limits.max_value_length as usize);
     let logs = logs(&payloads);
-    assert_eq!(logs.len(), 1);
+    assert_eq!(logs.len(), 2);
     assert_eq!(
         logs[0].body.as_ref().and_then(|b| b.value.clone()),
         Some(string("not JSON"))
+    );
+    assert_eq!(
+        logs[1].body.as_ref().and_then(|b| b.value.clone()),
+        Some(Value::KvlistValue(KeyValueList {
+            values: vec![OtlpKeyValue {
+                key: "order".into(),
+                value: Some(AnyValue {
+                    value: Some(Value::IntValue(7))
+                }),
+                ..OtlpKeyValue::default()
+            }],
+        })),
+        "a map body is a kvlistValue"
     );
     assert_eq!(
         attribute(&logs[0].attributes, "event.name"),
