@@ -176,6 +176,24 @@ impl<T: 'static> ComposedGuest<T> {
         no_trap(tracer.call_end_span(&mut self.store, span, None)).expect("ended");
     }
 
+    /// Reserves 2 `TEA-BLACK-250` inside a span of the host's, and checks that the guest's
+    /// three spans hang under it ([`assert_reservation_under`]); returns all four.
+    pub(crate) fn reserve_under_a_host_span(&mut self) -> Vec<(Span, String, String)> {
+        let request = self.start("POST /reserve");
+        let reservation = self.reserve("TEA-BLACK-250", 2).expect("reserved");
+        assert_eq!((reservation.reserved, reservation.remaining), (2, 38));
+        self.end(request);
+        let spans = spans(&self.flush());
+        assert_eq!(
+            spans.len(),
+            4,
+            "{:?}",
+            spans.iter().map(|(s, ..)| &s.name).collect::<Vec<_>>()
+        );
+        assert_reservation_under(&spans, named(&spans, "POST /reserve"));
+        spans
+    }
+
     pub(crate) fn flush(&mut self) -> Vec<Payload> {
         let pipeline = self.bindings.wasm_otlp_tracing_pipeline();
         no_trap(pipeline.call_force_flush(&mut self.store));
@@ -335,21 +353,9 @@ fn the_composition_imports_the_host_services_and_the_wall_clock_only() {
 
 #[test]
 fn composed_guest_spans_hang_under_the_hosts_open_span() {
-    let mut guest = ComposedGuest::new();
-    let request = guest.start("POST /reserve");
-    let reservation = guest.reserve("TEA-BLACK-250", 2).expect("reserved");
-    assert_eq!((reservation.reserved, reservation.remaining), (2, 38));
-    guest.end(request);
-    let spans = spans(&guest.flush());
-    assert_eq!(
-        spans.len(),
-        4,
-        "{:?}",
-        spans.iter().map(|(s, ..)| &s.name).collect::<Vec<_>>()
-    );
+    let spans = ComposedGuest::new().reserve_under_a_host_span();
     let host = named(&spans, "POST /reserve");
     assert!(host.parent_span_id.is_empty());
-    assert_reservation_under(&spans, host);
     let (_, scope, _) = spans.iter().find(|(s, ..)| s.name == host.name).unwrap();
     assert_eq!(scope, "host", "the host's span keeps the default scope");
 }
@@ -378,13 +384,7 @@ fn a_guest_built_against_the_tag_text_composes_and_hangs_under_the_hosts_span() 
         BTreeSet::from(["on-start", "on-end", "outer-span-context"])
     );
 
-    let mut guest = ComposedGuest::of(tag_text_composed(), |host, _| host);
-    let request = guest.start("POST /reserve");
-    guest.reserve("TEA-BLACK-250", 2).expect("reserved");
-    guest.end(request);
-    let spans = spans(&guest.flush());
-    assert_eq!(spans.len(), 4);
-    assert_reservation_under(&spans, named(&spans, "POST /reserve"));
+    ComposedGuest::of(tag_text_composed(), |host, _| host).reserve_under_a_host_span();
 }
 
 #[test]
@@ -480,36 +480,103 @@ fn a_refused_reservation_records_an_error_and_a_warning() {
     );
 }
 
+/// A tracing instance for a guest run alone, which the host gives `wasi:otel`
+/// ([`wasi_otel::add_to_linker`]): shared with the host, which has a span open.
+pub(crate) struct SharedTracing {
+    /// The instance, shared with the guest's `wasi:otel`.
+    pub(crate) tracing: Arc<Mutex<TracingInstance>>,
+    /// The clock the instance reads; give the guest's wall clock the same.
+    pub(crate) clock: ManualClock,
+    payloads: PayloadLog,
+    host_span: u64,
+}
+
+impl SharedTracing {
+    /// An instance configured with [`config`], with the host's `POST /reserve` span open.
+    pub(crate) fn new() -> Self {
+        let mut harness = Harness::with_config(&config());
+        let host_span = crate::common::ok(
+            harness
+                .tracing
+                .start_span("POST /reserve", &wasmtime_host::SpanOptions::root()),
+        );
+        Self {
+            tracing: Arc::new(Mutex::new(harness.tracing)),
+            clock: harness.clock,
+            payloads: harness.payloads,
+            host_span,
+        }
+    }
+
+    /// The guest `dist/<file>` compiled, its `wasi:otel` imports answered by this instance
+    /// and the rest by what `link` adds.
+    pub(crate) fn link_guest<T: 'static>(
+        &self,
+        file: &str,
+        link: impl FnOnce(&mut Linker<T>),
+    ) -> OtelGuestPre<T> {
+        let engine = runtime().engine();
+        let component = Component::from_file(engine, dist(file)).expect("compiling the guest");
+        let mut linker = Linker::new(engine);
+        wasi_otel::add_to_linker(&mut linker, &self.tracing).expect("wasi:otel linked");
+        link(&mut linker);
+        let pre = linker
+            .instantiate_pre(&component)
+            .expect("every import answered");
+        OtelGuestPre::new(pre).expect("the guest's exports")
+    }
+
+    /// Ends the host's span and checks what the guest sent after reserving 2
+    /// `TEA-BLACK-250` and 4 `CUP-PORCELAIN`: both reservations under the host's span, the
+    /// first one's spans as [`assert_reservation_under`] says, and the low-stock record in
+    /// the host's trace.
+    pub(crate) fn assert_two_reservations_under_the_hosts_span(self) {
+        let mut tracing = self.tracing.lock().unwrap();
+        crate::common::ok(tracing.end_span(self.host_span, None));
+        no_trap(tracing.force_flush());
+        let payloads = self.payloads.drain();
+        let spans = spans(&payloads);
+        let host = named(&spans, "POST /reserve");
+        assert_eq!(spans.len(), 7, "the host's span and three per reservation");
+        let reserves: Vec<&Span> = spans
+            .iter()
+            .map(|(s, ..)| s)
+            .filter(|s| s.name == "inventory.reserve")
+            .collect();
+        assert_eq!(reserves.len(), 2);
+        for reserve in &reserves {
+            assert_eq!(
+                reserve.parent_span_id, host.span_id,
+                "both under the host's span"
+            );
+        }
+        let tea = reserves
+            .iter()
+            .find(|s| attribute(&s.attributes, "product.sku") == Some(&string("TEA-BLACK-250")))
+            .unwrap();
+        let tea_spans: Vec<_> = spans
+            .iter()
+            .filter(|(s, ..)| {
+                s.span_id == tea.span_id || s.parent_span_id == tea.span_id || s.name == host.name
+            })
+            .cloned()
+            .collect();
+        assert_reservation_under(&tea_spans, host);
+        let logs = logs(&payloads);
+        assert_eq!(logs.len(), 1, "the low-stock record");
+        assert_eq!(logs[0].trace_id, host.trace_id);
+    }
+}
+
 #[test]
 fn a_wasmtime_host_provides_wasi_otel_to_the_guest_directly() {
-    let mut harness = Harness::with_config(&config());
-    let host_span = crate::common::ok(
-        harness
-            .tracing
-            .start_span("POST /reserve", &wasmtime_host::SpanOptions::root()),
-    );
-    let Harness {
-        tracing,
-        clock,
-        payloads,
-    } = harness;
-    let tracing = Arc::new(Mutex::new(tracing));
-
-    let engine = runtime().engine();
-    let component =
-        Component::from_file(engine, dist("otel_guest.wasm")).expect("compiling the guest");
-    let mut linker = Linker::new(engine);
-    wasi_otel::add_to_linker(&mut linker, &tracing).expect("wasi:otel linked");
-    wall_clock::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
-        .expect("the wall clock linked");
-    let pre = OtelGuestPre::new(
-        linker
-            .instantiate_pre(&component)
-            .expect("every import answered"),
-    )
-    .expect("the guest's exports");
-    let guest_host = HostState::new().with_clock(Clock::Manual(clock));
-    let mut store = Store::new(engine, guest_host);
+    let shared = SharedTracing::new();
+    let pre = shared.link_guest("otel_guest.wasm", |linker| {
+        wall_clock::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+            .expect("the wall clock linked");
+    });
+    let guest_host = HostState::new().with_clock(Clock::Manual(shared.clock.clone()));
+    let mut store = Store::new(pre.engine(), guest_host);
     let guest: OtelGuest = no_trap(pre.instantiate(&mut store));
     let inventory = guest.wasm_otlp_otel_guest_inventory();
     let reservation =
@@ -522,7 +589,7 @@ fn a_wasmtime_host_provides_wasi_otel_to_the_guest_directly() {
 
     // Holding the instance's lock while calling the guest makes its wasi:otel calls trap,
     // with the reason, rather than hang.
-    let held = tracing.lock().unwrap();
+    let held = shared.tracing.lock().unwrap();
     let trap = inventory
         .call_reserve(&mut store, "TEA-BLACK-250", 1)
         .expect_err("the guest's on-start finds the lock taken");
@@ -531,41 +598,7 @@ fn a_wasmtime_host_provides_wasi_otel_to_the_guest_directly() {
         "{trap:?}"
     );
     drop(held);
-
-    let mut tracing = tracing.lock().unwrap();
-    crate::common::ok(tracing.end_span(host_span, None));
-    no_trap(tracing.force_flush());
-    let payloads = payloads.drain();
-    let spans = spans(&payloads);
-    let host = named(&spans, "POST /reserve");
-    assert_eq!(spans.len(), 7, "the host's span and three per reservation");
-    let reserves: Vec<&Span> = spans
-        .iter()
-        .map(|(s, ..)| s)
-        .filter(|s| s.name == "inventory.reserve")
-        .collect();
-    assert_eq!(reserves.len(), 2);
-    for reserve in &reserves {
-        assert_eq!(
-            reserve.parent_span_id, host.span_id,
-            "both under the host's span"
-        );
-    }
-    let tea = reserves
-        .iter()
-        .find(|s| attribute(&s.attributes, "product.sku") == Some(&string("TEA-BLACK-250")))
-        .unwrap();
-    let tea_spans: Vec<_> = spans
-        .iter()
-        .filter(|(s, ..)| {
-            s.span_id == tea.span_id || s.parent_span_id == tea.span_id || s.name == host.name
-        })
-        .cloned()
-        .collect();
-    assert_reservation_under(&tea_spans, host);
-    let logs = logs(&payloads);
-    assert_eq!(logs.len(), 1, "the low-stock record");
-    assert_eq!(logs[0].trace_id, host.trace_id);
+    shared.assert_two_reservations_under_the_hosts_span();
 }
 
 /// A span as a hostile or buggy guest SDK might hand it over.

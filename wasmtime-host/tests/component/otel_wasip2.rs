@@ -5,7 +5,7 @@
 //! gives WASI and `wasmtime_host::wasi_otel` gives `wasi:otel`.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -14,15 +14,12 @@ use wasmtime::{Engine, Store};
 use wasmtime_host::bindings::wasi::otel::types as otel_types;
 use wasmtime_host::bindings::wasm_otlp::tracing::{clock, random, transport, types};
 use wasmtime_host::runtime::imported_functions;
-use wasmtime_host::{Clock, HostState, ManualClock, wasi_otel};
+use wasmtime_host::{Clock, HostState, ManualClock};
 use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::common::{Harness, attribute, no_trap, ok, runtime};
+use crate::common::no_trap;
 use crate::otel::bindings::composed::ComposedPre;
-use crate::otel::bindings::guest::OtelGuestPre;
-use crate::otel::{
-    ComposedGuest, assert_reservation_under, config, dist, logs, named, spans, string,
-};
+use crate::otel::{ComposedGuest, SharedTracing, dist, named, spans};
 
 /// A store's data for a guest with WASI: the tracing component's host services (`host`)
 /// and WASI 0.2, whose wall clock is the host's manual clock.
@@ -122,14 +119,7 @@ fn the_wasip2_composition_imports_the_host_services_and_wasi_only() {
 
 #[test]
 fn the_wasip2_guest_composed_hangs_under_the_hosts_span() {
-    let mut guest = ComposedGuest::of(composed(), WasiHost::new);
-    let request = guest.start("POST /reserve");
-    let reservation = guest.reserve("TEA-BLACK-250", 2).expect("reserved");
-    assert_eq!((reservation.reserved, reservation.remaining), (2, 38));
-    guest.end(request);
-    let spans = spans(&guest.flush());
-    assert_eq!(spans.len(), 4);
-    assert_reservation_under(&spans, named(&spans, "POST /reserve"));
+    ComposedGuest::of(composed(), WasiHost::new).reserve_under_a_host_span();
 }
 
 #[test]
@@ -155,59 +145,19 @@ fn the_wasip2_guest_takes_its_ids_from_wasi_random() {
 
 #[test]
 fn a_wasmtime_host_gives_the_wasip2_guest_wasi_and_wasi_otel() {
-    let mut harness = Harness::with_config(&config());
-    let host_span = ok(harness
-        .tracing
-        .start_span("POST /reserve", &wasmtime_host::SpanOptions::root()));
-    let Harness {
-        tracing,
-        clock,
-        payloads,
-    } = harness;
-    let tracing = Arc::new(Mutex::new(tracing));
-
-    let engine = runtime().engine();
-    let component =
-        Component::from_file(engine, dist("otel_guest_wasip2.wasm")).expect("compiling the guest");
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("WASI linked");
-    wasi_otel::add_to_linker(&mut linker, &tracing).expect("wasi:otel linked");
-    let pre = OtelGuestPre::new(
-        linker
-            .instantiate_pre(&component)
-            .expect("every import answered"),
-    )
-    .expect("the guest's exports");
-    let guest_host = HostState::new().with_clock(Clock::Manual(clock.clone()));
-    let mut store = Store::new(engine, WasiHost::new(guest_host, clock));
+    let shared = SharedTracing::new();
+    let pre = shared.link_guest("otel_guest_wasip2.wasm", |linker| {
+        wasmtime_wasi::p2::add_to_linker_sync(linker).expect("WASI linked");
+    });
+    let guest_host = HostState::new().with_clock(Clock::Manual(shared.clock.clone()));
+    let mut store = Store::new(
+        pre.engine(),
+        WasiHost::new(guest_host, shared.clock.clone()),
+    );
     let guest = no_trap(pre.instantiate(&mut store));
     let inventory = guest.wasm_otlp_otel_guest_inventory();
     no_trap(inventory.call_reserve(&mut store, "TEA-BLACK-250", 2)).expect("reserved");
     let low = no_trap(inventory.call_reserve(&mut store, "CUP-PORCELAIN", 4)).expect("reserved");
     assert_eq!(low.remaining, 2);
-
-    let mut tracing = tracing.lock().unwrap();
-    ok(tracing.end_span(host_span, None));
-    no_trap(tracing.force_flush());
-    let payloads = payloads.drain();
-    let spans = spans(&payloads);
-    assert_eq!(spans.len(), 7, "the host's span and three per reservation");
-    let host = named(&spans, "POST /reserve");
-    let tea = spans
-        .iter()
-        .find(|(s, ..)| {
-            s.name == "inventory.reserve"
-                && attribute(&s.attributes, "product.sku") == Some(&string("TEA-BLACK-250"))
-        })
-        .map(|(s, ..)| s.span_id.clone())
-        .expect("the tea reservation");
-    let tea_spans: Vec<_> = spans
-        .iter()
-        .filter(|(s, ..)| s.span_id == tea || s.parent_span_id == tea || s.name == host.name)
-        .cloned()
-        .collect();
-    assert_reservation_under(&tea_spans, host);
-    let logs = logs(&payloads);
-    assert_eq!(logs.len(), 1, "the low-stock record");
-    assert_eq!(logs[0].trace_id, host.trace_id);
+    shared.assert_two_reservations_under_the_hosts_span();
 }
